@@ -1,0 +1,57 @@
+import type { CellOps, LayerState } from './layerState';
+
+/**
+ * PyTorch's nn.GRU, gates stacked r, z, n, the reset gate applied after the
+ * recurrent product: n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)),
+ * h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}.
+ */
+export const gruCell: CellOps = {
+  gates: 3,
+  hhBiasOutside: false,
+  directRecurrent: true,
+
+  forwardStep(s: LayerState, t: number): void {
+    const { B, H, GH, pre, hh, h, aux, params, bHh } = s;
+    const bhn = bHh + 2 * H;
+    for (let b = 0; b < B; b++) {
+      const g0 = (t * B + b) * GH;
+      const q0 = b * GH;
+      const prevRow = (t * B + b) * H;
+      const outRow = prevRow + B * H;
+      for (let j = 0; j < H; j++) {
+        // pre holds W_i· x + b_i· for all gates, plus b_h· for r and z.
+        const r = 1 / (1 + Math.exp(-(pre[g0 + j]! + hh[q0 + j]!)));
+        const z = 1 / (1 + Math.exp(-(pre[g0 + H + j]! + hh[q0 + H + j]!)));
+        const hn = hh[q0 + 2 * H + j]! + params[bhn + j]!;
+        const n = Math.tanh(pre[g0 + 2 * H + j]! + r * hn);
+        pre[g0 + j] = r;
+        pre[g0 + H + j] = z;
+        pre[g0 + 2 * H + j] = n;
+        aux[prevRow + j] = hn;
+        h[outRow + j] = (1 - z) * n + z * h[prevRow + j]!;
+      }
+    }
+  },
+
+  backwardStep(s: LayerState, t: number): void {
+    const { B, H, GH, pre, h, aux, dOut, dh, dPre, dPreHh } = s;
+    for (let b = 0; b < B; b++) {
+      const g0 = (t * B + b) * GH;
+      const row = (t * B + b) * H;
+      const q = b * H;
+      for (let j = 0; j < H; j++) {
+        const r = pre[g0 + j]!, z = pre[g0 + H + j]!, n = pre[g0 + 2 * H + j]!;
+        const dht = dOut[row + j]! + dh[q + j]!;
+        const dnPre = dht * (1 - z) * (1 - n * n);
+        const drPre = dnPre * aux[row + j]! * r * (1 - r);
+        const dzPre = dht * (h[row + j]! - n) * z * (1 - z);
+        dPre[g0 + j] = dPreHh[g0 + j] = drPre;
+        dPre[g0 + H + j] = dPreHh[g0 + H + j] = dzPre;
+        dPre[g0 + 2 * H + j] = dnPre;
+        dPreHh[g0 + 2 * H + j] = dnPre * r;
+        // The direct path z ⊙ h_{t-1}; the graph adds the W_hh part on top.
+        dh[q + j] = dht * z;
+      }
+    }
+  },
+};

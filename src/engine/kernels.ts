@@ -1,0 +1,164 @@
+import type { Floats } from './floats';
+
+/**
+ * The matrix kernels every cell, the decoder and the optimizers go through.
+ *
+ * All matrices are row-major float32 inside flat arrays; each operand is
+ * addressed by (array, offset) so callers never create views in a hot loop.
+ * The destination comes first. `accumulate` adds into the destination
+ * instead of overwriting it, which is how gradients are summed over steps.
+ *
+ * This interface is deliberately small: a faster backend (WebAssembly SIMD,
+ * threads) only has to provide these three products to speed up everything.
+ */
+export interface Kernels {
+  readonly name: string;
+  /** out[M,N] (+)= a[M,K] · b[N,K]ᵀ — activations times PyTorch-layout weights. */
+  gemmABt(
+    out: Floats, outOff: number,
+    a: Floats, aOff: number,
+    b: Floats, bOff: number,
+    M: number, N: number, K: number, accumulate: boolean,
+  ): void;
+  /** out[M,N] (+)= a[M,K] · b[K,N] — gradients flowing back through weights. */
+  gemmAB(
+    out: Floats, outOff: number,
+    a: Floats, aOff: number,
+    b: Floats, bOff: number,
+    M: number, N: number, K: number, accumulate: boolean,
+  ): void;
+  /** out[M,N] (+)= a[K,M]ᵀ · b[K,N] — weight gradients summed over rows. */
+  gemmAtB(
+    out: Floats, outOff: number,
+    a: Floats, aOff: number,
+    b: Floats, bOff: number,
+    M: number, N: number, K: number, accumulate: boolean,
+  ): void;
+  /** out[cols,rows] = a[rows,cols]ᵀ */
+  transpose(out: Floats, outOff: number, a: Floats, aOff: number, rows: number, cols: number): void;
+}
+
+/**
+ * Pure TypeScript kernels, register-blocked 4×4: sixteen accumulators stay in
+ * registers while the K loop streams both operands, which is what lets plain
+ * JavaScript reach several GFLOP/s. Edges fall back to narrower tiles.
+ */
+export const tsKernels: Kernels = {
+  name: 'typescript',
+  gemmABt: gemmABtInto,
+  gemmAB(out, outOff, a, aOff, b, bOff, M, N, K, accumulate) {
+    // Strided columns of b waste cache lines; one transpose (K·N moves against
+    // M·N·K multiply-adds) turns this into the fast row-by-row form.
+    const bT = scratch(0, N * K, b);
+    transposeInto(bT, 0, b, bOff, K, N);
+    gemmABtInto(out, outOff, a, aOff, bT, 0, M, N, K, accumulate);
+  },
+
+  gemmAtB(out, outOff, a, aOff, b, bOff, M, N, K, accumulate) {
+    const aT = scratch(0, M * K, a);
+    const bT = scratch(1, N * K, b);
+    transposeInto(aT, 0, a, aOff, K, M);
+    transposeInto(bT, 0, b, bOff, K, N);
+    gemmABtInto(out, outOff, aT, 0, bT, 0, M, N, K, accumulate);
+  },
+
+  transpose(out, outOff, a, aOff, rows, cols) {
+    transposeInto(out, outOff, a, aOff, rows, cols);
+  },
+};
+
+/**
+ * Scratch buffers for the transposes, grown (never shrunk) on demand, so a
+ * training loop at a fixed shape allocates only on its first step.
+ */
+const scratch32: Float32Array[] = [new Float32Array(0), new Float32Array(0)];
+const scratch64: Float64Array[] = [new Float64Array(0), new Float64Array(0)];
+/** A scratch buffer of the same precision as `like`. */
+function scratch(slot: number, size: number, like: Floats): Floats {
+  if (like instanceof Float64Array) {
+    if (scratch64[slot]!.length < size) scratch64[slot] = new Float64Array(size);
+    return scratch64[slot]!;
+  }
+  if (scratch32[slot]!.length < size) scratch32[slot] = new Float32Array(size);
+  return scratch32[slot]!;
+}
+
+/** Blocked transpose: 16×16 tiles keep both the reads and the writes in cache. */
+function transposeInto(out: Floats, outOff: number, a: Floats, aOff: number, rows: number, cols: number): void {
+  const TILE = 16;
+  for (let r0 = 0; r0 < rows; r0 += TILE) {
+    const r1 = Math.min(r0 + TILE, rows);
+    for (let c0 = 0; c0 < cols; c0 += TILE) {
+      const c1 = Math.min(c0 + TILE, cols);
+      for (let r = r0; r < r1; r++) {
+        const src = aOff + r * cols;
+        for (let c = c0; c < c1; c++) out[outOff + c * rows + r] = a[src + c]!;
+      }
+    }
+  }
+}
+
+function gemmABtInto(
+  out: Floats, outOff: number,
+  a: Floats, aOff: number,
+  b: Floats, bOff: number,
+  M: number, N: number, K: number, accumulate: boolean,
+): void {
+  const M4 = M - (M % 4);
+  const N4 = N - (N % 4);
+  // j outer so the four rows of b stay in L1 while every row block of a passes.
+  for (let j = 0; j < N4; j += 4) {
+    const b0 = bOff + j * K, b1 = b0 + K, b2 = b1 + K, b3 = b2 + K;
+    let i = 0;
+    for (; i < M4; i += 4) {
+      const a0 = aOff + i * K, a1 = a0 + K, a2 = a1 + K, a3 = a2 + K;
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+      let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+      let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let k = 0; k < K; k++) {
+        const x0 = a[a0 + k], x1 = a[a1 + k], x2 = a[a2 + k], x3 = a[a3 + k];
+        const y0 = b[b0 + k], y1 = b[b1 + k], y2 = b[b2 + k], y3 = b[b3 + k];
+        c00 += x0 * y0; c01 += x0 * y1; c02 += x0 * y2; c03 += x0 * y3;
+        c10 += x1 * y0; c11 += x1 * y1; c12 += x1 * y2; c13 += x1 * y3;
+        c20 += x2 * y0; c21 += x2 * y1; c22 += x2 * y2; c23 += x2 * y3;
+        c30 += x3 * y0; c31 += x3 * y1; c32 += x3 * y2; c33 += x3 * y3;
+      }
+      const o0 = outOff + i * N + j, o1 = o0 + N, o2 = o1 + N, o3 = o2 + N;
+      if (accumulate) {
+        out[o0] += c00; out[o0 + 1] += c01; out[o0 + 2] += c02; out[o0 + 3] += c03;
+        out[o1] += c10; out[o1 + 1] += c11; out[o1 + 2] += c12; out[o1 + 3] += c13;
+        out[o2] += c20; out[o2 + 1] += c21; out[o2 + 2] += c22; out[o2 + 3] += c23;
+        out[o3] += c30; out[o3 + 1] += c31; out[o3 + 2] += c32; out[o3 + 3] += c33;
+      } else {
+        out[o0] = c00; out[o0 + 1] = c01; out[o0 + 2] = c02; out[o0 + 3] = c03;
+        out[o1] = c10; out[o1 + 1] = c11; out[o1 + 2] = c12; out[o1 + 3] = c13;
+        out[o2] = c20; out[o2 + 1] = c21; out[o2 + 2] = c22; out[o2 + 3] = c23;
+        out[o3] = c30; out[o3 + 1] = c31; out[o3 + 2] = c32; out[o3 + 3] = c33;
+      }
+    }
+    // Leftover rows of a: one row against the four rows of b.
+    for (; i < M; i++) {
+      const a0 = aOff + i * K;
+      let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+      for (let k = 0; k < K; k++) {
+        const x = a[a0 + k];
+        c0 += x * b[b0 + k]; c1 += x * b[b1 + k]; c2 += x * b[b2 + k]; c3 += x * b[b3 + k];
+      }
+      const o = outOff + i * N + j;
+      if (accumulate) { out[o] += c0; out[o + 1] += c1; out[o + 2] += c2; out[o + 3] += c3; }
+      else { out[o] = c0; out[o + 1] = c1; out[o + 2] = c2; out[o + 3] = c3; }
+    }
+  }
+  // Leftover rows of b: plain dot products.
+  for (let j = N4; j < N; j++) {
+    const b0 = bOff + j * K;
+    for (let i = 0; i < M; i++) {
+      const a0 = aOff + i * K;
+      let c = 0;
+      for (let k = 0; k < K; k++) c += a[a0 + k] * b[b0 + k];
+      const o = outOff + i * N + j;
+      out[o] = accumulate ? out[o] + c : c;
+    }
+  }
+}

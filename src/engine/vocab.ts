@@ -1,0 +1,68 @@
+/**
+ * Vocabulary of Unicode code points. Iterating a string by code point (not by
+ * UTF-16 unit) makes an emoji or a CJK character outside the BMP one token.
+ */
+export class Vocab {
+  readonly chars: readonly string[];
+  private readonly index: Map<string, number>;
+  /** Index fed for a character the model never saw: space if known, else 0. */
+  readonly fallback: number;
+
+  constructor(chars: readonly string[]) {
+    const index = new Map<string, number>();
+    chars.forEach((ch, i) => {
+      if ([...ch].length !== 1) throw new Error(`vocabulary entry ${i} is not one code point: ${JSON.stringify(ch)}`);
+      if (index.has(ch)) throw new Error(`vocabulary entry ${JSON.stringify(ch)} appears twice`);
+      index.set(ch, i);
+    });
+    this.chars = chars;
+    this.index = index;
+    this.fallback = index.get(' ') ?? 0;
+  }
+
+  /** The sorted set of code points in a text (sorted so the same text gives the same vocabulary). */
+  static fromText(text: string): Vocab {
+    const seen = new Set<string>();
+    for (const ch of text) seen.add(ch);
+    return new Vocab([...seen].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!));
+  }
+
+  get size(): number {
+    return this.chars.length;
+  }
+
+  has(ch: string): boolean {
+    return this.index.has(ch);
+  }
+
+  /** Token of a character, or -1 when it is not in the vocabulary. */
+  tokenOf(ch: string): number {
+    return this.index.get(ch) ?? -1;
+  }
+
+  /**
+   * Encodes a text. Unknown characters become the fallback token (inference
+   * must never crash on a character it has not seen); their count is returned.
+   */
+  encode(text: string): { tokens: Int32Array; unknown: number; unknownChars: string[] } {
+    const cps = [...text];
+    const tokens = new Int32Array(cps.length);
+    let unknown = 0;
+    const unknownChars = new Set<string>();
+    for (let i = 0; i < cps.length; i++) {
+      const t = this.index.get(cps[i]!);
+      if (t === undefined) {
+        unknown++;
+        if (unknownChars.size < 10) unknownChars.add(cps[i]!);
+        tokens[i] = this.fallback;
+      } else tokens[i] = t;
+    }
+    return { tokens, unknown, unknownChars: [...unknownChars] };
+  }
+
+  decode(tokens: ArrayLike<number>): string {
+    let s = '';
+    for (let i = 0; i < tokens.length; i++) s += this.chars[tokens[i]!] ?? '';
+    return s;
+  }
+}

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Activation, CellType } from '../../src/engine/config';
+import { Graph } from '../../src/engine/graph';
+import { tsKernels } from '../../src/engine/kernels';
+import { Params } from '../../src/engine/params';
+import { Rng } from '../../src/engine/rng';
+
+/** Relative error as DESIGN.md defines it. */
+function relErr(a: number, n: number): number {
+  return Math.abs(a - n) / Math.max(Math.abs(a), Math.abs(n), 1e-8);
+}
+
+function buildCase(cell: CellType, activation: Activation, layers: number, seed: number) {
+  const V = 5, H = 4, B = 2, T = 4;
+  const params = new Params({ cell, activation, hidden: H, layers, vocabSize: V }, 'f64');
+  const rng = new Rng(seed);
+  // Larger than the default init so gates leave their linear region.
+  for (let i = 0; i < params.data.length; i++) params.data[i] = (rng.uniform() * 2 - 1) * 0.9;
+  const graph = new Graph(params, B, T, tsKernels);
+  for (let r = 0; r < B * T; r++) {
+    graph.tokens[r] = Math.floor(rng.uniform() * V);
+    graph.targets[r] = Math.floor(rng.uniform() * V);
+  }
+  // A carried-in state, so the t = 0 terms are exercised too.
+  const init = graph.layers.map((s) => {
+    const h0 = Float64Array.from({ length: B * H }, () => rng.uniform() - 0.5);
+    const c0 = Float64Array.from({ length: s.c.length ? B * H : 0 }, () => rng.uniform() - 0.5);
+    return { h0, c0 };
+  });
+  const loss = (): number => {
+    graph.layers.forEach((s, l) => {
+      s.h.set(init[l]!.h0);
+      if (s.c.length) s.c.set(init[l]!.c0);
+    });
+    return graph.forward();
+  };
+  return { params, graph, loss };
+}
+
+function checkGradients(cell: CellType, activation: Activation, layers: number, seed: number): number {
+  const { params, graph, loss } = buildCase(cell, activation, layers, seed);
+  params.grad.fill(0);
+  loss();
+  graph.backward();
+  const analytic = Float64Array.from(params.grad);
+  // 1e-5 balances truncation error (eps²) against float64 round-off (1e-16/eps).
+  const eps = 1e-5;
+  let worst = 0;
+  let checked = 0;
+  for (let i = 0; i < params.data.length; i++) {
+    const keep = params.data[i]!;
+    params.data[i] = keep + eps;
+    const up = loss();
+    params.data[i] = keep - eps;
+    const down = loss();
+    params.data[i] = keep;
+    const numeric = (up - down) / (2 * eps);
+    // Entries that are exactly zero (tokens never seen) must be zero both ways.
+    if (Math.abs(numeric) < 1e-10 && Math.abs(analytic[i]!) < 1e-10) continue;
+    // Entries near zero are judged by absolute error: there round-off, not a bug, dominates.
+    const err = Math.max(Math.abs(analytic[i]!), Math.abs(numeric)) < 1e-6
+      ? Math.abs(analytic[i]! - numeric) * 1e6
+      : relErr(analytic[i]!, numeric);
+    if (err > worst) worst = err;
+    checked++;
+  }
+  assert.ok(checked > params.data.length / 2, `only ${checked} of ${params.data.length} gradients were non-zero`);
+  return worst;
+}
+
+describe('gradient check (float64, central differences)', () => {
+  const cases: [CellType, Activation, number][] = [
+    ['rnn', 'tanh', 1], ['rnn', 'tanh', 2], ['rnn', 'sigmoid', 1], ['rnn', 'sigmoid', 3], ['rnn', 'relu', 1], ['rnn', 'relu', 2],
+    ['lstm', 'tanh', 1], ['lstm', 'tanh', 2], ['lstm', 'tanh', 3],
+    ['gru', 'tanh', 1], ['gru', 'tanh', 2], ['gru', 'tanh', 4],
+  ];
+  for (const [cell, activation, layers] of cases) {
+    it(`${cell}${cell === 'rnn' ? `/${activation}` : ''} with ${layers} layer(s)`, () => {
+      const worst = checkGradients(cell, activation, layers, 7 + layers);
+      assert.ok(worst < 1e-4, `worst relative error ${worst.toExponential(2)}`);
+    });
+  }
+
+  it('detects a wrong gradient (the check itself can fail)', () => {
+    const { params, graph, loss } = buildCase('lstm', 'tanh', 1, 3);
+    params.grad.fill(0);
+    loss();
+    graph.backward();
+    const i = params.tensor('rnn.weight_hh_l0').offset + 5;
+    const eps = 1e-6;
+    const keep = params.data[i]!;
+    params.data[i] = keep + eps;
+    const up = loss();
+    params.data[i] = keep - eps;
+    const down = loss();
+    params.data[i] = keep;
+    const numeric = (up - down) / (2 * eps);
+    assert.ok(relErr(params.grad[i]! * 1.01, numeric) > 1e-3);
+  });
+});
