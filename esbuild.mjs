@@ -1,0 +1,37 @@
+// One build for every bundle. Node bundles (CLI, benchmark; later the
+// extension host and its workers) and browser bundles (webviews) are listed
+// separately so each gets the right platform.
+import * as esbuild from 'esbuild';
+import { chmodSync } from 'node:fs';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+/** @type {import('esbuild').BuildOptions[]} */
+const nodeBundles = [
+  { entryPoints: { cli: 'src/cli/main.ts' }, banner: { js: '#!/usr/bin/env node' } },
+  { entryPoints: { bench: 'bench/bench.ts' } },
+];
+
+/** @type {import('esbuild').BuildOptions[]} */
+const browserBundles = [];
+
+const common = {
+  bundle: true,
+  outdir: 'dist',
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+};
+
+const builds = [
+  ...nodeBundles.map((b) => ({ ...common, platform: 'node', target: 'node20', format: 'cjs', ...b })),
+  ...browserBundles.map((b) => ({ ...common, platform: 'browser', target: 'es2022', format: 'iife', ...b })),
+];
+
+if (watch) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+  chmodSync('dist/cli.js', 0o755);
+}

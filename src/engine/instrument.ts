@@ -1,0 +1,121 @@
+import { gateCount } from './config';
+import { Graph, newGradientRecord } from './graph';
+import type { Kernels } from './kernels';
+import type { Model } from './model';
+
+/** Gate names in PyTorch's stacking order. */
+export const GATE_NAMES = { rnn: [], lstm: ['i', 'f', 'g', 'o'], gru: ['r', 'z', 'n'] } as const;
+
+export interface LayerTrace {
+  /** [T, H] hidden state after each character. */
+  h: Float32Array;
+  /** [T, H] LSTM cell state. */
+  c?: Float32Array;
+  /** Gate activations, each [T, H]: i/f/g/o for LSTM, r/z/n for GRU. */
+  gates: Record<string, Float32Array>;
+}
+
+export interface HiddenStateTrace {
+  chars: string[];
+  /** Positions whose character the model does not know (fed as its fallback). */
+  unknown: number[];
+  hidden: number;
+  layers: LayerTrace[];
+  /** [T, V]: distribution of the next character after each position. */
+  nextProbs: Float32Array;
+  /** [T]: surprisal in bits of the character that actually follows (NaN for the last / unknown). */
+  surprisalBits: Float32Array;
+}
+
+/**
+ * Runs a text through the model from a zero state and records, per
+ * character, every layer's hidden state and gates, and what the model
+ * expected next.
+ */
+export function traceHiddenStates(model: Model, text: string, kernels: Kernels): HiddenStateTrace {
+  const chars = [...text];
+  const T = chars.length;
+  const { tokens } = model.vocab.encode(text);
+  const unknown: number[] = [];
+  chars.forEach((ch, i) => {
+    if (!model.vocab.has(ch)) unknown.push(i);
+  });
+  const H = model.config.hidden;
+  const V = model.config.vocabSize;
+  const surprisalBits = new Float32Array(T).fill(NaN);
+  if (T === 0) return { chars, unknown, hidden: H, layers: [], nextProbs: new Float32Array(0), surprisalBits };
+  const graph = new Graph(model.params, 1, T, kernels);
+  graph.resetState();
+  graph.tokens.set(tokens);
+  graph.targets.fill(-1);
+  graph.forward();
+  const names = GATE_NAMES[model.config.cell];
+  const G = gateCount(model.config.cell);
+  const layers = graph.layers.map((s): LayerTrace => {
+    const trace: LayerTrace = { h: Float32Array.from(s.h.subarray(H, (T + 1) * H)), gates: {} };
+    if (s.c.length) trace.c = Float32Array.from(s.c.subarray(H, (T + 1) * H));
+    names.forEach((name, g) => {
+      const out = new Float32Array(T * H);
+      for (let t = 0; t < T; t++) {
+        for (let j = 0; j < H; j++) out[t * H + j] = s.pre[t * G * H + g * H + j]!;
+      }
+      trace.gates[name] = out;
+    });
+    return trace;
+  });
+  const nextProbs = Float32Array.from(graph.probs);
+  for (let t = 0; t + 1 < T; t++) {
+    if (model.vocab.has(chars[t + 1]!)) surprisalBits[t] = -Math.log2(nextProbs[t * V + tokens[t + 1]!]!);
+  }
+  return { chars, unknown, hidden: H, layers, nextProbs, surprisalBits };
+}
+
+export interface GradientFlow {
+  /** Mean loss over the scored positions of the window. */
+  loss: number;
+  /** The error e_t whose gradient is traced, or null for the whole window's E. */
+  errorAt: number | null;
+  /** [layer][k]: ‖∂E/∂h_k‖ (or ‖∂e_t/∂h_k‖). */
+  hGradNorm: Float64Array[];
+  /** [layer][k]: ‖δ_k h_{k-1}ᵀ‖, step k's term in ∇W_hh (∂e_t/∂W when errorAt is set). */
+  wContribution: Float64Array[];
+  /** Frobenius norm of each parameter tensor's gradient, by state_dict name. */
+  paramGradNorms: Record<string, number>;
+}
+
+/**
+ * Backpropagates through one window of text (one stream, zero initial state)
+ * and records how the gradient flows back in time. With `errorAt`, only the
+ * error of the prediction made at step t is used: the design's ∂e_t/∂W
+ * decomposition, where vanishing and exploding gradients show.
+ * Leaves the model's weights and params.grad as they were (it uses params.grad and restores it).
+ */
+export function traceGradientFlow(model: Model, text: string, kernels: Kernels, errorAt: number | null = null): GradientFlow {
+  const { tokens } = model.vocab.encode(text);
+  const T = tokens.length - 1;
+  if (T < 1) throw new Error('gradient flow needs a window of at least two characters');
+  if (errorAt !== null && (!Number.isInteger(errorAt) || errorAt < 0 || errorAt >= T)) {
+    throw new Error(`errorAt must be a step from 0 to ${T - 1}`);
+  }
+  const graph = new Graph(model.params, 1, T, kernels);
+  graph.resetState();
+  for (let t = 0; t < T; t++) {
+    graph.tokens[t] = tokens[t]!;
+    graph.targets[t] = errorAt === null || errorAt === t ? tokens[t + 1]! : -1;
+  }
+  const params = model.params;
+  // Same precision as the buffer, so a float64 model gets its gradients back exactly.
+  const savedGrad = params.grad.slice();
+  params.grad.fill(0);
+  graph.record = newGradientRecord(model.config.layers, T);
+  const loss = graph.forward();
+  graph.backward();
+  const paramGradNorms: Record<string, number> = {};
+  for (const t of params.tensors) {
+    let ss = 0;
+    for (let i = t.offset; i < t.offset + t.size; i++) ss += params.grad[i]! * params.grad[i]!;
+    paramGradNorms[t.name] = Math.sqrt(ss);
+  }
+  params.grad.set(savedGrad);
+  return { loss, errorAt, ...graph.record, paramGradNorms };
+}

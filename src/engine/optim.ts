@@ -1,0 +1,135 @@
+import type { TrainConfig } from './config';
+import { allocFloats, type Floats } from './floats';
+import type { Params } from './params';
+
+/**
+ * Optimizers with PyTorch's exact update rules (torch.optim, single-tensor
+ * path), over the flat parameter buffer so each update is one loop.
+ */
+export interface Optimizer {
+  /** Applies one update with learning rate `lr` from params.grad. */
+  step(lr: number): void;
+  /** Number of updates applied so far. */
+  readonly steps: number;
+  /** Named state buffers for checkpoints: `optim.<slot>.<param name>` tensors. */
+  readonly slots: ReadonlyMap<string, Floats>;
+  setSteps(n: number): void;
+}
+
+type Hyper = Pick<TrainConfig, 'optimizer' | 'momentum' | 'beta1' | 'beta2' | 'eps' | 'weightDecay'>;
+
+/** State slot names as PyTorch's optimizer state_dict calls them. */
+export function slotNames(optimizer: TrainConfig['optimizer'], momentum: number): string[] {
+  switch (optimizer) {
+    case 'sgd':
+      return momentum > 0 ? ['momentum_buffer'] : [];
+    case 'adagrad':
+      return ['sum'];
+    case 'rmsprop':
+      return momentum > 0 ? ['square_avg', 'momentum_buffer'] : ['square_avg'];
+    case 'adam':
+    case 'adamw':
+      return ['exp_avg', 'exp_avg_sq'];
+  }
+}
+
+export function createOptimizer(params: Params, hyper: Hyper): Optimizer {
+  const p = params.data;
+  const g = params.grad;
+  const n = p.length;
+  const slots = new Map<string, Floats>();
+  for (const name of slotNames(hyper.optimizer, hyper.momentum)) slots.set(name, allocFloats(params.dtype, n));
+  const { momentum: mu, beta1, beta2, eps, weightDecay: wd } = hyper;
+  let steps = 0;
+
+  const updates: Record<TrainConfig['optimizer'], (lr: number) => void> = {
+    sgd(lr) {
+      const buf = slots.get('momentum_buffer');
+      for (let i = 0; i < n; i++) {
+        let d = g[i]! + wd * p[i]!;
+        if (buf) {
+          // First step: buf = g (no dampening), as torch.optim.SGD.
+          d = buf[i] = steps === 0 ? d : mu * buf[i]! + d;
+        }
+        p[i] -= lr * d;
+      }
+    },
+    adagrad(lr) {
+      const sum = slots.get('sum')!;
+      for (let i = 0; i < n; i++) {
+        const d = g[i]! + wd * p[i]!;
+        sum[i] += d * d;
+        p[i] -= (lr * d) / (Math.sqrt(sum[i]!) + eps);
+      }
+    },
+    rmsprop(lr) {
+      // torch's default alpha; eps outside the root, no bias correction.
+      const alpha = 0.99;
+      const sq = slots.get('square_avg')!;
+      const buf = slots.get('momentum_buffer');
+      for (let i = 0; i < n; i++) {
+        const d = g[i]! + wd * p[i]!;
+        sq[i] = alpha * sq[i]! + (1 - alpha) * d * d;
+        const step = d / (Math.sqrt(sq[i]!) + eps);
+        if (buf) {
+          buf[i] = mu * buf[i]! + step;
+          p[i] -= lr * buf[i]!;
+        } else p[i] -= lr * step;
+      }
+    },
+    adam(lr) {
+      adamUpdate(lr, false);
+    },
+    adamw(lr) {
+      adamUpdate(lr, true);
+    },
+  };
+
+  function adamUpdate(lr: number, decoupled: boolean): void {
+    const m = slots.get('exp_avg')!;
+    const v = slots.get('exp_avg_sq')!;
+    const t = steps + 1;
+    const bc1 = 1 - Math.pow(beta1, t);
+    const bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, t));
+    const stepSize = lr / bc1;
+    const shrink = decoupled ? 1 - lr * wd : 1;
+    const l2 = decoupled ? 0 : wd;
+    for (let i = 0; i < n; i++) {
+      if (decoupled) p[i] *= shrink;
+      const d = g[i]! + l2 * p[i]!;
+      m[i] = beta1 * m[i]! + (1 - beta1) * d;
+      v[i] = beta2 * v[i]! + (1 - beta2) * d * d;
+      p[i] -= (stepSize * m[i]!) / (Math.sqrt(v[i]!) / bc2Sqrt + eps);
+    }
+  }
+
+  const update = updates[hyper.optimizer];
+  return {
+    step(lr: number) {
+      update(lr);
+      steps++;
+    },
+    get steps() {
+      return steps;
+    },
+    slots,
+    setSteps(k: number) {
+      steps = k;
+    },
+  };
+}
+
+/**
+ * Global-norm clipping as torch.nn.utils.clip_grad_norm_: scales every
+ * gradient by min(1, max / (norm + 1e-6)); returns the norm before clipping.
+ */
+export function clipGradNorm(grad: Floats, maxNorm: number): number {
+  let ss = 0;
+  for (let i = 0; i < grad.length; i++) ss += grad[i]! * grad[i]!;
+  const norm = Math.sqrt(ss);
+  if (maxNorm > 0) {
+    const coef = maxNorm / (norm + 1e-6);
+    if (coef < 1) for (let i = 0; i < grad.length; i++) grad[i] *= coef;
+  }
+  return norm;
+}
