@@ -11,6 +11,10 @@ const watch = process.argv.includes('--watch');
 const nodeBundles = [
   { entryPoints: { cli: 'src/cli/main.ts' }, banner: { js: '#!/usr/bin/env node' } },
   { entryPoints: { bench: 'bench/bench.ts' } },
+  // The extension host provides `vscode`; never bundle it.
+  { entryPoints: { extension: 'src/extension/extension.ts' }, external: ['vscode'] },
+  // Worker threads of the extension host: training, and inference for completions.
+  { entryPoints: { 'trainer-worker': 'src/worker/trainerMain.ts', 'inference-worker': 'src/worker/inferenceMain.ts' } },
 ];
 
 /** @type {import('esbuild').BuildOptions[]} */

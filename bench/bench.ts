@@ -8,8 +8,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
-  createModel, DEFAULT_TRAIN, gateCount, sample, splitTokens, Stepper, Trainer, tsKernels, Vocab,
-  Rng, type CellType, type Kernels, type ModelConfig,
+  createModel, DEFAULT_TRAIN, flopsPerChar, sample, splitTokens, Stepper, Trainer, tsKernels, Vocab,
+  Rng, type CellType, type Kernels,
 } from '../src/engine';
 
 interface Args { only: string | null; seconds: number; json: boolean }
@@ -29,15 +29,6 @@ function corpus(): { text: string; source: string } {
   if (existsSync(shared)) return { text: readFileSync(shared, 'utf8'), source: 'tinyshakespeare.txt' };
   const own = path.resolve(__dirname, '..', 'src', 'engine', 'graph.ts');
   return { text: readFileSync(own, 'utf8').repeat(20), source: 'src/engine/graph.ts ×20' };
-}
-
-/** Multiply-adds ×2 of one character's forward and backward pass (matrix products only). */
-function flopsPerChar(c: ModelConfig): number {
-  const GH = gateCount(c.cell) * c.hidden;
-  const H = c.hidden;
-  let f = 0;
-  for (let l = 0; l < c.layers; l++) f += l === 0 ? 6 * GH * H : 12 * GH * H;
-  return f + 6 * c.vocabSize * H;
 }
 
 function benchTraining(cell: CellType, H: number, B: number, T: number, tokens: Int32Array, vocab: Vocab, seconds: number, kernels: Kernels) {

@@ -1,4 +1,5 @@
 import { validateModelConfig, validateTrainConfig, type ModelConfig, type TrainConfig } from './config';
+import { parameterCount } from './memory';
 import type { Model } from './model';
 import { Params } from './params';
 import { CheckpointError, decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors';
@@ -90,6 +91,14 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   }
   if (vocab.size !== modelConfig.vocabSize) {
     throw new CheckpointError(`checkpoint vocab has ${vocab.size} entries but the config says ${modelConfig.vocabSize}`);
+  }
+  // Allocate only what the file itself backs: a hostile config must not make us allocate gigabytes.
+  let stored = 0;
+  for (const t of tensors.values()) stored += t.data.length;
+  if (parameterCount(modelConfig) > stored) {
+    throw new CheckpointError(
+      `checkpoint config describes a ${describe(modelConfig)} (${parameterCount(modelConfig)} weights) but the file holds only ${stored} values`,
+    );
   }
   const params = new Params(modelConfig);
   for (const t of params.tensors) {

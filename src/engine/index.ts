@@ -16,3 +16,4 @@ export * from './trainer';
 export * from './checkpoint';
 export * from './sampling';
 export * from './instrument';
+export * from './session';

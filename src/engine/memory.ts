@@ -33,3 +33,13 @@ export function formatBytes(n: number): string {
   if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
   return `${(n / 1024).toFixed(1)} KiB`;
 }
+
+/** Floating-point operations of one character's forward and backward pass (matrix products only). */
+export function flopsPerChar(c: ModelConfig): number {
+  const GH = gateCount(c.cell) * c.hidden;
+  const H = c.hidden;
+  let f = 0;
+  // Layer 0's input is a gather; above it the input projection, ∇W_ih and ∂x are products too.
+  for (let l = 0; l < c.layers; l++) f += l === 0 ? 6 * GH * H : 12 * GH * H;
+  return f + 6 * c.vocabSize * H;
+}

@@ -1,0 +1,96 @@
+/**
+ * Builds a training run from its settings: text → vocabulary → tokens →
+ * train/validation split → model → trainer, either fresh or continued from a
+ * checkpoint (then exactly where it stopped). Shared by the CLI and the
+ * extension's trainer worker.
+ */
+import type { Checkpoint } from './checkpoint';
+import type { ModelConfig, TrainConfig } from './config';
+import { ConfigError, DataError } from './errors';
+import { tsKernels, type Kernels } from './kernels';
+import { estimateTrainingBytes, formatBytes, parameterCount } from './memory';
+import { createModel, type Model } from './model';
+import { Rng } from './rng';
+import { splitTokens, Trainer } from './trainer';
+import { Vocab } from './vocab';
+
+export interface SessionPlan {
+  text: string;
+  /** The network's shape for a fresh run (ignored when continuing a checkpoint). */
+  shape: Omit<ModelConfig, 'vocabSize'>;
+  train: TrainConfig;
+  /** `label` names the checkpoint in messages (a path, or "the saved model"). */
+  init: { label: string; checkpoint: Checkpoint } | null;
+  maxMemoryBytes: number;
+  /** How the user raises the memory limit, for the message that refuses a run. */
+  memoryHint?: string;
+  kernels?: Kernels;
+}
+
+export interface Session {
+  model: Model;
+  trainer: Trainer;
+  train: TrainConfig;
+  trainTokens: Int32Array;
+  valTokens: Int32Array;
+  /** Step the run starts from (the checkpoint's step when continuing). */
+  startStep: number;
+  memoryBytes: number;
+}
+
+export function buildSession(plan: SessionPlan): Session {
+  const { text, train, init } = plan;
+  const vocab = init ? init.checkpoint.model.vocab : Vocab.fromText(text);
+  if (init) requireKnownChars(vocab, text, init.label);
+  const config: ModelConfig = init ? init.checkpoint.model.config : { ...plan.shape, vocabSize: vocab.size };
+
+  const needed = estimateTrainingBytes(config, train);
+  if (needed > plan.maxMemoryBytes) {
+    throw new ConfigError(
+      `this run needs about ${formatBytes(needed)} (${parameterCount(config).toLocaleString('en-US')} parameters, ` +
+        `${config.vocabSize.toLocaleString('en-US')} distinct characters, batch ${train.batch} × sequence ${train.seq}), ` +
+        `more than the limit of ${formatBytes(plan.maxMemoryBytes)}: use a smaller model, batch or sequence` +
+        (plan.memoryHint ? `, or ${plan.memoryHint}` : ''),
+    );
+  }
+
+  const { tokens } = vocab.encode(text);
+  const { train: trainTokens, val: valTokens } = splitTokens(tokens, train.valFraction);
+  let model: Model;
+  let rng: Rng;
+  if (init) {
+    model = init.checkpoint.model;
+    rng = new Rng(train.seed);
+  } else {
+    ({ model, rng } = createModel(plan.shape, vocab, train.seed));
+  }
+  const trainer = new Trainer(model, train, trainTokens, plan.kernels ?? tsKernels, rng);
+  const saved = init?.checkpoint.trainState;
+  if (saved) trainer.restore(saved, init!.checkpoint.resumeTensors);
+  return { model, trainer, train, trainTokens, valTokens, startStep: trainer.state.step, memoryBytes: needed };
+}
+
+/** Characters of `text` that `vocab` does not have (at most `limit` examples, in order of appearance). */
+export function unknownChars(vocab: Vocab, text: string, limit = 10): { count: number; examples: string[] } {
+  let count = 0;
+  const examples = new Set<string>();
+  for (const ch of text) {
+    if (!vocab.has(ch)) {
+      count++;
+      if (examples.size < limit) examples.add(ch);
+    }
+  }
+  return { count, examples: [...examples] };
+}
+
+/** Fails unless every character of the text is in the vocabulary (a resumed run cannot grow its vocabulary). */
+export function requireKnownChars(vocab: Vocab, text: string, what: string): void {
+  const { count, examples } = unknownChars(vocab, text);
+  if (count > 0) {
+    const shown = examples.map((c) => JSON.stringify(c)).join(', ');
+    throw new DataError(
+      `the text has ${count} character${count === 1 ? '' : 's'} that ${what} does not know (${shown}): ` +
+        `a model can only continue training on characters of its vocabulary; train a new model instead`,
+    );
+  }
+}

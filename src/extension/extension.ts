@@ -1,0 +1,62 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { registerCommands } from './commands';
+import { COMPLETION_MODEL_KEY, RnnCompletionProvider } from './completions';
+import { InferenceService } from './inference';
+import { ModelLibrary } from './library';
+import { ModelsTreeProvider } from './modelsView';
+import { readHostLimits } from './settings';
+import { TrainingStatusBar } from './statusBar';
+import { TrainingManager } from './training';
+
+let training: TrainingManager | undefined;
+
+/** What tests (and other extensions) can reach through `getExtension(...).exports`. */
+export interface RnnLabApi {
+  library: ModelLibrary;
+  training: TrainingManager;
+  inference: InferenceService;
+  completions: RnnCompletionProvider;
+}
+
+export function activate(context: vscode.ExtensionContext): RnnLabApi {
+  const log = vscode.window.createOutputChannel('RNN Lab');
+  const library = new ModelLibrary(context.globalStorageUri.fsPath);
+  const dist = path.join(context.extensionPath, 'dist');
+  training = new TrainingManager(library, path.join(dist, 'trainer-worker.js'), readHostLimitsSafe(log), log);
+  const inference = new InferenceService(library, path.join(dist, 'inference-worker.js'), log);
+  const completions = new RnnCompletionProvider(library, inference, context.globalState, log);
+  const tree = new ModelsTreeProvider(library, training, () => context.globalState.get<string>(COMPLETION_MODEL_KEY));
+
+  context.subscriptions.push(
+    log,
+    training,
+    inference,
+    tree,
+    new TrainingStatusBar(training, library),
+    training.onDidSaveCheckpoint((id) => inference.invalidate(id)),
+    vscode.window.registerTreeDataProvider('rnnLab.models', tree),
+    vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, completions),
+    ...registerCommands({ library, training, inference, state: context.globalState, log }),
+  );
+  return { library, training, inference, completions };
+}
+
+/** Limits are read at each use so a settings change applies to the next run; a bad value falls back with a note. */
+function readHostLimitsSafe(log: vscode.OutputChannel) {
+  return () => {
+    try {
+      return readHostLimits();
+    } catch (e) {
+      log.appendLine(`${(e as Error).message}; using the defaults`);
+      void vscode.window.showWarningMessage(`RNN Lab: ${(e as Error).message}; using the default instead.`);
+      return { checkpointSeconds: 30, maxMemoryBytes: 2048 * 1024 * 1024, maxConcurrentRuns: 1 };
+    }
+  };
+}
+
+/** Asks running trainers for a last checkpoint, then stops the threads. */
+export async function deactivate(): Promise<void> {
+  await training?.shutdown();
+  training = undefined;
+}

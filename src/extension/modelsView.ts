@@ -1,0 +1,88 @@
+import * as vscode from 'vscode';
+import type { ModelEntry, ModelLibrary } from './library';
+import type { TrainingManager } from './training';
+import { formatCount } from './presets';
+
+const STATE_ICONS: Record<ModelEntry['state'], string> = {
+  queued: 'watch',
+  training: 'sync~spin',
+  paused: 'debug-pause',
+  done: 'pass',
+  stopped: 'debug-stop',
+  failed: 'error',
+};
+
+/** The Models tree: one item per model, with its state, size and progress. */
+export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelEntry>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<ModelEntry | undefined>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  private readonly subscriptions: vscode.Disposable[] = [];
+  private lastRefresh = 0;
+  private pendingRefresh: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly library: ModelLibrary,
+    private readonly training: TrainingManager,
+    private readonly completionModel: () => string | undefined,
+  ) {
+    this.subscriptions.push(library.onDidChange(() => this.refresh()), training.onDidChange(() => this.refresh()));
+  }
+
+  /** At most four redraws a second, however fast a run reports. */
+  refresh(): void {
+    const wait = 250 - (Date.now() - this.lastRefresh);
+    if (wait <= 0) {
+      this.lastRefresh = Date.now();
+      this.emitter.fire(undefined);
+    } else if (!this.pendingRefresh) {
+      this.pendingRefresh = setTimeout(() => {
+        this.pendingRefresh = undefined;
+        this.refresh();
+      }, wait);
+    }
+  }
+
+  getChildren(element?: ModelEntry): ModelEntry[] {
+    if (element) return [];
+    return [...this.library.list()].sort((a, b) => b.created - a.created);
+  }
+
+  getTreeItem(m: ModelEntry): vscode.TreeItem {
+    const item = new vscode.TreeItem(m.name, vscode.TreeItemCollapsibleState.None);
+    item.id = m.id;
+    const live = this.training.live(m.id);
+    const step = live?.progress?.step ?? m.steps;
+    const loss = live?.progress?.loss ?? m.lastLoss;
+    const parts = [`${m.cell.toUpperCase()} ${m.hidden}×${m.layers}`, `${formatCount(m.params)} params`, `step ${step}`];
+    if (loss !== null && loss !== undefined) parts.push(`loss ${loss.toFixed(3)}`);
+    if (m.bestValBpc !== null) parts.push(`val ${m.bestValBpc.toFixed(3)} bpc`);
+    item.description = `${m.state}${this.completionModel() === m.id ? ' · completions' : ''} · ${parts.join(' · ')}`;
+    const sources = m.sources.map((s) => vscode.Uri.parse(s).fsPath || s);
+    item.tooltip = new vscode.MarkdownString(
+      [
+        `**${m.name}** — ${m.state}${m.reason ? `: ${m.reason}` : ''}`,
+        `Trained on: ${sources.map((s) => `\`${s}\``).join(', ') || '(imported)'}`,
+        `${m.cell.toUpperCase()}, hidden ${m.hidden}, ${m.layers} layer(s), vocabulary ${m.vocabSize}, ${m.params.toLocaleString('en-US')} parameters`,
+        `Steps: ${step}${m.bestValLoss !== null ? ` · best validation ${m.bestValLoss.toFixed(4)} nats (${m.bestValBpc!.toFixed(3)} bpc)` : ''}`,
+      ].join('\n\n'),
+    );
+    item.iconPath = new vscode.ThemeIcon(STATE_ICONS[m.state], m.state === 'failed' ? new vscode.ThemeColor('errorForeground') : undefined);
+    // contextValue drives which inline actions the menus show.
+    const canResume = (m.state === 'paused' || m.state === 'stopped' || m.state === 'done' || m.state === 'failed') && m.hasCheckpoint && !!m.settings;
+    item.contextValue = [
+      'model',
+      m.state,
+      m.hasCheckpoint ? 'hasCheckpoint' : '',
+      canResume ? 'canResume' : '',
+      m.state === 'training' || m.state === 'queued' ? 'running' : '',
+    ].filter(Boolean).join(' ');
+    item.command = { command: 'rnnLab.openModel', title: 'Open', arguments: [m] };
+    return item;
+  }
+
+  dispose(): void {
+    if (this.pendingRefresh) clearTimeout(this.pendingRefresh);
+    for (const s of this.subscriptions) s.dispose();
+    this.emitter.dispose();
+  }
+}

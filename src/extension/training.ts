@@ -1,0 +1,337 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { RunState, TrainProgressEvent, TrainValidationEvent, WorkerEvent } from '../shared/protocol';
+import { writeFileAtomic } from '../shared/atomicFile';
+import type { ModelEntry, ModelLibrary, RunSettings } from './library';
+import type { HostLimits } from './settings';
+import { WorkerClient } from './workerClient';
+
+/** What the host knows of a run while it is live; the panels and the status bar read it. */
+export interface LiveRun {
+  modelId: string;
+  state: RunState;
+  progress: TrainProgressEvent | null;
+  /** Training loss per progress event and validation results, for the loss panel. */
+  history: { progress: TrainProgressEvent[]; validation: TrainValidationEvent[] };
+}
+
+interface ActiveRun extends LiveRun {
+  client: WorkerClient | null;
+  text: string;
+  settings: RunSettings;
+  resume: boolean;
+  /** Settles when the run has ended and its worker is gone. */
+  ended: Promise<void>;
+  end: () => void;
+  lastSavedStep: number;
+}
+
+const HISTORY_LIMIT = 20_000;
+
+/**
+ * Owns every training run: starts each in its own worker thread, queues runs
+ * beyond the concurrency limit, saves checkpoints the workers send, and keeps
+ * the library's view of each run current.
+ */
+export class TrainingManager implements vscode.Disposable {
+  private readonly runs = new Map<string, ActiveRun>();
+  private readonly queue: string[] = [];
+  private readonly changeEmitter = new vscode.EventEmitter<LiveRun>();
+  private readonly checkpointEmitter = new vscode.EventEmitter<string>();
+  /** Fires on every progress, state or validation change of a run. */
+  readonly onDidChange = this.changeEmitter.event;
+  /** Fires with a model id after its checkpoint was saved. */
+  readonly onDidSaveCheckpoint = this.checkpointEmitter.event;
+
+  constructor(
+    private readonly library: ModelLibrary,
+    private readonly workerScript: string,
+    private readonly limits: () => HostLimits,
+    private readonly log: vscode.OutputChannel,
+  ) {
+    // A run that was training when the window went away can only be resumed.
+    for (const m of library.list()) {
+      if (m.state === 'training' || m.state === 'queued') {
+        library.update(m.id, {
+          state: 'paused',
+          reason: m.hasCheckpoint
+            ? `interrupted at step ${m.steps} (window closed or reloaded): resume to continue from the last checkpoint`
+            : 'interrupted before its first checkpoint: start it again',
+        });
+      }
+    }
+  }
+
+  live(modelId: string): LiveRun | undefined {
+    return this.runs.get(modelId);
+  }
+
+  activeRuns(): LiveRun[] {
+    return [...this.runs.values()];
+  }
+
+  /** Starts a new model, or queues it when the concurrency limit is reached. */
+  start(name: string, sources: vscode.Uri[], text: string, settings: RunSettings): ModelEntry {
+    const entry = this.library.create({
+      name,
+      sources: sources.map((u) => u.toString()),
+      cell: settings.model.cell,
+      hidden: settings.model.hidden,
+      layers: settings.model.layers,
+      vocabSize: 0,
+      params: 0,
+      steps: 0,
+      lastLoss: null,
+      bestValLoss: null,
+      bestValBpc: null,
+      state: 'queued',
+      hasCheckpoint: false,
+      settings,
+    });
+    this.enqueue(entry.id, text, settings, false);
+    return entry;
+  }
+
+  /** Continues a paused, stopped or interrupted model from its last checkpoint. */
+  resume(modelId: string, text: string): void {
+    const active = this.runs.get(modelId);
+    if (active?.client && active.state === 'paused') {
+      void active.client.request({ kind: 'train/resume', runId: modelId });
+      return;
+    }
+    if (active) throw new Error('this model is already training or queued');
+    const entry = this.library.get(modelId);
+    if (!entry?.settings) throw new Error('only models trained in RNN Lab can resume training');
+    if (!entry.hasCheckpoint) throw new Error('this model has no checkpoint to resume from: train it again');
+    this.enqueue(modelId, text, entry.settings, true);
+  }
+
+  async pause(modelId: string): Promise<void> {
+    const run = this.runs.get(modelId);
+    if (!run?.client) throw new Error('this model is not training');
+    await run.client.request({ kind: 'train/pause', runId: modelId });
+  }
+
+  async stop(modelId: string): Promise<void> {
+    const run = this.runs.get(modelId);
+    if (!run) return;
+    if (!run.client) {
+      // Still queued: nothing to stop but the wait.
+      this.queue.splice(this.queue.indexOf(modelId), 1);
+      this.finishRun(run, 'stopped');
+      return;
+    }
+    await run.client.request({ kind: 'train/stop', runId: modelId });
+    await run.ended;
+  }
+
+  /** Resolves when the run has ended (done, stopped or failed). */
+  whenEnded(modelId: string): Promise<void> {
+    return this.runs.get(modelId)?.ended ?? Promise.resolve();
+  }
+
+  private enqueue(modelId: string, text: string, settings: RunSettings, resume: boolean): void {
+    let end!: () => void;
+    const ended = new Promise<void>((r) => (end = r));
+    const run: ActiveRun = {
+      modelId, state: 'queued', progress: null, history: this.loadHistory(modelId, resume),
+      client: null, text, settings, resume, ended, end, lastSavedStep: this.library.get(modelId)?.steps ?? 0,
+    };
+    this.runs.set(modelId, run);
+    this.queue.push(modelId);
+    this.library.update(modelId, { state: 'queued', reason: undefined });
+    this.changeEmitter.fire(run);
+    this.pump();
+  }
+
+  /** Starts queued runs while fewer than the limit are training. */
+  private pump(): void {
+    const limit = this.limits().maxConcurrentRuns;
+    while (this.queue.length > 0 && [...this.runs.values()].filter((r) => r.client).length < limit) {
+      const run = this.runs.get(this.queue.shift()!)!;
+      void this.launch(run);
+    }
+    const waiting = this.queue.length;
+    if (waiting > 0) {
+      for (const id of this.queue) {
+        this.library.update(id, { reason: `queued: ${limit} run${limit === 1 ? '' : 's'} already training (setting rnnLab.training.maxConcurrentRuns)` });
+      }
+    }
+  }
+
+  private async launch(run: ActiveRun): Promise<void> {
+    const id = run.modelId;
+    const client = new WorkerClient(
+      this.workerScript,
+      (e) => this.onEvent(run, e),
+      (reason) => this.onWorkerDeath(run, reason),
+    );
+    run.client = client;
+    const limits = this.limits();
+    try {
+      const init = run.resume ? new Uint8Array(this.library.readCheckpoint(id)) : undefined;
+      const entry = this.library.get(id)!;
+      const result = await client.request(
+        {
+          kind: 'train/start',
+          runId: id,
+          text: run.text,
+          model: run.settings.model,
+          train: run.settings.train,
+          ...(init ? { init } : {}),
+          maxSteps: run.settings.maxSteps,
+          maxMinutes: run.settings.maxMinutes,
+          valEvery: run.settings.valEvery,
+          checkpointSeconds: limits.checkpointSeconds,
+          maxMemoryBytes: limits.maxMemoryBytes,
+          metadata: { name: entry.name, sources: JSON.stringify(entry.sources) },
+        },
+        { timeoutMs: 120_000 },
+      );
+      this.library.update(id, { params: result.params, vocabSize: result.vocabSize, steps: result.startStep });
+      this.log.appendLine(
+        `[${entry.name}] ${run.resume ? `resumed at step ${result.startStep}` : 'started'}: ${result.params} parameters, ` +
+          `vocabulary ${result.vocabSize}, ${result.stepsPerEpoch} steps per epoch`,
+      );
+    } catch (e) {
+      this.finishRun(run, 'failed', (e as Error).message);
+    }
+  }
+
+  private onEvent(run: ActiveRun, e: WorkerEvent): void {
+    switch (e.kind) {
+      case 'train/progress':
+        run.progress = e;
+        pushCapped(run.history.progress, e);
+        this.changeEmitter.fire(run);
+        break;
+      case 'train/validation': {
+        pushCapped(run.history.validation, e);
+        const entry = this.library.get(run.modelId);
+        if (entry && Number.isFinite(e.loss) && (entry.bestValLoss === null || e.loss < entry.bestValLoss)) {
+          this.library.update(run.modelId, { bestValLoss: e.loss, bestValBpc: e.bpc });
+        }
+        this.changeEmitter.fire(run);
+        break;
+      }
+      case 'train/checkpoint':
+        this.saveCheckpoint(run, e.bytes, e.step);
+        break;
+      case 'train/state':
+        if (e.state === 'training' || e.state === 'paused') {
+          run.state = e.state;
+          this.library.update(run.modelId, { state: e.state, reason: undefined });
+          this.changeEmitter.fire(run);
+        } else {
+          this.finishRun(run, e.state, e.reason);
+        }
+        break;
+      case 'infer/chunk':
+        break;
+      default: {
+        const never: never = e;
+        this.log.appendLine(`unexpected worker event ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  private saveCheckpoint(run: ActiveRun, bytes: Uint8Array, step: number): void {
+    try {
+      this.library.saveCheckpoint(run.modelId, bytes, { steps: step, lastLoss: run.progress?.loss ?? null });
+      run.lastSavedStep = step;
+      this.saveHistory(run);
+      this.checkpointEmitter.fire(run.modelId);
+    } catch (e) {
+      // The previous checkpoint is still intact (atomic write); say why this one failed.
+      void vscode.window.showErrorMessage(`RNN Lab could not save the checkpoint of step ${step}: ${(e as Error).message}`);
+    }
+  }
+
+  private onWorkerDeath(run: ActiveRun, reason: string): void {
+    if (run.state === 'done' || run.state === 'stopped' || run.state === 'failed') return;
+    this.finishRun(run, 'failed', `${reason}; the last checkpoint (step ${run.lastSavedStep}) is kept`);
+  }
+
+  private finishRun(run: ActiveRun, state: RunState, reason?: string): void {
+    if (!this.runs.has(run.modelId)) return;
+    run.state = state;
+    this.runs.delete(run.modelId);
+    const entry = this.library.get(run.modelId);
+    if (entry) {
+      this.library.update(run.modelId, {
+        state,
+        reason: reason ?? undefined,
+        ...(run.progress ? { lastLoss: run.progress.loss } : {}),
+      });
+      if (state === 'failed') {
+        this.log.appendLine(`[${entry.name}] failed: ${reason ?? 'unknown reason'}`);
+      }
+    }
+    this.saveHistory(run);
+    const client = run.client;
+    run.client = null;
+    void client?.dispose();
+    this.changeEmitter.fire(run);
+    run.end();
+    this.pump();
+  }
+
+  private historyPath(modelId: string): string {
+    return path.join(this.library.folder(modelId), 'history.json');
+  }
+
+  private loadHistory(modelId: string, resume: boolean): LiveRun['history'] {
+    if (resume) {
+      try {
+        const h = JSON.parse(fs.readFileSync(this.historyPath(modelId), 'utf8')) as LiveRun['history'];
+        if (Array.isArray(h.progress) && Array.isArray(h.validation)) return h;
+      } catch {
+        // No or unreadable history: the chart starts empty, the model is unaffected.
+      }
+    }
+    return { progress: [], validation: [] };
+  }
+
+  private saveHistory(run: LiveRun): void {
+    try {
+      writeFileAtomic(this.historyPath(run.modelId), new TextEncoder().encode(JSON.stringify(run.history)));
+    } catch {
+      // History is a convenience for the charts; a failed write must not stop training.
+    }
+  }
+
+  /** History of a model, live or saved. */
+  history(modelId: string): LiveRun['history'] {
+    return this.runs.get(modelId)?.history ?? this.loadHistory(modelId, true);
+  }
+
+  /**
+   * On deactivate: ask every training worker for a last checkpoint (pause
+   * sends one), briefly, then stop the threads.
+   */
+  async shutdown(): Promise<void> {
+    const active = [...this.runs.values()].filter((r) => r.client && r.state === 'training');
+    await Promise.race([
+      Promise.allSettled(active.map((r) => r.client!.request({ kind: 'train/pause', runId: r.modelId }, { timeoutMs: 3000 }))),
+      new Promise((r) => setTimeout(r, 3000)),
+    ]);
+    for (const r of this.runs.values()) void r.client?.dispose();
+  }
+
+  dispose(): void {
+    for (const r of this.runs.values()) void r.client?.dispose();
+    this.changeEmitter.dispose();
+    this.checkpointEmitter.dispose();
+  }
+}
+
+function pushCapped<T>(list: T[], item: T): void {
+  list.push(item);
+  // Thin the older half instead of dropping it: the whole curve stays visible.
+  if (list.length > HISTORY_LIMIT) {
+    const half = Math.floor(list.length / 2);
+    const thinned = list.slice(0, half).filter((_, i) => i % 2 === 0);
+    list.splice(0, half, ...thinned);
+  }
+}

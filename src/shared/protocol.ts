@@ -1,0 +1,199 @@
+/**
+ * Every message between the extension host and its worker threads, as one
+ * discriminated union on `kind` (noun/verb). Requests carry an `id` and get
+ * exactly one `response`; events carry none.
+ *
+ * Types only: host, workers, webviews and the CLI all import this file.
+ */
+import type { ModelConfig, TrainConfig } from '../engine/config';
+
+// ---------------------------------------------------------------- requests
+
+/** Start (or resume, with `init`) a training run in a trainer worker. */
+export interface TrainStartRequest {
+  kind: 'train/start';
+  id: number;
+  runId: string;
+  /** The training text (unsaved editor edits included). */
+  text: string;
+  model: Omit<ModelConfig, 'vocabSize'>;
+  train: TrainConfig;
+  /** A checkpoint to continue from exactly (its config wins over `model`/`train`). */
+  init?: Uint8Array;
+  /** Stop after this many updates in total (0 = no limit). */
+  maxSteps: number;
+  /** Stop after this many minutes of this session's training (0 = no limit). */
+  maxMinutes: number;
+  /** Validate every this many steps (0 = only at the end). */
+  valEvery: number;
+  /** Send a checkpoint at least this often. */
+  checkpointSeconds: number;
+  /** Refuse models whose training buffers would exceed this. */
+  maxMemoryBytes: number;
+  /** Extra metadata written into every checkpoint (e.g. the source files). */
+  metadata: Record<string, string>;
+}
+
+export interface TrainControlRequest {
+  kind: 'train/pause' | 'train/resume' | 'train/stop';
+  id: number;
+  runId: string;
+}
+
+/** Load (or replace) the weights an inference worker uses for a model. */
+export interface InferLoadRequest {
+  kind: 'infer/load';
+  id: number;
+  modelId: string;
+  checkpoint: Uint8Array;
+}
+
+export interface InferUnloadRequest {
+  kind: 'infer/unload';
+  id: number;
+  modelId: string;
+}
+
+/** Continue `prefix`; the worker caches the state per `docKey` so a growing prefix costs only its new characters. */
+export interface InferCompleteRequest {
+  kind: 'infer/complete';
+  id: number;
+  modelId: string;
+  docKey: string;
+  prefix: string;
+  maxLength: number;
+  temperature: number;
+  /** Generation ends after any of these (the stop string itself is dropped). */
+  stop: string[];
+  /** Number of alternatives (distinct seeds). */
+  count: number;
+  seed: number;
+}
+
+/** Generate free text, streamed as `infer/chunk` events tagged with this request's id. */
+export interface InferSampleRequest {
+  kind: 'infer/sample';
+  id: number;
+  modelId: string;
+  prime: string;
+  length: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  seed: number;
+}
+
+export interface InferCancelRequest {
+  kind: 'infer/cancel';
+  id: number;
+  /** The id of the request to cancel. */
+  target: number;
+}
+
+export type HostRequest =
+  | TrainStartRequest
+  | TrainControlRequest
+  | InferLoadRequest
+  | InferUnloadRequest
+  | InferCompleteRequest
+  | InferSampleRequest
+  | InferCancelRequest;
+
+// ---------------------------------------------------------------- results
+
+export interface TrainStartResult {
+  params: number;
+  vocabSize: number;
+  memoryBytes: number;
+  stepsPerEpoch: number;
+  /** Step the run starts from (non-zero when resumed). */
+  startStep: number;
+}
+
+export interface InferCompleteResult {
+  completions: string[];
+  /** Characters fed to bring the cached state up to date (0 when fully cached). */
+  fed: number;
+}
+
+export interface InferSampleResult {
+  text: string;
+}
+
+export interface ResultOf {
+  'train/start': TrainStartResult;
+  'train/pause': null;
+  'train/resume': null;
+  'train/stop': null;
+  'infer/load': { vocabSize: number };
+  'infer/unload': null;
+  'infer/complete': InferCompleteResult;
+  'infer/sample': InferSampleResult;
+  'infer/cancel': null;
+}
+
+// ---------------------------------------------------------------- events
+
+export interface TrainProgressEvent {
+  kind: 'train/progress';
+  runId: string;
+  step: number;
+  epoch: number;
+  epochProgress: number;
+  loss: number;
+  gradNorm: number;
+  clipped: boolean;
+  lr: number;
+  charsPerSec: number;
+  charsSeen: number;
+}
+
+export interface TrainValidationEvent {
+  kind: 'train/validation';
+  runId: string;
+  step: number;
+  loss: number;
+  bpc: number;
+}
+
+/** A full checkpoint (weights, optimizer, train state); the host saves it atomically. */
+export interface TrainCheckpointEvent {
+  kind: 'train/checkpoint';
+  runId: string;
+  step: number;
+  bytes: Uint8Array;
+  final: boolean;
+}
+
+export type RunState = 'queued' | 'training' | 'paused' | 'done' | 'stopped' | 'failed';
+
+export interface TrainStateEvent {
+  kind: 'train/state';
+  runId: string;
+  state: RunState;
+  /** Why a run failed, in words for the user. */
+  reason?: string;
+}
+
+export interface InferChunkEvent {
+  kind: 'infer/chunk';
+  /** The id of the infer/sample request. */
+  requestId: number;
+  text: string;
+}
+
+export interface ResponseMessage {
+  kind: 'response';
+  id: number;
+  ok: boolean;
+  result?: unknown;
+  error?: string;
+}
+
+export type WorkerEvent = TrainProgressEvent | TrainValidationEvent | TrainCheckpointEvent | TrainStateEvent | InferChunkEvent;
+export type WorkerMessage = WorkerEvent | ResponseMessage;
+
+/** Compile-time exhaustiveness for every `switch (msg.kind)`. */
+export function assertNever(x: never, what = 'message'): never {
+  throw new Error(`unexpected ${what}: ${JSON.stringify(x)}`);
+}

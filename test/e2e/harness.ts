@@ -1,0 +1,249 @@
+// UI harness: drive the packaged extension the way a user does, in a real
+// VS Code (code-server) shown by headless Chromium (playwright-core).
+//
+//   const vsix = packageVsix();
+//   const server = await startCodeServer({ workspace, installVsix: [vsix] });
+//   const wb = await openWorkbench(server);
+//   await runCommand(wb.page, 'RNN Lab: Train on This File');
+//   const frame = await findWebviewFrame(wb.page, '#loss-chart');
+//   await screenshot(wb.page, 'training');
+//   await wb.close();                       // browser + server
+//
+// runE2E() wraps that lifecycle, counts scenarios, screenshots failures and
+// prints the closing "e2e: N passed, M failed" line. Selectors target
+// VS Code 1.139's DOM (code-server 4.139.1); see README.md for the fragile ones.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Browser, Frame, Locator, Page } from 'playwright-core';
+import { launchChromium, REPO_ROOT, startCodeServer, type CodeServer, type CodeServerOptions } from '../../scripts/vscode-test';
+
+export { startCodeServer, type CodeServer, type CodeServerOptions };
+export type { Frame, Locator, Page };
+
+export const RESULTS_DIR = path.join(REPO_ROOT, 'test-results');
+
+const t0 = Date.now();
+/** Timestamped progress line. */
+export function log(message: string): void {
+  console.log(`[e2e +${((Date.now() - t0) / 1000).toFixed(1)}s] ${message}`);
+}
+
+/** Packs the extension like `npm run package` (run `npm run build` first: it ships dist/). */
+export function packageVsix(outFile = path.join(RESULTS_DIR, 'rnn-lab.vsix')): string {
+  mkdirSync(path.dirname(outFile), { recursive: true });
+  // --no-dependencies: everything is bundled into dist/. Works offline.
+  execFileSync(path.join(REPO_ROOT, 'node_modules/.bin/vsce'),
+    ['package', '--no-dependencies', '--allow-missing-repository', '--out', outFile],
+    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  return outFile;
+}
+
+/** The extension's manifest, e.g. to find a command's palette label. */
+export function manifest(): { displayName: string; contributes?: { commands?: { command: string; title: string; category?: string }[] } } {
+  return JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
+}
+
+/** "Category: Title" as the Command Palette shows it, from package.json. */
+export function commandLabel(commandId: string): string {
+  const c = manifest().contributes?.commands?.find((x) => x.command === commandId);
+  if (!c) throw new Error(`${commandId} is not contributed in package.json`);
+  return c.category ? `${c.category}: ${c.title}` : c.title;
+}
+
+export interface Workbench {
+  server: CodeServer;
+  browser: Browser;
+  page: Page;
+  /** Closes the browser, then stops the server. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the server's workspace in headless Chromium and waits for the workbench to
+ * render. A `payload` (e.g. extensionDevelopmentPath) is read only when the server
+ * was started with `smokeTestDriver: true`, which also hides notification toasts.
+ */
+export async function openWorkbench(server: CodeServer, opts: { payload?: [string, string][]; timeoutMs?: number } = {}): Promise<Workbench> {
+  const browser = await launchChromium(server.isolatedEnv);
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.goto(server.workbenchUrl(opts.payload));
+  const timeout = opts.timeoutMs ?? 60_000;
+  await page.locator('.monaco-workbench .part.editor').waitFor({ timeout });
+  await page.locator('.monaco-workbench .part.statusbar').waitFor({ timeout });
+  return {
+    server, browser, page,
+    close: async () => {
+      await browser.close().catch(() => undefined);
+      server.stop();
+    },
+  };
+}
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Matches an element whose whole text is `label` (fuzzy-match highlighting splits it into spans). */
+const exactly = (label: string) => new RegExp(`^\\s*${escapeRe(label)}\\s*$`);
+
+/** The quick input box (Command Palette, Quick Open, quick picks). */
+export function quickInput(page: Page): Locator {
+  return page.locator('.quick-input-widget input.input');
+}
+
+/** The row of an open quick pick whose label is exactly `label`. */
+export function quickPickItem(page: Page, label: string): Locator {
+  return page.locator('.quick-input-list .monaco-list-row')
+    .filter({ has: page.locator('.label-name', { hasText: exactly(label) }) }).first();
+}
+
+/**
+ * Opens the Command Palette (F1) with `label` typed and waits until that command is
+ * listed; the palette stays open. Retries, because the palette lists only commands
+ * known when it opened and an extension's contributions arrive a little after the
+ * workbench shows.
+ */
+export async function findInCommandPalette(page: Page, label: string, opts: { attempts?: number } = {}): Promise<Locator> {
+  const input = quickInput(page);
+  const item = quickPickItem(page, label);
+  const attempts = opts.attempts ?? 30;
+  for (let i = 1; ; i++) {
+    await page.keyboard.press('F1');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    await input.fill(`>${label}`);
+    try {
+      await item.waitFor({ timeout: 2_000 });
+      return item;
+    } catch (e) {
+      if (i >= attempts) throw new Error(`"${label}" not in the Command Palette after ${attempts} tries`, { cause: e });
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(500);
+    }
+  }
+}
+
+/** Runs a command through the Command Palette by its label ("RNN Lab: Train ..."), see findInCommandPalette. */
+export async function runCommand(page: Page, label: string, opts: { attempts?: number } = {}): Promise<void> {
+  const item = await findInCommandPalette(page, label, opts);
+  // Enter would run the focused row, which may be another match: click ours.
+  await item.click();
+  await quickInput(page).waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
+}
+
+/** Opens a workspace file through Quick Open (Ctrl+P) and waits for its editor tab. */
+export async function openFile(page: Page, name: string): Promise<void> {
+  await page.keyboard.press('Control+P');
+  const input = quickInput(page);
+  await input.waitFor({ state: 'visible' });
+  await input.fill(name);
+  await quickPickItem(page, name).click();
+  await editorTab(page, name).waitFor();
+}
+
+/** The editor tab of the file named `name` (its label splits name and extension). */
+export function editorTab(page: Page, name: string): Locator {
+  return page.locator(`.tabs-container .tab[data-resource-name="${name.replace(/["\\]/g, '\\$&')}"]`).first();
+}
+
+/** A notification toast containing `text`. */
+export async function waitForNotification(page: Page, text: string | RegExp, timeout = 15_000): Promise<Locator> {
+  const toast = page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
+  await toast.waitFor({ timeout });
+  return toast;
+}
+
+/**
+ * Right-clicks `name` in the Explorer and, when `menuLabel` is given, clicks that
+ * context-menu item (e.g. 'Open to the Side', or one of our contributed menu items).
+ */
+export async function rightClickExplorerItem(page: Page, name: string, menuLabel?: string): Promise<void> {
+  const row = page.locator('.explorer-folders-view .monaco-list-row')
+    .filter({ has: page.locator('.label-name', { hasText: exactly(name) }) }).first();
+  if (!(await row.isVisible())) await page.keyboard.press('Control+Shift+E'); // show the Explorer
+  await row.waitFor({ timeout: 15_000 });
+  await row.click({ button: 'right' });
+  if (menuLabel) await clickContextMenuItem(page, menuLabel);
+}
+
+/**
+ * Chooses an item of the open context menu by its label. The menu lives in a shadow
+ * root (locators pierce it). A click right after the menu opens is sometimes ignored,
+ * so the item is hovered (which focuses it) and chosen with Enter.
+ */
+export async function clickContextMenuItem(page: Page, label: string): Promise<void> {
+  const menu = page.locator('.context-view .monaco-menu').first();
+  const item = menu.locator('.action-item:not(.disabled) .action-label', { hasText: exactly(label) }).first();
+  await item.waitFor({ timeout: 10_000 });
+  await item.hover();
+  await menu.locator('.action-item.focused .action-label', { hasText: exactly(label) }).waitFor({ timeout: 5_000 });
+  await page.keyboard.press('Enter');
+  await menu.waitFor({ state: 'hidden', timeout: 5_000 });
+}
+
+/**
+ * The frame holding a webview's own HTML: VS Code nests it as
+ * iframe.webview > iframe#active-frame. Finds the first frame where `selector` matches.
+ */
+export async function findWebviewFrame(page: Page, selector: string, timeout = 30_000): Promise<Frame> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    for (const frame of page.frames()) {
+      if (frame === page.mainFrame()) continue;
+      if ((await frame.locator(selector).count().catch(() => 0)) > 0) return frame;
+    }
+    if (Date.now() > deadline) throw new Error(`no webview frame with ${selector} after ${timeout} ms`);
+    await page.waitForTimeout(200);
+  }
+}
+
+/** Saves test-results/<name>.png and returns its path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = path.join(RESULTS_DIR, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
+
+export interface Scenario {
+  name: string;
+  run(wb: Workbench): Promise<void>;
+}
+
+/**
+ * Runs scenarios in order in one workbench (starting a server costs seconds, a
+ * workbench ~10 s), screenshots each failure as test-results/<file>-failed-<n>.png,
+ * prints "e2e: N passed, M failed" and exits 0 only when all passed.
+ */
+export async function runE2E(title: string, setup: () => Promise<Workbench>, scenarios: Scenario[]): Promise<never> {
+  let passed = 0, failed = 0;
+  let wb: Workbench | undefined;
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  for (const f of readdirSync(RESULTS_DIR)) if (f.startsWith(`${title}-failed-`)) rmSync(path.join(RESULTS_DIR, f));
+  try {
+    wb = await setup();
+    log(`workbench ready (${title})`);
+    for (const [i, s] of scenarios.entries()) {
+      try {
+        await s.run(wb);
+        passed++;
+        log(`✔ ${s.name}`);
+      } catch (e) {
+        failed++;
+        log(`✘ ${s.name}\n${(e as Error).stack ?? e}`);
+        const shot = await screenshot(wb.page, `${title}-failed-${i + 1}`).catch(() => undefined);
+        if (shot) log(`  screenshot: ${shot}; server log: ${wb.server.logFile}`);
+        await wb.page.keyboard.press('Escape').catch(() => undefined);
+      }
+    }
+  } catch (e) {
+    failed += scenarios.length - passed - failed || 1;
+    log(`setup failed: ${(e as Error).stack ?? e}`);
+  } finally {
+    if (wb) {
+      const keep = failed > 0 || !!process.env.KEEP_TMP;
+      await wb.browser.close().catch(() => undefined);
+      wb.server.stop({ keepTmp: keep });
+      if (keep) log(`kept ${wb.server.tmp}`);
+    }
+  }
+  console.log(`e2e: ${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 && passed > 0 ? 0 : 1);
+}

@@ -1,0 +1,57 @@
+// `npm run test:integration` entry: runs the mocha suites in a real VS Code
+// through @vscode/test-electron's runTests().
+//
+// Offline (the default here): runTests gets scripts/vscode-test/code-shim.js as
+// its "VS Code executable"; the shim runs the same extension + tests in
+// code-server (the VS Code server and web workbench) shown by headless
+// Chromium. With RNN_LAB_VSCODE=download, runTests downloads desktop VS Code
+// as usual (needs internet, and a display or xvfb-run on Linux).
+//
+// Prints the mocha output, then a closing "integration: N passed, M failed" line.
+import { runTests } from '@vscode/test-electron';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { REPO_ROOT, SHIM_PATH } from '../../scripts/vscode-test/install';
+import type { IntegrationResults } from './index';
+
+async function main(): Promise<number> {
+  const tmp = mkdtempSync(path.join(tmpdir(), 'rnn-lab-it-'));
+  // A fresh workspace per run: the suites may write into it.
+  const workspace = path.join(tmp, 'workspace');
+  mkdirSync(workspace);
+  writeFileSync(path.join(workspace, 'sample.txt'), 'the quick brown fox jumps over the lazy dog\n');
+  const resultsFile = path.join(tmp, 'results.json');
+
+  const download = process.env.RNN_LAB_VSCODE === 'download';
+  let ok = true;
+  try {
+    await runTests({
+      ...(download ? {} : { vscodeExecutablePath: SHIM_PATH }),
+      extensionDevelopmentPath: REPO_ROOT,
+      extensionTestsPath: path.join(REPO_ROOT, 'dist/test/integration/index.js'),
+      launchArgs: [workspace, '--disable-extensions'],
+      extensionTestsEnv: { RNN_LAB_TEST_RESULTS: resultsFile, RNN_LAB_TEST_WORKSPACE: workspace },
+    });
+  } catch (err) {
+    ok = false;
+    console.error(`integration: ${(err as Error).message ?? err}`);
+  }
+
+  // No results file means the run died before mocha finished: count that as a failure.
+  const r: IntegrationResults = existsSync(resultsFile)
+    ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as IntegrationResults)
+    : { passed: 0, failed: 1, pending: 0 };
+  rmSync(tmp, { recursive: true, force: true });
+  console.log(`integration: ${r.passed} passed, ${r.failed} failed` + (r.pending ? `, ${r.pending} skipped` : ''));
+  return ok && r.failed === 0 && r.passed > 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    console.log('integration: 0 passed, 1 failed');
+    process.exit(1);
+  },
+);

@@ -1,0 +1,237 @@
+/**
+ * The worker threads as the extension host drives them: real threads running
+ * the built bundles, spoken to through WorkerClient and the protocol.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { decodeCheckpoint, DEFAULT_TRAIN, type TrainConfig } from '../../src/engine';
+import { WorkerClient } from '../../src/extension/workerClient';
+import type { TrainStartRequest, WorkerEvent } from '../../src/shared/protocol';
+
+const root = path.resolve(__dirname, '..', '..');
+const TRAINER = path.join(root, 'dist', 'trainer-worker.js');
+const INFERENCE = path.join(root, 'dist', 'inference-worker.js');
+
+const TEXT = 'the cat sat on the mat. the dog sat on the log. '.repeat(40);
+
+function startRequest(overrides: Partial<TrainStartRequest> = {}, train: Partial<TrainConfig> = {}): Omit<TrainStartRequest, 'id'> {
+  return {
+    kind: 'train/start',
+    runId: 'run-1',
+    text: TEXT,
+    model: { cell: 'lstm', activation: 'tanh', hidden: 16, layers: 1 },
+    train: { ...DEFAULT_TRAIN, batch: 4, seq: 16, lr: 1e-2, valFraction: 0.1, ...train },
+    maxSteps: 40,
+    maxMinutes: 0,
+    valEvery: 20,
+    checkpointSeconds: 3600,
+    maxMemoryBytes: 1024 ** 3,
+    metadata: { name: 'test' },
+    ...overrides,
+  };
+}
+
+/** A client that records events and lets a test wait for one. */
+function recordingClient(script: string) {
+  const events: WorkerEvent[] = [];
+  const deaths: string[] = [];
+  const waiters: { pred: (e: WorkerEvent) => boolean; resolve: (e: WorkerEvent) => void }[] = [];
+  const client = new WorkerClient(
+    script,
+    (e) => {
+      events.push(e);
+      for (const w of [...waiters]) {
+        if (w.pred(e)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(e);
+        }
+      }
+    },
+    (reason) => deaths.push(reason),
+  );
+  const waitFor = <K extends WorkerEvent['kind']>(kind: K, pred: (e: Extract<WorkerEvent, { kind: K }>) => boolean = () => true, timeoutMs = 20_000) =>
+    new Promise<Extract<WorkerEvent, { kind: K }>>((resolve, reject) => {
+      const found = events.find((e) => e.kind === kind && pred(e as Extract<WorkerEvent, { kind: K }>));
+      if (found) return resolve(found as Extract<WorkerEvent, { kind: K }>);
+      const timer = setTimeout(() => reject(new Error(`no ${kind} event within ${timeoutMs} ms`)), timeoutMs);
+      waiters.push({
+        pred: (e) => e.kind === kind && pred(e as Extract<WorkerEvent, { kind: K }>),
+        resolve: (e) => {
+          clearTimeout(timer);
+          resolve(e as Extract<WorkerEvent, { kind: K }>);
+        },
+      });
+    });
+  return { client, events, deaths, waitFor };
+}
+
+before(() => {
+  execFileSync(process.execPath, ['esbuild.mjs'], { cwd: root, stdio: 'inherit' });
+});
+
+describe('trainer worker', () => {
+  const clients: WorkerClient[] = [];
+  after(async () => {
+    for (const c of clients) await c.dispose();
+  });
+
+  it('trains to maxSteps, reports progress and validation, and sends a final checkpoint', async () => {
+    const { client, events, waitFor } = recordingClient(TRAINER);
+    clients.push(client);
+    const result = await client.request(startRequest());
+    assert.equal(result.startStep, 0);
+    assert.ok(result.params > 0);
+    const done = await waitFor('train/state', (e) => e.state === 'done');
+    assert.equal(done.runId, 'run-1');
+    const progress = events.filter((e) => e.kind === 'train/progress');
+    assert.ok(progress.length >= 2);
+    assert.equal(progress[0]!.kind === 'train/progress' && progress[0]!.step, 1, 'the first step is reported at once');
+    assert.equal(progress.at(-1)!.kind === 'train/progress' && progress.at(-1)!.step, 40, 'the last step is always reported');
+    const val = events.filter((e) => e.kind === 'train/validation');
+    assert.ok(val.length >= 2, 'periodic and final validation');
+    const ckpt = events.find((e) => e.kind === 'train/checkpoint' && e.final);
+    assert.ok(ckpt && ckpt.kind === 'train/checkpoint');
+    const decoded = decodeCheckpoint(ckpt.bytes);
+    assert.equal(decoded.trainState?.step, 40);
+    assert.equal(decoded.extra.name, 'test');
+    // The loss went down on this very repetitive text.
+    const first = progress[0]!.kind === 'train/progress' ? progress[0]!.loss : NaN;
+    const last = progress.at(-1)!.kind === 'train/progress' ? (progress.at(-1) as { loss: number }).loss : NaN;
+    assert.ok(last < first, `loss ${first} → ${last}`);
+  });
+
+  it('pauses with a checkpoint, resumes, stops with a final checkpoint, and resumes exactly from a checkpoint', async () => {
+    const { client, events, waitFor } = recordingClient(TRAINER);
+    clients.push(client);
+    await client.request(startRequest({ maxSteps: 0, valEvery: 0 }));
+    await waitFor('train/progress', (e) => e.step >= 3);
+    await client.request({ kind: 'train/pause', runId: 'run-1' });
+    const paused = await waitFor('train/state', (e) => e.state === 'paused');
+    assert.ok(paused);
+    const pauseCkpt = events.filter((e) => e.kind === 'train/checkpoint').at(-1);
+    assert.ok(pauseCkpt && pauseCkpt.kind === 'train/checkpoint', 'pausing saves a checkpoint');
+    const stepAtPause = pauseCkpt.step;
+    // Nothing trains while paused.
+    await new Promise((r) => setTimeout(r, 300));
+    const after = events.filter((e) => e.kind === 'train/progress' && e.step > stepAtPause);
+    assert.equal(after.length, 0);
+    await client.request({ kind: 'train/resume', runId: 'run-1' });
+    await waitFor('train/progress', (e) => e.step > stepAtPause + 2);
+    await client.request({ kind: 'train/stop', runId: 'run-1' });
+    const stopped = await waitFor('train/state', (e) => e.state === 'stopped');
+    assert.ok(stopped);
+    const final = events.filter((e) => e.kind === 'train/checkpoint').at(-1);
+    assert.ok(final && final.kind === 'train/checkpoint' && final.final);
+
+    // Resume from the pause checkpoint in a fresh worker, run to the stop step: same weights.
+    const second = recordingClient(TRAINER);
+    clients.push(second.client);
+    const r = await second.client.request(startRequest({ init: pauseCkpt.bytes.slice(), maxSteps: final.step, valEvery: 0 }));
+    assert.equal(r.startStep, stepAtPause);
+    const resumedFinal = await second.waitFor('train/checkpoint', (e) => e.final);
+    const a = decodeCheckpoint(final.bytes).model.params.data;
+    const b = decodeCheckpoint(resumedFinal.bytes).model.params.data;
+    assert.deepEqual(Buffer.from(b.buffer), Buffer.from(a.buffer), 'resumed run matches bit for bit');
+  });
+
+  it('fails a diverging run with a clear reason and sends no checkpoint of the diverged state', async () => {
+    const { client, events, waitFor } = recordingClient(TRAINER);
+    clients.push(client);
+    await client.request(
+      startRequest({ model: { cell: 'rnn', activation: 'relu', hidden: 16, layers: 1 }, maxSteps: 500, valEvery: 0 }, { optimizer: 'sgd', lr: 1e6, clip: 0 }),
+    );
+    const failed = await waitFor('train/state', (e) => e.state === 'failed');
+    assert.match(failed.reason ?? '', /diverged at step \d+.*lower the learning rate/);
+    assert.equal(events.filter((e) => e.kind === 'train/checkpoint').length, 0);
+  });
+
+  it('rejects bad input with one-line user messages', async () => {
+    const { client } = recordingClient(TRAINER);
+    clients.push(client);
+    await assert.rejects(client.request(startRequest({ text: 'tiny' })), /needs at least \d+/);
+    await assert.rejects(
+      client.request(startRequest({ model: { cell: 'lstm', activation: 'tanh', hidden: 4096, layers: 4 }, maxMemoryBytes: 64 * 1024 ** 2 })),
+      /needs about .* more than the limit/,
+    );
+    await assert.rejects(client.request(startRequest({ init: new Uint8Array([1, 2, 3]) })), /safetensors|checkpoint/);
+  });
+
+  it('rejects pending requests when the worker dies, and reports the death', async () => {
+    const { client, deaths } = recordingClient(TRAINER);
+    // One step of this model takes seconds, so the pause below stays unanswered.
+    await client.request(
+      startRequest({ model: { cell: 'lstm', activation: 'tanh', hidden: 512, layers: 1 }, maxSteps: 0, valEvery: 0 }, { batch: 32, seq: 25, valFraction: 0 }),
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    const pending = client.request({ kind: 'train/pause', runId: 'run-1' });
+    const worker = (client as unknown as { worker: { terminate(): Promise<number> } }).worker;
+    await worker.terminate();
+    await assert.rejects(pending, /the worker exited with code 1/);
+    assert.deepEqual(deaths, ['the worker exited with code 1']);
+    await client.dispose();
+  });
+});
+
+describe('inference worker', () => {
+  let checkpoint: Uint8Array;
+  const clients: WorkerClient[] = [];
+  before(async () => {
+    const { client, waitFor } = recordingClient(TRAINER);
+    clients.push(client);
+    await client.request(startRequest({ maxSteps: 60, valEvery: 0 }));
+    checkpoint = (await waitFor('train/checkpoint', (e) => e.final)).bytes;
+  });
+  after(async () => {
+    for (const c of clients) await c.dispose();
+  });
+
+  it('completes a prefix, reusing the cached state as the prefix grows', async () => {
+    const { client } = recordingClient(INFERENCE);
+    clients.push(client);
+    await client.request({ kind: 'infer/load', modelId: 'm', checkpoint: checkpoint.slice() });
+    const opts = { modelId: 'm', docKey: 'doc', maxLength: 20, temperature: 0, stop: ['\n'], count: 1, seed: 1 };
+    const first = await client.request({ kind: 'infer/complete', ...opts, prefix: 'the cat sat on the' });
+    assert.equal(first.fed, 'the cat sat on the'.length);
+    assert.equal(first.completions.length, 1);
+    const second = await client.request({ kind: 'infer/complete', ...opts, prefix: 'the cat sat on the ' });
+    assert.equal(second.fed, 1, 'one more character costs one step');
+    // Same answer as a cold start on the same prefix (the cache changes cost, not results).
+    const cold = await client.request({ kind: 'infer/complete', ...opts, docKey: 'other', prefix: 'the cat sat on the ' });
+    assert.deepEqual(second.completions, cold.completions);
+    // A backspace restores an earlier snapshot instead of re-reading everything.
+    const back = await client.request({ kind: 'infer/complete', ...opts, prefix: 'the cat sat on th' });
+    assert.ok(back.fed < 'the cat sat on th'.length, `fed ${back.fed}`);
+    // Several alternatives on request.
+    const alts = await client.request({ kind: 'infer/complete', ...opts, prefix: 'the ', count: 3, temperature: 1 });
+    assert.ok(alts.completions.length >= 1 && alts.completions.length <= 3);
+  });
+
+  it('streams a sample in chunks and can be cancelled', async () => {
+    const { client, events } = recordingClient(INFERENCE);
+    clients.push(client);
+    await client.request({ kind: 'infer/load', modelId: 'm', checkpoint: checkpoint.slice() });
+    const full = await client.request({ kind: 'infer/sample', modelId: 'm', prime: 'the ', length: 300, temperature: 0.8, topK: 0, topP: 1, seed: 3 }, { timeoutMs: 0 });
+    assert.equal([...full.text].length, 300);
+    const streamed = events.filter((e) => e.kind === 'infer/chunk').map((e) => (e.kind === 'infer/chunk' ? e.text : '')).join('');
+    assert.equal(streamed, full.text);
+    const id = client.peekNextId();
+    const long = client.request({ kind: 'infer/sample', modelId: 'm', prime: '', length: 1_000_000, temperature: 1, topK: 0, topP: 1, seed: 1 }, { timeoutMs: 0 });
+    await new Promise((r) => setTimeout(r, 100));
+    await client.request({ kind: 'infer/cancel', target: id });
+    const partial = await long;
+    assert.ok(partial.text.length > 0 && partial.text.length < 1_000_000);
+  });
+
+  it('refuses a corrupt checkpoint and an unknown model clearly', async () => {
+    const { client } = recordingClient(INFERENCE);
+    clients.push(client);
+    const bad = checkpoint.slice(0, 100);
+    await assert.rejects(client.request({ kind: 'infer/load', modelId: 'x', checkpoint: bad }), /safetensors|checkpoint|header/i);
+    await assert.rejects(
+      client.request({ kind: 'infer/complete', modelId: 'nope', docKey: 'd', prefix: 'a', maxLength: 5, temperature: 0, stop: [], count: 1, seed: 1 }),
+      /not loaded/,
+    );
+  });
+});
