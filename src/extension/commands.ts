@@ -17,6 +17,17 @@ export interface CommandContext {
   inference: InferenceService;
   state: vscode.Memento;
   log: vscode.OutputChannel;
+  /** Every error message shown to the user, newest last (the integration tests read it). */
+  shownErrors: string[];
+}
+
+/**
+ * Options for running `rnnLab.train` without its quick pick (keybindings,
+ * other extensions, tests): `preset` is tiny, small, medium or settings.
+ */
+export interface TrainOptions {
+  preset?: 'tiny' | 'small' | 'medium' | 'settings';
+  name?: string;
 }
 
 type ModelArg = ModelEntry | string | undefined;
@@ -28,12 +39,12 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
       try {
         return await (fn as (...a: unknown[]) => unknown)(...args);
       } catch (e) {
-        await showError(ctx, e);
+        showError(ctx, e);
         return undefined;
       }
     });
   return [
-    guarded('rnnLab.train', (uri?: vscode.Uri, uris?: vscode.Uri[]) => trainCommand(ctx, uri, uris)),
+    guarded('rnnLab.train', (uri?: vscode.Uri, uris?: vscode.Uri[], options?: TrainOptions) => trainCommand(ctx, uri, uris, options)),
     guarded('rnnLab.pause', async (m?: ModelArg) => ctx.training.pause((await pickModel(ctx, m, 'training'))!.id)),
     guarded('rnnLab.resume', (m?: ModelArg) => resumeCommand(ctx, m)),
     guarded('rnnLab.stop', async (m?: ModelArg) => {
@@ -56,12 +67,15 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
   ];
 }
 
-async function showError(ctx: CommandContext, e: unknown): Promise<void> {
+function showError(ctx: CommandContext, e: unknown): void {
   const message = e instanceof Error ? e.message : String(e);
   ctx.log.appendLine(`error: ${message}`);
+  ctx.shownErrors.push(message);
   if (/^rnnLab\.[\w.]+ must/.test(message)) {
-    const action = await vscode.window.showErrorMessage(`RNN Lab: ${message}`, 'Open Settings');
-    if (action) await vscode.commands.executeCommand('workbench.action.openSettings', message.split(' ')[0]);
+    // Not awaited: the command is over; the button only matters if the user clicks it.
+    void vscode.window.showErrorMessage(`RNN Lab: ${message}`, 'Open Settings').then((action) => {
+      if (action) void vscode.commands.executeCommand('workbench.action.openSettings', message.split(' ')[0]);
+    });
     return;
   }
   const known = e instanceof UserError || e instanceof CheckpointError;
@@ -97,14 +111,19 @@ function failNoModel(): never {
   throw new UserError('that model no longer exists');
 }
 
-async function trainCommand(ctx: CommandContext, uri?: vscode.Uri, uris?: vscode.Uri[]): Promise<ModelEntry | undefined> {
+async function trainCommand(ctx: CommandContext, uri?: vscode.Uri, uris?: vscode.Uri[], options: TrainOptions = {}): Promise<ModelEntry | undefined> {
+  // A keybinding passes its args object first.
+  if (uri && !(uri instanceof vscode.Uri)) {
+    options = uri as TrainOptions;
+    uri = undefined;
+  }
   const targets = uris && uris.length > 0 ? uris : uri ? [uri] : vscode.window.activeTextEditor ? [vscode.window.activeTextEditor.document.uri] : [];
   if (targets.length === 0) throw new UserError('open or select a text file to train on');
   const texts: string[] = [];
   for (const t of targets) texts.push(await readTrainingText(t));
   const text = texts.join('\n');
   const vocabSize = distinctChars(text);
-  if (vocabSize > MANY_DISTINCT_CHARS) {
+  if (vocabSize > MANY_DISTINCT_CHARS && !options.preset) {
     const go = await vscode.window.showWarningMessage(
       `RNN Lab: this text has ${vocabSize.toLocaleString('en-US')} distinct characters, so every model of it has a very large input and output layer. Train anyway?`,
       { modal: true },
@@ -112,10 +131,10 @@ async function trainCommand(ctx: CommandContext, uri?: vscode.Uri, uris?: vscode
     );
     if (!go) return undefined;
   }
-  const settings = await choosePreset(text.length, vocabSize, targets[0]);
+  const settings = options.preset ? presetSettings(options.preset, targets[0]) : await choosePreset(text.length, vocabSize, targets[0]);
   if (!settings) return undefined;
   const label = targets.length === 1 ? displayName(targets[0]!) : `${displayName(targets[0]!)} +${targets.length - 1}`;
-  const name = `${label} · ${settings.model.cell.toUpperCase()} ${settings.model.hidden}×${settings.model.layers}`;
+  const name = options.name ?? `${label} · ${settings.model.cell.toUpperCase()} ${settings.model.hidden}×${settings.model.layers}`;
   const entry = ctx.training.start(name, targets, text, settings);
   const queued = ctx.training.live(entry.id)?.state === 'queued' && ctx.training.activeRuns().filter((r) => r.state === 'training').length > 0;
   if (queued) {
@@ -148,7 +167,9 @@ function showRunProgress(ctx: CommandContext, entry: ModelEntry): void {
       }
       const final = ctx.library.get(entry.id);
       if (final?.state === 'failed') {
-        const action = await vscode.window.showErrorMessage(`RNN Lab: training "${final.name}" failed: ${final.reason ?? 'unknown reason'}`, 'Show Output');
+        const message = `training "${final.name}" failed: ${final.reason ?? 'unknown reason'}`;
+        ctx.shownErrors.push(message);
+        const action = await vscode.window.showErrorMessage(`RNN Lab: ${message}`, 'Show Output');
         if (action) ctx.log.show();
       } else if (final) {
         const bpc = final.bestValBpc !== null ? `, validation ${final.bestValBpc.toFixed(3)} bits/char` : '';
@@ -157,6 +178,13 @@ function showRunProgress(ctx: CommandContext, entry: ModelEntry): void {
       }
     },
   );
+}
+
+function presetSettings(preset: NonNullable<TrainOptions['preset']>, scope: vscode.Uri | undefined): RunSettings {
+  if (preset === 'settings') return readRunSettings(scope);
+  const found = presets().find((p) => p.id === preset);
+  if (!found) throw new UserError(`unknown preset ${JSON.stringify(preset)}: use tiny, small, medium or settings`);
+  return found.settings;
 }
 
 async function choosePreset(chars: number, vocabSize: number, scope: vscode.Uri | undefined): Promise<RunSettings | undefined> {

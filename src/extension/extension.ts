@@ -17,6 +17,8 @@ export interface RnnLabApi {
   training: TrainingManager;
   inference: InferenceService;
   completions: RnnCompletionProvider;
+  /** Error messages shown to the user so far. */
+  shownErrors: readonly string[];
 }
 
 export function activate(context: vscode.ExtensionContext): RnnLabApi {
@@ -26,6 +28,7 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
   training = new TrainingManager(library, path.join(dist, 'trainer-worker.js'), readHostLimitsSafe(log), log);
   const inference = new InferenceService(library, path.join(dist, 'inference-worker.js'), log);
   const completions = new RnnCompletionProvider(library, inference, context.globalState, log);
+  const shownErrors: string[] = [];
   const tree = new ModelsTreeProvider(library, training, () => context.globalState.get<string>(COMPLETION_MODEL_KEY));
 
   context.subscriptions.push(
@@ -37,9 +40,9 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
     training.onDidSaveCheckpoint((id) => inference.invalidate(id)),
     vscode.window.registerTreeDataProvider('rnnLab.models', tree),
     vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, completions),
-    ...registerCommands({ library, training, inference, state: context.globalState, log }),
+    ...registerCommands({ library, training, inference, state: context.globalState, log, shownErrors }),
   );
-  return { library, training, inference, completions };
+  return { library, training, inference, completions, shownErrors };
 }
 
 /** Limits are read at each use so a settings change applies to the next run; a bad value falls back with a note. */

@@ -4,6 +4,7 @@
  */
 import {
   DivergenceError,
+  type StepResult,
   decodeCheckpoint,
   encodeCheckpoint,
   evaluateStream,
@@ -33,6 +34,9 @@ interface Run {
   lastCheckpoint: number;
   charsSinceProgress: number;
   timeSinceProgress: number;
+  /** The last step's result, and whether the host has seen it. */
+  lastResult: StepResult | null;
+  lastResultPosted: boolean;
 }
 
 let run: Run | null = null;
@@ -45,6 +49,7 @@ serve((msg: HostRequest) => {
       return control(msg.runId, (r) => {
         if (r.paused) return;
         r.paused = true;
+        postProgress(r);
         // A checkpoint on pause: a window closed while paused loses nothing.
         postCheckpoint(r, false);
         setState(r, 'paused');
@@ -103,6 +108,8 @@ function start(request: TrainStartRequest): TrainStartResult {
     lastCheckpoint: now,
     charsSinceProgress: 0,
     timeSinceProgress: 0,
+    lastResult: null,
+    lastResultPosted: true,
   };
   setState(run, 'training');
   schedule();
@@ -139,26 +146,9 @@ function slice(): void {
       r.charsSinceProgress += r.session.train.batch * r.session.train.seq;
       r.timeSinceProgress += dt;
       const now = performance.now();
-      const last = maxSteps > 0 && result.step >= maxSteps;
-      if (now - r.lastProgress >= PROGRESS_INTERVAL_MS || last) {
-        post({
-          kind: 'train/progress',
-          runId: r.request.runId,
-          step: result.step,
-          epoch: result.epoch,
-          epochProgress: result.epochProgress,
-          loss: result.loss,
-          gradNorm: result.gradNorm,
-          clipped: result.clipped,
-          lr: result.lr,
-          // Throughput of the steps themselves, so it matches the benchmark for the same settings.
-          charsPerSec: (r.charsSinceProgress / r.timeSinceProgress) * 1000,
-          charsSeen: trainer.state.charsSeen,
-        });
-        r.lastProgress = now;
-        r.charsSinceProgress = 0;
-        r.timeSinceProgress = 0;
-      }
+      r.lastResult = result;
+      r.lastResultPosted = false;
+      if (now - r.lastProgress >= PROGRESS_INTERVAL_MS || (maxSteps > 0 && result.step >= maxSteps)) postProgress(r);
       if (valEvery > 0 && result.step % valEvery === 0) validate(r, PERIODIC_VAL_CHARS);
       if (now - r.lastCheckpoint >= checkpointSeconds * 1000) postCheckpoint(r, false);
     } while (performance.now() - sliceStart < SLICE_MS);
@@ -170,6 +160,30 @@ function slice(): void {
     return;
   }
   schedule();
+}
+
+/** Reports the last step (throttled by the caller; always flushed before a pause or the end). */
+function postProgress(r: Run): void {
+  const result = r.lastResult;
+  if (!result || r.lastResultPosted) return;
+  post({
+    kind: 'train/progress',
+    runId: r.request.runId,
+    step: result.step,
+    epoch: result.epoch,
+    epochProgress: result.epochProgress,
+    loss: result.loss,
+    gradNorm: result.gradNorm,
+    clipped: result.clipped,
+    lr: result.lr,
+    // Throughput of the steps themselves, so it matches the benchmark for the same settings.
+    charsPerSec: r.timeSinceProgress > 0 ? (r.charsSinceProgress / r.timeSinceProgress) * 1000 : 0,
+    charsSeen: r.session.trainer.state.charsSeen,
+  });
+  r.lastResultPosted = true;
+  r.lastProgress = performance.now();
+  r.charsSinceProgress = 0;
+  r.timeSinceProgress = 0;
 }
 
 function validate(r: Run, maxChars: number): void {
@@ -189,6 +203,7 @@ function postCheckpoint(r: Run, final: boolean): void {
 
 function finish(r: Run, state: RunState): void {
   r.finished = true;
+  postProgress(r);
   try {
     validate(r, Infinity);
     postCheckpoint(r, true);

@@ -31,7 +31,11 @@ async function main(): Promise<number> {
       extensionDevelopmentPath: REPO_ROOT,
       extensionTestsPath: path.join(REPO_ROOT, 'dist/test/integration/index.js'),
       launchArgs: [workspace, '--disable-extensions'],
-      extensionTestsEnv: { RNN_LAB_TEST_RESULTS: resultsFile, RNN_LAB_TEST_WORKSPACE: workspace },
+      extensionTestsEnv: {
+        RNN_LAB_TEST_RESULTS: resultsFile,
+        RNN_LAB_TEST_WORKSPACE: workspace,
+        ...(process.env.RNN_LAB_TEST_GREP ? { RNN_LAB_TEST_GREP: process.env.RNN_LAB_TEST_GREP } : {}),
+      },
     });
   } catch (err) {
     ok = false;
