@@ -64,13 +64,14 @@ export interface Workbench {
  * render. A `payload` (e.g. extensionDevelopmentPath) is read only when the server
  * was started with `smokeTestDriver: true`, which also hides notification toasts.
  */
-export async function openWorkbench(server: CodeServer, opts: { payload?: [string, string][]; timeoutMs?: number } = {}): Promise<Workbench> {
+export async function openWorkbench(
+  server: CodeServer,
+  opts: { payload?: [string, string][]; timeoutMs?: number; viewport?: { width: number; height: number } } = {},
+): Promise<Workbench> {
   const browser = await launchChromium(server.isolatedEnv);
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const page = await browser.newPage({ viewport: opts.viewport ?? { width: 1400, height: 900 } });
   await page.goto(server.workbenchUrl(opts.payload));
-  const timeout = opts.timeoutMs ?? 60_000;
-  await page.locator('.monaco-workbench .part.editor').waitFor({ timeout });
-  await page.locator('.monaco-workbench .part.statusbar').waitFor({ timeout });
+  await waitForWorkbench(page, opts.timeoutMs);
   return {
     server, browser, page,
     close: async () => {
@@ -83,6 +84,91 @@ export async function openWorkbench(server: CodeServer, opts: { payload?: [strin
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** Matches an element whose whole text is `label` (fuzzy-match highlighting splits it into spans). */
 const exactly = (label: string) => new RegExp(`^\\s*${escapeRe(label)}\\s*$`);
+const exactlyCi = (label: string) => new RegExp(`^\\s*${escapeRe(label)}\\s*$`, 'i');
+
+/** Waits until the workbench has rendered its editor area and status bar. */
+export async function waitForWorkbench(page: Page, timeout = 60_000): Promise<void> {
+  await page.locator('.monaco-workbench .part.editor').waitFor({ timeout });
+  await page.locator('.monaco-workbench .part.statusbar').waitFor({ timeout });
+}
+
+/**
+ * "Developer: Reload Window" from the Command Palette, then waits for the new
+ * workbench (a marker set on the old page must be gone, so the old DOM cannot
+ * satisfy the wait).
+ */
+export async function reloadWindow(page: Page, timeout = 60_000): Promise<void> {
+  await page.evaluate('window.__e2eBeforeReload = true');
+  await runCommand(page, 'Developer: Reload Window');
+  await page.waitForFunction('!window.__e2eBeforeReload', undefined, { timeout, polling: 200 });
+  await waitForWorkbench(page, timeout);
+}
+
+/** The status bar entry whose text matches `text`. */
+export function statusBarItem(page: Page, text: string | RegExp): Locator {
+  return page.locator('.part.statusbar .statusbar-item', { hasText: text }).first();
+}
+
+/**
+ * Shows a view container by clicking its Activity Bar icon (e.g. 'RNN Lab', 'Explorer'),
+ * unless its views are already showing in the side bar.
+ */
+export async function showViewContainer(page: Page, title: string): Promise<void> {
+  const header = page.locator('.part.sidebar .composite.title', { hasText: exactlyCi(title) });
+  if (await header.isVisible().catch(() => false)) return;
+  const icon = page.locator(`.part.activitybar .action-item a.action-label[aria-label^="${title.replace(/["\\]/g, '\\$&')}"]`).first();
+  await icon.waitFor({ timeout: 20_000 });
+  await icon.click();
+  await header.waitFor({ timeout: 10_000 });
+}
+
+/** A row of a tree view in the side bar whose label is exactly `label`. */
+export function treeItem(page: Page, label: string): Locator {
+  return page.locator('.part.sidebar .monaco-list-row')
+    .filter({ has: page.locator('.label-name', { hasText: exactly(label) }) }).first();
+}
+
+/** The description (grey text after the label) of a side bar tree row. */
+export async function treeItemDescription(page: Page, label: string): Promise<string> {
+  return (await treeItem(page, label).locator('.label-description').first().textContent({ timeout: 5_000 }))?.trim() ?? '';
+}
+
+/** Right-clicks a side bar tree row and, when `menuLabel` is given, chooses that context-menu item. */
+export async function rightClickTreeItem(page: Page, label: string, menuLabel?: string): Promise<void> {
+  const row = treeItem(page, label);
+  await row.waitFor({ timeout: 15_000 });
+  await row.click({ button: 'right' });
+  if (menuLabel) await clickContextMenuItem(page, menuLabel);
+}
+
+/**
+ * Polls `read` until `accept` returns true for its value; returns that value.
+ * On timeout the error names what was awaited and the last value seen.
+ */
+export async function pollUntil<T>(what: string, read: () => Promise<T>, accept: (value: T) => boolean, timeout = 30_000, interval = 200): Promise<T> {
+  const deadline = Date.now() + timeout;
+  let last: T | undefined;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      last = await read();
+      if (accept(last)) return last;
+    } catch (e) {
+      lastError = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeout} ms waiting for ${what}; last value: ${JSON.stringify(last)}${lastError ? `; last error: ${(lastError as Error).message}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, interval));
+  }
+}
+
+/** Text of a locator, or '' when it is not there (for pollUntil). */
+export async function textOf(locator: Locator): Promise<string> {
+  if ((await locator.count()) === 0) return '';
+  return ((await locator.first().innerText({ timeout: 2_000 }).catch(() => '')) ?? '').replace(/\s+/g, ' ').trim();
+}
+
 
 /** The quick input box (Command Palette, Quick Open, quick picks). */
 export function quickInput(page: Page): Locator {

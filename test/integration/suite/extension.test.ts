@@ -142,6 +142,20 @@ suite('RNN Lab in a real VS Code', function () {
     await api.training.whenEnded(id);
   });
 
+  test('queues a second run while one trains, and starts it when the first ends', async () => {
+    const first = await train(corpus, { preset: 'settings', name: 'it first' });
+    const second = await train(corpus, { preset: 'settings', name: 'it second' });
+    assert.ok(first && second);
+    await waitFor('first trains', () => (api.training.live(first.id)?.progress?.step ?? 0) >= 2);
+    assert.equal(api.training.live(second.id)?.state, 'queued');
+    assert.match(entry(second.id).reason ?? '', /queued: 1 run already training/);
+    await vscode.commands.executeCommand('rnnLab.stop', first.id);
+    await waitFor('second trains', () => (api.training.live(second.id)?.progress?.step ?? 0) >= 2);
+    await vscode.commands.executeCommand('rnnLab.stop', second.id);
+    await api.training.whenEnded(second.id);
+    assert.equal(entry(second.id).state, 'stopped');
+  });
+
   test('completes text inline with the model trained on the file', async () => {
     const doc = await vscode.workspace.openTextDocument(corpus);
     const editor = await vscode.window.showTextDocument(doc);
