@@ -41,7 +41,17 @@ export class Rng {
   }
 
   getState(): RngState {
-    return [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0];
+    const out: RngState = [0, 0, 0, 0];
+    this.writeState(out);
+    return out;
+  }
+
+  /** Copies the state into `out` without allocating (the training loop's form of getState). */
+  writeState(out: RngState): void {
+    out[0] = this.s0 >>> 0;
+    out[1] = this.s1 >>> 0;
+    out[2] = this.s2 >>> 0;
+    out[3] = this.s3 >>> 0;
   }
 
   /** Next raw 32-bit unsigned integer. */

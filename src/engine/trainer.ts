@@ -118,7 +118,7 @@ export class Trainer {
     }
     this.rng = Rng.fromState(state.rng);
     const sameData = state.dataHash === this.dataHash && state.position < this.stepsPerEpoch;
-    this.state = { ...state, dataHash: this.dataHash, position: sameData ? state.position : 0 };
+    this.state = { ...state, rng: [...state.rng], dataHash: this.dataHash, position: sameData ? state.position : 0 };
     this.graph.resetState();
     if (!sameData) return;
     for (const { name, data } of this.carriedState()) {
@@ -165,7 +165,7 @@ export class Trainer {
       s.epoch++;
       graph.resetState();
     }
-    s.rng = this.rng.getState();
+    this.rng.writeState(s.rng);
     return {
       step: s.step,
       loss,

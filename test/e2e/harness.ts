@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import type { Browser, Frame, Locator, Page } from 'playwright-core';
 import { launchChromium, REPO_ROOT, startCodeServer, type CodeServer, type CodeServerOptions } from '../../scripts/vscode-test';
 
-export { startCodeServer, type CodeServer, type CodeServerOptions };
+export { REPO_ROOT, startCodeServer, type CodeServer, type CodeServerOptions };
 export type { Frame, Locator, Page };
 
 export const RESULTS_DIR = path.join(REPO_ROOT, 'test-results');
@@ -84,7 +84,6 @@ export async function openWorkbench(
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** Matches an element whose whole text is `label` (fuzzy-match highlighting splits it into spans). */
 const exactly = (label: string) => new RegExp(`^\\s*${escapeRe(label)}\\s*$`);
-const exactlyCi = (label: string) => new RegExp(`^\\s*${escapeRe(label)}\\s*$`, 'i');
 
 /** Waits until the workbench has rendered its editor area and status bar. */
 export async function waitForWorkbench(page: Page, timeout = 60_000): Promise<void> {
@@ -114,7 +113,8 @@ export function statusBarItem(page: Page, text: string | RegExp): Locator {
  * unless its views are already showing in the side bar.
  */
 export async function showViewContainer(page: Page, title: string): Promise<void> {
-  const header = page.locator('.part.sidebar .composite.title', { hasText: exactlyCi(title) });
+  // The title reads "RNN LAB" or, for a container with a single view, "RNN LAB: MODELS".
+  const header = page.locator('.part.sidebar .composite.title .title-label', { hasText: new RegExp(`^\\s*${escapeRe(title)}\\b`, 'i') });
   if (await header.isVisible().catch(() => false)) return;
   const icon = page.locator(`.part.activitybar .action-item a.action-label[aria-label^="${title.replace(/["\\]/g, '\\$&')}"]`).first();
   await icon.waitFor({ timeout: 20_000 });
@@ -134,7 +134,7 @@ export async function treeItemDescription(page: Page, label: string): Promise<st
 }
 
 /** Right-clicks a side bar tree row and, when `menuLabel` is given, chooses that context-menu item. */
-export async function rightClickTreeItem(page: Page, label: string, menuLabel?: string): Promise<void> {
+export async function rightClickTreeItem(page: Page, label: string, menuLabel?: string | RegExp): Promise<void> {
   const row = treeItem(page, label);
   await row.waitFor({ timeout: 15_000 });
   await row.click({ button: 'right' });
@@ -240,7 +240,7 @@ export async function waitForNotification(page: Page, text: string | RegExp, tim
  * Right-clicks `name` in the Explorer and, when `menuLabel` is given, clicks that
  * context-menu item (e.g. 'Open to the Side', or one of our contributed menu items).
  */
-export async function rightClickExplorerItem(page: Page, name: string, menuLabel?: string): Promise<void> {
+export async function rightClickExplorerItem(page: Page, name: string, menuLabel?: string | RegExp): Promise<void> {
   const row = page.locator('.explorer-folders-view .monaco-list-row')
     .filter({ has: page.locator('.label-name', { hasText: exactly(name) }) }).first();
   if (!(await row.isVisible())) await page.keyboard.press('Control+Shift+E'); // show the Explorer
@@ -254,12 +254,13 @@ export async function rightClickExplorerItem(page: Page, name: string, menuLabel
  * root (locators pierce it). A click right after the menu opens is sometimes ignored,
  * so the item is hovered (which focuses it) and chosen with Enter.
  */
-export async function clickContextMenuItem(page: Page, label: string): Promise<void> {
+export async function clickContextMenuItem(page: Page, label: string | RegExp): Promise<void> {
   const menu = page.locator('.context-view .monaco-menu').first();
-  const item = menu.locator('.action-item:not(.disabled) .action-label', { hasText: exactly(label) }).first();
+  const text = typeof label === 'string' ? exactly(label) : label;
+  const item = menu.locator('.action-item:not(.disabled) .action-label', { hasText: text }).first();
   await item.waitFor({ timeout: 10_000 });
   await item.hover();
-  await menu.locator('.action-item.focused .action-label', { hasText: exactly(label) }).waitFor({ timeout: 5_000 });
+  await menu.locator('.action-item.focused .action-label', { hasText: text }).waitFor({ timeout: 5_000 });
   await page.keyboard.press('Enter');
   await menu.waitFor({ state: 'hidden', timeout: 5_000 });
 }

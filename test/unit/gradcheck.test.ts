@@ -5,11 +5,8 @@ import { Graph } from '../../src/engine/graph';
 import { tsKernels } from '../../src/engine/kernels';
 import { Params } from '../../src/engine/params';
 import { Rng } from '../../src/engine/rng';
+import { centralDifference, relErr } from './helpers/numeric';
 
-/** Relative error as DESIGN.md defines it. */
-function relErr(a: number, n: number): number {
-  return Math.abs(a - n) / Math.max(Math.abs(a), Math.abs(n), 1e-8);
-}
 
 function buildCase(cell: CellType, activation: Activation, layers: number, seed: number) {
   const V = 5, H = 4, B = 2, T = 4;
@@ -44,18 +41,10 @@ function checkGradients(cell: CellType, activation: Activation, layers: number, 
   loss();
   graph.backward();
   const analytic = Float64Array.from(params.grad);
-  // 1e-5 balances truncation error (eps²) against float64 round-off (1e-16/eps).
-  const eps = 1e-5;
   let worst = 0;
   let checked = 0;
   for (let i = 0; i < params.data.length; i++) {
-    const keep = params.data[i]!;
-    params.data[i] = keep + eps;
-    const up = loss();
-    params.data[i] = keep - eps;
-    const down = loss();
-    params.data[i] = keep;
-    const numeric = (up - down) / (2 * eps);
+    const numeric = centralDifference(params.data, i, loss);
     // Entries that are exactly zero (tokens never seen) must be zero both ways.
     if (Math.abs(numeric) < 1e-10 && Math.abs(analytic[i]!) < 1e-10) continue;
     // Entries near zero are judged by absolute error: there round-off, not a bug, dominates.
@@ -88,14 +77,7 @@ describe('gradient check (float64, central differences)', () => {
     loss();
     graph.backward();
     const i = params.tensor('rnn.weight_hh_l0').offset + 5;
-    const eps = 1e-6;
-    const keep = params.data[i]!;
-    params.data[i] = keep + eps;
-    const up = loss();
-    params.data[i] = keep - eps;
-    const down = loss();
-    params.data[i] = keep;
-    const numeric = (up - down) / (2 * eps);
+    const numeric = centralDifference(params.data, i, loss);
     assert.ok(relErr(params.grad[i]! * 1.01, numeric) > 1e-3);
   });
 });

@@ -13,6 +13,7 @@ import { Stepper } from '../../src/engine/sampling';
 import { learningRate } from '../../src/engine/schedule';
 import { evaluateStream, splitTokens, streamLayout, Trainer, type StepResult } from '../../src/engine/trainer';
 import { Vocab } from '../../src/engine/vocab';
+import { centralDifference } from './helpers/numeric';
 
 const CELLS: CellType[] = ['rnn', 'lstm', 'gru'];
 
@@ -305,18 +306,11 @@ describe('dropout between layers', () => {
       loss();
       graph.backward();
       const analytic = Float64Array.from(params.grad);
-      const eps = 1e-5;
       // The first layer's recurrent weights: their gradient flows back through the mask.
       const t = params.tensor('rnn.weight_hh_l0');
       let worst = 0;
       for (let i = t.offset; i < t.offset + t.size; i += 7) {
-        const keep = params.data[i]!;
-        params.data[i] = keep + eps;
-        const up = loss();
-        params.data[i] = keep - eps;
-        const down = loss();
-        params.data[i] = keep;
-        const numeric = (up - down) / (2 * eps);
+        const numeric = centralDifference(params.data, i, loss);
         worst = Math.max(worst, Math.abs(numeric - analytic[i]!) / Math.max(Math.abs(numeric), Math.abs(analytic[i]!), 1e-6));
       }
       assert.ok(worst < 1e-4, `worst relative error ${worst}`);
