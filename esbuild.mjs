@@ -3,6 +3,7 @@
 // separately so each gets the right platform.
 import * as esbuild from 'esbuild';
 import { chmodSync } from 'node:fs';
+import { buildWasm } from './src/engine/wasm/build.mjs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -18,7 +19,10 @@ const nodeBundles = [
 ];
 
 /** @type {import('esbuild').BuildOptions[]} */
-const browserBundles = [];
+const browserBundles = [
+  // One bundle per webview panel (chart.js and @vscode-elements are bundled in; the page loads nothing else).
+  { entryPoints: { 'webview/loss': 'webview/loss/main.ts' } },
+];
 
 const common = {
   bundle: true,
@@ -32,6 +36,9 @@ const builds = [
   ...nodeBundles.map((b) => ({ ...common, platform: 'node', target: 'node20', format: 'cjs', ...b })),
   ...browserBundles.map((b) => ({ ...common, platform: 'browser', target: 'es2022', format: 'iife', ...b })),
 ];
+
+// The WebAssembly kernels (AssemblyScript → .wasm, embedded as base64) come first: the engine imports them.
+await buildWasm();
 
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();

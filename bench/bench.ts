@@ -4,33 +4,88 @@
  * test suite never asserts on time.
  *
  *   node dist/bench.js [--only lstm] [--seconds 3] [--json]
+ *                      [--backend wasm-relaxed-simd|wasm-simd|typescript] [--no-torch]
+ *
+ * Every available backend is measured unless --backend picks one. When
+ * Debian's python3-torch is installed, bench/torch_bench.py measures PyTorch
+ * on the issue's three configurations in the same run, and the ratio is printed.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { WorkerClient } from '../src/extension/workerClient';
 import { presets } from '../src/extension/presets';
 import {
-  createModel, DEFAULT_TRAIN, encodeCheckpoint, flopsPerChar, sample, splitTokens, Stepper, Trainer, tsKernels, Vocab,
-  Rng, type CellType, type Kernels,
+  availableKernels, BACKENDS, createModel, DEFAULT_TRAIN, encodeCheckpoint, flopsPerChar, kernelsByName, sample, splitTokens,
+  Stepper, Trainer, Vocab, Rng, type BackendName, type CellType, type Kernels,
 } from '../src/engine';
 
-interface Args { only: string | null; seconds: number; json: boolean }
+interface Args { only: string | null; seconds: number; json: boolean; backend: BackendName | null; torch: boolean }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { only: null, seconds: 3, json: false };
+  const args: Args = { only: null, seconds: 3, json: false, backend: null, torch: true };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--only') args.only = argv[++i] ?? null;
     else if (argv[i] === '--seconds') args.seconds = Number(argv[++i]);
     else if (argv[i] === '--json') args.json = true;
+    else if (argv[i] === '--no-torch') args.torch = false;
+    else if (argv[i] === '--backend') {
+      const b = argv[++i] as BackendName;
+      if (!BACKENDS.includes(b)) throw new Error(`--backend must be one of ${BACKENDS.join(', ')}`);
+      args.backend = b;
+    }
   }
   return args;
 }
 
-function corpus(): { text: string; source: string } {
+/** The configurations issue #5 compares with PyTorch. */
+const TORCH_CONFIGS: [CellType, number, number, number][] = [['lstm', 512, 32, 100], ['gru', 512, 32, 100], ['rnn', 128, 1, 100]];
+const key = (cell: string, H: number, B: number, T: number): string => `${cell}:${H}:${B}:${T}`;
+const OPENBLAS_PTHREAD = '/usr/lib/x86_64-linux-gnu/openblas-pthread';
+const PYTHON = '/usr/bin/python3';
+
+/** PyTorch's chars/s per configuration and thread count, or why it was not measured. */
+function benchTorch(textPath: string, configs: [CellType, number, number, number][], seconds: number): { results: Map<string, Map<number, number>>; note: string } {
+  const results = new Map<string, Map<number, number>>();
+  if (!existsSync(PYTHON) || spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0) {
+    return { results, note: `PyTorch not measured: ${PYTHON} cannot import torch (apt-get install python3-torch)` };
+  }
+  if (!existsSync(path.join(OPENBLAS_PTHREAD, 'libblas.so.3')) && process.getuid?.() === 0) {
+    // PyTorch at its best uses OpenBLAS' pthread build; Debian ships it separately.
+    console.error('installing libopenblas0-pthread for the PyTorch comparison...');
+    spawnSync('apt-get', ['install', '-y', '-qq', 'libopenblas0-pthread'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  }
+  const env: NodeJS.ProcessEnv = { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', MALLOC_MMAP_THRESHOLD_: '33554432', MALLOC_TRIM_THRESHOLD_: '33554432' };
+  delete env.OPENBLAS_CORETYPE;
+  const pthread = existsSync(path.join(OPENBLAS_PTHREAD, 'libblas.so.3'));
+  if (pthread) env.LD_LIBRARY_PATH = [OPENBLAS_PTHREAD, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
+  const script = path.resolve(__dirname, '..', 'bench', 'torch_bench.py');
+  const cores = os.availableParallelism();
+  const threads = cores > 1 ? [cores, 1] : [1];
+  let version = '';
+  for (const n of threads) {
+    const argv = [script, '--text', textPath, '--threads', String(n), '--seconds', String(seconds)];
+    for (const [c, H, B, T] of configs) argv.push('--config', key(c, H, B, T));
+    const r = spawnSync(PYTHON, argv, { env, encoding: 'utf8', maxBuffer: 1 << 20 });
+    if (r.status !== 0) return { results, note: `PyTorch run failed: ${(r.stderr || String(r.error)).trim().split('\n').slice(-3).join(' ')}` };
+    for (const line of r.stdout.split('\n')) {
+      if (!line.trim()) continue;
+      const row = JSON.parse(line) as { cell: string; hidden: number; batch: number; seq: number; charsPerSec: number; torch: string };
+      version = row.torch;
+      const k = key(row.cell, row.hidden, row.batch, row.seq);
+      if (!results.has(k)) results.set(k, new Map());
+      results.get(k)!.set(n, row.charsPerSec);
+    }
+  }
+  return { results, note: `PyTorch ${version}, ${pthread ? 'OpenBLAS pthread' : 'default BLAS (libopenblas0-pthread missing)'}, threads ${threads.join(' and ')}` };
+}
+
+function corpus(): { text: string; source: string; file: string | null } {
   const shared = path.resolve(__dirname, '..', '..', 'shared', 'data', 'tinyshakespeare.txt');
-  if (existsSync(shared)) return { text: readFileSync(shared, 'utf8'), source: 'tinyshakespeare.txt' };
+  if (existsSync(shared)) return { text: readFileSync(shared, 'utf8'), source: 'tinyshakespeare.txt', file: shared };
   const own = path.resolve(__dirname, '..', 'src', 'engine', 'graph.ts');
-  return { text: readFileSync(own, 'utf8').repeat(20), source: 'src/engine/graph.ts ×20' };
+  return { text: readFileSync(own, 'utf8').repeat(20), source: 'src/engine/graph.ts ×20', file: null };
 }
 
 function benchTraining(cell: CellType, H: number, B: number, T: number, tokens: Int32Array, vocab: Vocab, seconds: number, kernels: Kernels) {
@@ -99,18 +154,21 @@ async function benchCompletionWorker(vocab: Vocab, text: string): Promise<{ p50:
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const { text, source } = corpus();
+  const { text, source, file } = corpus();
   const vocab = Vocab.fromText(text);
   const { train } = splitTokens(vocab.encode(text).tokens, 0);
-  const kernels = tsKernels;
+  const backends: Kernels[] = args.backend ? [kernelsByName(args.backend)].filter((k): k is Kernels => k !== null) : availableKernels();
+  if (backends.length === 0) throw new Error(`backend ${args.backend} is not available in this runtime`);
+  const kernels = backends[0]!; // the fastest, for sampling
+  const best = new Map<string, { charsPerSec: number; backend: string }>();
   const print = (row: Record<string, unknown>, line: string): void => {
     console.log(args.json ? JSON.stringify(row) : line);
   };
   if (!args.json) {
-    console.log(`RNN Lab benchmark — ${source}, vocab ${vocab.size}, backend ${kernels.name}, 1 thread, node ${process.version}`);
+    console.log(`RNN Lab benchmark — ${source}, vocab ${vocab.size}, backends ${backends.map((k) => k.name).join(', ')}, 1 thread, node ${process.version}`);
     console.log('\nTraining (one layer, Adam, clip 5):');
-    console.log('cell  |    H |  B |   T |    chars/s | GFLOP/s | ms/step');
-    console.log('------|------|----|-----|------------|---------|--------');
+    console.log('cell  |    H |  B |   T | backend           |    chars/s | GFLOP/s | ms/step');
+    console.log('------|------|----|-----|-------------------|------------|---------|--------');
   }
   const cells: CellType[] = ['rnn', 'lstm', 'gru'];
   for (const cell of cells) {
@@ -118,18 +176,49 @@ async function main(): Promise<void> {
     for (const H of [128, 512]) {
       for (const B of [1, 32]) {
         for (const T of [25, 100]) {
-          const r = benchTraining(cell, H, B, T, train, vocab, args.seconds, kernels);
-          print(
-            { kind: 'train', backend: kernels.name, cell, hidden: H, batch: B, seq: T, ...r },
-            `${cell.padEnd(5)} | ${String(H).padStart(4)} | ${String(B).padStart(2)} | ${String(T).padStart(3)} | ` +
-              `${r.charsPerSec.toFixed(0).padStart(10)} | ${r.gflops.toFixed(2).padStart(7)} | ${r.msPerStep.toFixed(1).padStart(7)}`,
-          );
+          for (const k of backends) {
+            const r = benchTraining(cell, H, B, T, train, vocab, args.seconds, k);
+            const id = key(cell, H, B, T);
+            if (!best.has(id) || best.get(id)!.charsPerSec < r.charsPerSec) best.set(id, { charsPerSec: r.charsPerSec, backend: k.name });
+            print(
+              { kind: 'train', backend: k.name, cell, hidden: H, batch: B, seq: T, ...r },
+              `${cell.padEnd(5)} | ${String(H).padStart(4)} | ${String(B).padStart(2)} | ${String(T).padStart(3)} | ${k.name.padEnd(17)} | ` +
+                `${r.charsPerSec.toFixed(0).padStart(10)} | ${r.gflops.toFixed(2).padStart(7)} | ${r.msPerStep.toFixed(1).padStart(7)}`,
+            );
+          }
         }
       }
     }
   }
+  const torchConfigs = TORCH_CONFIGS.filter(([c]) => !args.only || args.only === c);
+  if (args.torch && file && torchConfigs.length > 0) {
+    const { results, note } = benchTorch(file, torchConfigs, args.seconds);
+    if (!args.json) {
+      console.log(`\nAgainst PyTorch (${note}), measured now on the same machine and text:`);
+      if (results.size > 0) {
+        console.log('cell  |    H |  B |   T | ours chars/s (backend)         | PyTorch chars/s (threads)    | ours/PyTorch best | ours/PyTorch 1 thread');
+        console.log('------|------|----|-----|--------------------------------|------------------------------|-------------------|----------------------');
+      }
+    }
+    for (const [cell, H, B, T] of torchConfigs) {
+      const id = key(cell, H, B, T);
+      const ours = best.get(id);
+      const theirs = results.get(id);
+      if (!ours || !theirs) continue;
+      const torchBest = Math.max(...theirs.values());
+      const torchOne = theirs.get(1) ?? torchBest;
+      const perThreads = [...theirs.entries()].map(([n, v]) => `${v.toFixed(0)} (${n})`).join(', ');
+      print(
+        { kind: 'torch', cell, hidden: H, batch: B, seq: T, ours: ours.charsPerSec, backend: ours.backend, torch: Object.fromEntries(theirs), ratioBest: ours.charsPerSec / torchBest, ratioOneThread: ours.charsPerSec / torchOne },
+        `${cell.padEnd(5)} | ${String(H).padStart(4)} | ${String(B).padStart(2)} | ${String(T).padStart(3)} | ` +
+          `${`${ours.charsPerSec.toFixed(0)} (${ours.backend})`.padEnd(30)} | ${perThreads.padEnd(28)} | ` +
+          `${(ours.charsPerSec / torchBest).toFixed(2).padStart(17)} | ${(ours.charsPerSec / torchOne).toFixed(2).padStart(20)}`,
+      );
+    }
+    if (args.json && results.size === 0) print({ kind: 'torch', note }, note);
+  }
   if (!args.json) {
-    console.log('\nSampling (warm state, 40-character completion; and free sampling per character):');
+    console.log(`\nSampling with ${kernels.name} (warm state, 40-character completion; and free sampling per character):`);
     console.log('cell  |    H | layers | 40 chars p50 | 40 chars p95 | ms/char');
     console.log('------|------|--------|--------------|--------------|--------');
   }

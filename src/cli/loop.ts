@@ -3,7 +3,7 @@
  * time budget runs out, validates and checkpoints on schedule, stops cleanly
  * on Ctrl-C (finishing the step and saving) and never saves diverged weights.
  */
-import { DivergenceError, evaluateStream, tsKernels, type StepResult } from '../engine';
+import { DivergenceError, evaluateStream, type StepResult } from '../engine';
 import { saveCheckpoint } from './checkpointFile';
 import { quotePath } from './files';
 import { EXIT_INTERRUPTED, EXIT_OK, formatCount, formatDuration, round } from './output';
@@ -49,7 +49,7 @@ export async function runLoop(session: Session, opts: LoopOptions, reporter: Tra
     reporter.checkpoint(opts.out, savedStep, bytes);
   };
   const validate = (): void => {
-    const r = evaluateStream(model, valTokens, tsKernels);
+    const r = evaluateStream(model, valTokens, trainer.kernels);
     val = { loss: r.loss, bpc: r.bpc };
     valStep = trainer.state.step;
     reporter.val(valStep, r.loss, r.bpc);

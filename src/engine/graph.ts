@@ -144,10 +144,13 @@ export class Graph {
         for (let g = 0; g < GH; g++) pre[o + g] += data[lp.bIh + g]!;
         for (let g = 0; g < hhBiasEnd; g++) pre[o + g] += data[lp.bHh + g]!;
       }
+      // W_hh is constant across the time loop: a copying backend moves it once.
+      kernels.hold?.(data, lp.wHh, GH * H);
       for (let t = 0; t < T; t++) {
         kernels.gemmABt(s.hh, 0, s.h, t * B * H, data, lp.wHh, B, GH, H, false);
         this.cell.forwardStep(s, t);
       }
+      kernels.release?.();
     }
     // Decoder and softmax cross-entropy over all T·B positions at once.
     const top = this.layers[this.layers.length - 1]!;
@@ -229,6 +232,7 @@ export class Graph {
       s.dh.fill(0);
       s.dc.fill(0);
       const rec = this.record;
+      kernels.hold?.(this.whhT, 0, H * GH);
       for (let t = T - 1; t >= 0; t--) {
         if (rec) rec.hGradNorm[l]![t] = sumSquaresOfSum(s.dOut, t * B * H, s.dh, B * H);
         this.cell.backwardStep(s, t);
@@ -240,6 +244,7 @@ export class Graph {
         }
         kernels.gemmABt(s.dh, 0, s.dPreHh, t * B * GH, this.whhT, 0, B, H, GH, this.cell.directRecurrent);
       }
+      kernels.release?.();
       kernels.gemmAtB(grad, lp.wHh, s.dPreHh, 0, s.h, 0, GH, H, TB, true);
       columnSums(grad, lp.bHh, s.dPreHh, TB, GH);
       columnSums(grad, lp.bIh, s.dPre, TB, GH);

@@ -36,6 +36,13 @@ export interface Kernels {
   ): void;
   /** out[cols,rows] = a[rows,cols]ᵀ */
   transpose(out: Floats, outOff: number, a: Floats, aOff: number, rows: number, cols: number): void;
+  /**
+   * Optional hint for backends that copy operands (wasm): `b[bOff, bOff+n)`
+   * will be the `b` of many gemmABt calls and will not change until
+   * release(), so it may be copied once. Only one operand is held at a time.
+   */
+  hold?(b: Floats, bOff: number, n: number): void;
+  release?(): void;
 }
 
 /**

@@ -7,12 +7,13 @@
 import type { Checkpoint } from './checkpoint';
 import type { ModelConfig, TrainConfig } from './config';
 import { ConfigError, DataError } from './errors';
-import { tsKernels, type Kernels } from './kernels';
+import type { Kernels } from './kernels';
 import { estimateTrainingBytes, formatBytes, parameterCount } from './memory';
 import { createModel, type Model } from './model';
 import { Rng } from './rng';
 import { splitTokens, Trainer } from './trainer';
 import { Vocab } from './vocab';
+import { bestKernels } from './wasm';
 
 export interface SessionPlan {
   text: string;
@@ -24,6 +25,7 @@ export interface SessionPlan {
   maxMemoryBytes: number;
   /** How the user raises the memory limit, for the message that refuses a run. */
   memoryHint?: string;
+  /** Matrix kernels; by default the fastest backend this runtime can run (see wasm/). */
   kernels?: Kernels;
 }
 
@@ -64,7 +66,7 @@ export function buildSession(plan: SessionPlan): Session {
   } else {
     ({ model, rng } = createModel(plan.shape, vocab, train.seed));
   }
-  const trainer = new Trainer(model, train, trainTokens, plan.kernels ?? tsKernels, rng);
+  const trainer = new Trainer(model, train, trainTokens, plan.kernels ?? bestKernels(), rng);
   const saved = init?.checkpoint.trainState;
   if (saved) trainer.restore(saved, init!.checkpoint.resumeTensors);
   return { model, trainer, train, trainTokens, valTokens, startStep: trainer.state.step, memoryBytes: needed };

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { CheckpointError, decodeCheckpoint, parameterCount, UserError } from '../engine';
 import { COMPLETION_MODEL_KEY } from './completions';
 import type { InferenceService } from './inference';
+import type { LossPanels } from './panels/lossPanel';
 import type { ModelEntry, ModelLibrary, RunSettings } from './library';
 import { describeEstimate, presets } from './presets';
 import { readRunSettings } from './settings';
@@ -19,6 +20,8 @@ export interface CommandContext {
   log: vscode.OutputChannel;
   /** Every error message shown to the user, newest last (the integration tests read it). */
   shownErrors: string[];
+  /** The loss chart panels (rnnLab.showLoss). */
+  lossPanels?: LossPanels;
 }
 
 /**
@@ -52,6 +55,10 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
       if (entry) await ctx.training.stop(entry.id);
     }),
     guarded('rnnLab.openModel', (m?: ModelArg) => openModelCommand(ctx, m)),
+    guarded('rnnLab.showLoss', async (m?: ModelArg) => {
+      const entry = await pickModel(ctx, m, 'any');
+      if (entry && ctx.lossPanels) ctx.lossPanels.show(entry);
+    }),
     guarded('rnnLab.generate', (m?: ModelArg) => generateCommand(ctx, m)),
     guarded('rnnLab.renameModel', (m?: ModelArg) => renameCommand(ctx, m)),
     guarded('rnnLab.exportModel', (m?: ModelArg, target?: vscode.Uri) => exportCommand(ctx, m, target)),
@@ -263,7 +270,7 @@ async function openModelCommand(ctx: CommandContext, arg: ModelArg): Promise<voi
   const entry = await pickModel(ctx, arg, 'any');
   if (!entry) return;
   const live = ctx.training.live(entry.id);
-  const actions: { label: string; command: string }[] = [];
+  const actions: { label: string; command: string }[] = [{ label: '$(graph-line) Show Loss Chart', command: 'rnnLab.showLoss' }];
   if (live?.state === 'training') actions.push({ label: '$(debug-pause) Pause', command: 'rnnLab.pause' });
   if (live) actions.push({ label: '$(debug-stop) Stop', command: 'rnnLab.stop' });
   if (!live?.state || live.state === 'paused') {

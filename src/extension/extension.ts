@@ -5,6 +5,7 @@ import { COMPLETION_MODEL_KEY, RnnCompletionProvider } from './completions';
 import { InferenceService } from './inference';
 import { ModelLibrary } from './library';
 import { ModelsTreeProvider } from './modelsView';
+import { LossPanels } from './panels/lossPanel';
 import { readHostLimits } from './settings';
 import { TrainingStatusBar } from './statusBar';
 import { TrainingManager } from './training';
@@ -19,6 +20,8 @@ export interface RnnLabApi {
   completions: RnnCompletionProvider;
   /** Error messages shown to the user so far. */
   shownErrors: readonly string[];
+  /** The loss chart panels. */
+  lossPanels: LossPanels;
 }
 
 export function activate(context: vscode.ExtensionContext): RnnLabApi {
@@ -29,6 +32,7 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
   const inference = new InferenceService(library, path.join(dist, 'inference-worker.js'), log);
   const completions = new RnnCompletionProvider(library, inference, context.globalState, log);
   const shownErrors: string[] = [];
+  const lossPanels = new LossPanels({ extensionUri: context.extensionUri, log, library, training });
   const tree = new ModelsTreeProvider(library, training, () => context.globalState.get<string>(COMPLETION_MODEL_KEY));
 
   context.subscriptions.push(
@@ -37,12 +41,13 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
     inference,
     tree,
     new TrainingStatusBar(training, library),
+    lossPanels,
     training.onDidSaveCheckpoint((id) => inference.invalidate(id)),
     vscode.window.registerTreeDataProvider('rnnLab.models', tree),
     vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, completions),
-    ...registerCommands({ library, training, inference, state: context.globalState, log, shownErrors }),
+    ...registerCommands({ library, training, inference, state: context.globalState, log, shownErrors, lossPanels }),
   );
-  return { library, training, inference, completions, shownErrors };
+  return { library, training, inference, completions, shownErrors, lossPanels };
 }
 
 /** Limits are read at each use so a settings change applies to the next run; a bad value falls back with a note. */

@@ -39,6 +39,8 @@ export class TrainingManager implements vscode.Disposable {
   private readonly queue: string[] = [];
   private readonly changeEmitter = new vscode.EventEmitter<LiveRun>();
   private readonly checkpointEmitter = new vscode.EventEmitter<string>();
+  /** Set while shutdown() asks the workers for a last checkpoint. */
+  private shuttingDown: Promise<void> | undefined;
   /** Fires on every progress, state or validation change of a run. */
   readonly onDidChange = this.changeEmitter.event;
   /** Fires with a model id after its checkpoint was saved. */
@@ -115,7 +117,11 @@ export class TrainingManager implements vscode.Disposable {
 
   async stop(modelId: string): Promise<void> {
     const run = this.runs.get(modelId);
-    if (!run) return;
+    if (!run) {
+      // Paused with no live run (interrupted by a reload): stopping only changes its state.
+      if (this.library.get(modelId)?.state === 'paused') this.library.update(modelId, { state: 'stopped', reason: undefined });
+      return;
+    }
     if (!run.client) {
       // Still queued: nothing to stop but the wait.
       this.queue.splice(this.queue.indexOf(modelId), 1);
@@ -312,17 +318,30 @@ export class TrainingManager implements vscode.Disposable {
    */
   async shutdown(): Promise<void> {
     const active = [...this.runs.values()].filter((r) => r.client && r.state === 'training');
-    await Promise.race([
+    this.shuttingDown = Promise.race([
       Promise.allSettled(active.map((r) => r.client!.request({ kind: 'train/pause', runId: r.modelId }, { timeoutMs: 3000 }))),
       new Promise((r) => setTimeout(r, 3000)),
-    ]);
+    ]).then(() => undefined);
+    await this.shuttingDown;
+    for (const r of active) {
+      if (r.state === 'paused') this.library.update(r.modelId, { reason: `paused at step ${r.lastSavedStep} when the window closed or reloaded: resume to continue` });
+    }
     for (const r of this.runs.values()) void r.client?.dispose();
   }
 
+  /**
+   * VS Code disposes the subscriptions right after calling deactivate, without
+   * waiting for it: while shutdown() waits for the last checkpoints, the
+   * workers are left running until it is done.
+   */
   dispose(): void {
-    for (const r of this.runs.values()) void r.client?.dispose();
-    this.changeEmitter.dispose();
-    this.checkpointEmitter.dispose();
+    const end = () => {
+      for (const r of this.runs.values()) void r.client?.dispose();
+      this.changeEmitter.dispose();
+      this.checkpointEmitter.dispose();
+    };
+    if (this.shuttingDown) void this.shuttingDown.then(end);
+    else end();
   }
 }
 

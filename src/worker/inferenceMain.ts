@@ -3,7 +3,10 @@
  * answers completions and samples, keeping each document's hidden state so a
  * prefix that grew by one character costs one step.
  */
-import { decodeCheckpoint, Rng, Stepper, tsKernels, type Model } from '../engine';
+import { bestKernels, decodeCheckpoint, Rng, Stepper, type Model } from '../engine';
+
+/** The fastest matrix kernels this runtime can run, chosen once per worker. */
+const kernels = bestKernels();
 import {
   assertNever,
   type HostRequest,
@@ -44,7 +47,7 @@ serve((msg: HostRequest) => {
   switch (msg.kind) {
     case 'infer/load': {
       const { model } = decodeCheckpoint(msg.checkpoint);
-      models.set(msg.modelId, { model, stepper: new Stepper(model, tsKernels), docs: new Map() });
+      models.set(msg.modelId, { model, stepper: new Stepper(model, kernels), docs: new Map() });
       return { vocabSize: model.config.vocabSize };
     }
     case 'infer/unload':
@@ -171,7 +174,7 @@ function startSample(req: InferSampleRequest): void {
     fail(req.id, e);
     return;
   }
-  const stepper = new Stepper(m.model, tsKernels);
+  const stepper = new Stepper(m.model, kernels);
   const vocab = m.model.vocab;
   if (req.prime.length > 0) stepper.prime(req.prime);
   else stepper.feed(vocab.has('\n') ? vocab.tokenOf('\n') : vocab.fallback);

@@ -8,7 +8,6 @@ import {
   decodeCheckpoint,
   encodeCheckpoint,
   evaluateStream,
-  tsKernels,
 } from '../engine';
 import { buildSession, type Session } from '../engine/session';
 import { assertNever, type HostRequest, type RunState, type TrainStartRequest, type TrainStartResult } from '../shared/protocol';
@@ -190,7 +189,7 @@ function validate(r: Run, maxChars: number): void {
   const val = r.session.valTokens;
   if (val.length < 2) return;
   const tokens = val.length > maxChars ? val.subarray(0, maxChars) : val;
-  const { loss, bpc } = evaluateStream(r.session.model, tokens, tsKernels);
+  const { loss, bpc } = evaluateStream(r.session.model, tokens, r.session.trainer.kernels);
   post({ kind: 'train/validation', runId: r.request.runId, step: r.session.trainer.state.step, loss, bpc });
 }
 

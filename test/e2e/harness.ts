@@ -33,8 +33,10 @@ export function log(message: string): void {
 export function packageVsix(outFile = path.join(RESULTS_DIR, 'rnn-lab.vsix')): string {
   mkdirSync(path.dirname(outFile), { recursive: true });
   // --no-dependencies: everything is bundled into dist/. Works offline.
+  // --no-rewrite-relative-links: the README's relative image links (media/screenshots/)
+  // would otherwise need a repository URL to rewrite, and the tests don't read the README.
   execFileSync(path.join(REPO_ROOT, 'node_modules/.bin/vsce'),
-    ['package', '--no-dependencies', '--allow-missing-repository', '--out', outFile],
+    ['package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', outFile],
     { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   return outFile;
 }
@@ -103,6 +105,56 @@ export async function reloadWindow(page: Page, timeout = 60_000): Promise<void> 
   await waitForWorkbench(page, timeout);
 }
 
+/** Drags the sash at the right of the side bar so the side bar is `width` pixels wide. */
+export async function resizeSideBar(page: Page, width: number): Promise<void> {
+  const box = await page.locator('.part.sidebar').boundingBox();
+  if (!box) throw new Error('the side bar is not showing');
+  const y = box.y + box.height / 2;
+  await page.mouse.move(box.x + box.width + 1, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + width, y, { steps: 8 });
+  await page.mouse.up();
+}
+
+/** The user settings.json of a server started by startCodeServer. */
+export function userSettingsFile(server: CodeServer): string {
+  return path.join(server.tmp, 'user-data/User/settings.json');
+}
+
+/**
+ * Edits the user settings the way a user does: "Preferences: Open User Settings (JSON)"
+ * (VS Code 1.139 opens it in a modal editor), replace the text, save, close.
+ * `settings` is the whole new content; returns once it is on disk.
+ */
+export async function writeUserSettingsJson(wb: Workbench, settings: Record<string, unknown>): Promise<void> {
+  const { page } = wb;
+  await runCommand(page, 'Preferences: Open User Settings (JSON)');
+  const editor = page.locator('.monaco-editor[data-uri$="/User/settings.json"]').first();
+  await editor.waitFor({ timeout: 15_000 });
+  await editor.locator('.view-lines').click();
+  await page.keyboard.press('Control+A');
+  // One line, so no auto-indent; the brackets and quotes the editor auto-closes
+  // end up after the cursor and are deleted.
+  const text = JSON.stringify(settings);
+  await page.keyboard.insertText(text);
+  await page.keyboard.press('Control+Shift+End');
+  await page.keyboard.press('Delete');
+  await page.keyboard.press('Control+S');
+  const file = userSettingsFile(wb.server);
+  const deadline = Date.now() + 10_000;
+  while (readFileSync(file, 'utf8').trim() !== text) {
+    if (Date.now() > deadline) throw new Error(`settings.json was not saved: ${readFileSync(file, 'utf8')}`);
+    await page.waitForTimeout(100);
+  }
+  // The modal editor closes on Escape; an editor in a tab through the palette.
+  await page.keyboard.press('Escape');
+  const closed = await editor.waitFor({ state: 'detached', timeout: 2_000 }).then(() => true, () => false);
+  if (!closed) {
+    await runCommand(page, 'View: Close Editor');
+    await editor.waitFor({ state: 'detached', timeout: 10_000 });
+  }
+}
+
 /** The status bar entry whose text matches `text`. */
 export function statusBarItem(page: Page, text: string | RegExp): Locator {
   return page.locator('.part.statusbar .statusbar-item', { hasText: text }).first();
@@ -115,11 +167,20 @@ export function statusBarItem(page: Page, text: string | RegExp): Locator {
 export async function showViewContainer(page: Page, title: string): Promise<void> {
   // The title reads "RNN LAB" or, for a container with a single view, "RNN LAB: MODELS".
   const header = page.locator('.part.sidebar .composite.title .title-label', { hasText: new RegExp(`^\\s*${escapeRe(title)}\\b`, 'i') });
-  if (await header.isVisible().catch(() => false)) return;
-  const icon = page.locator(`.part.activitybar .action-item a.action-label[aria-label^="${title.replace(/["\\]/g, '\\$&')}"]`).first();
-  await icon.waitFor({ timeout: 20_000 });
-  await icon.click();
-  await header.waitFor({ timeout: 10_000 });
+  const item = page.locator('.part.activitybar .action-item', { has: page.locator(`a.action-label[aria-label^="${title.replace(/["\\]/g, '\\$&')}"]`) }).first();
+  await item.waitFor({ timeout: 20_000 });
+  for (let i = 1; ; i++) {
+    if (await header.isVisible()) return;
+    // Clicking the icon of the container already showing closes the side bar: only click when it is not.
+    const showing = /\bchecked\b/.test((await item.getAttribute('class')) ?? '') && (await page.locator('.part.sidebar').isVisible());
+    if (!showing) await item.locator('a.action-label').click();
+    try {
+      await header.waitFor({ timeout: 3_000 });
+      return;
+    } catch (e) {
+      if (i >= 5) throw new Error(`the side bar does not show ${title}`, { cause: e });
+    }
+  }
 }
 
 /** A row of a tree view in the side bar whose label is exactly `label`. */
@@ -137,8 +198,30 @@ export async function treeItemDescription(page: Page, label: string): Promise<st
 export async function rightClickTreeItem(page: Page, label: string, menuLabel?: string | RegExp): Promise<void> {
   const row = treeItem(page, label);
   await row.waitFor({ timeout: 15_000 });
-  await row.click({ button: 'right' });
-  if (menuLabel) await clickContextMenuItem(page, menuLabel);
+  await openContextMenuWith(page, row, menuLabel);
+}
+
+/**
+ * Right-clicks `target` and, when `menuLabel` is given, chooses that item. An
+ * extension's menu items arrive a little after the workbench shows (like its
+ * commands in the palette), so a menu without the item is closed and reopened.
+ */
+async function openContextMenuWith(page: Page, target: Locator, menuLabel: string | RegExp | undefined, attempts = 20): Promise<void> {
+  for (let i = 1; ; i++) {
+    await target.click({ button: 'right' });
+    if (!menuLabel) return;
+    const text = typeof menuLabel === 'string' ? exactly(menuLabel) : menuLabel;
+    const item = page.locator('.context-view .monaco-menu .action-item:not(.disabled) .action-label', { hasText: text }).first();
+    try {
+      await item.waitFor({ timeout: 2_000 });
+      await clickContextMenuItem(page, menuLabel);
+      return;
+    } catch (e) {
+      if (i >= attempts) throw new Error(`no context-menu item ${menuLabel} after ${attempts} tries`, { cause: e });
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(500);
+    }
+  }
 }
 
 /**
@@ -233,6 +316,9 @@ export function editorTab(page: Page, name: string): Locator {
 export async function waitForNotification(page: Page, text: string | RegExp, timeout = 15_000): Promise<Locator> {
   const toast = page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
   await toast.waitFor({ timeout });
+  // Toasts slide in for 0.3 s: wait for the end so a screenshot shows them whole (best effort).
+  await page.locator('.notifications-toasts .notification-toast.notification-fade-in-done', { hasText: text }).first()
+    .waitFor({ timeout: 2_000 }).catch(() => undefined);
   return toast;
 }
 
@@ -245,8 +331,7 @@ export async function rightClickExplorerItem(page: Page, name: string, menuLabel
     .filter({ has: page.locator('.label-name', { hasText: exactly(name) }) }).first();
   if (!(await row.isVisible())) await page.keyboard.press('Control+Shift+E'); // show the Explorer
   await row.waitFor({ timeout: 15_000 });
-  await row.click({ button: 'right' });
-  if (menuLabel) await clickContextMenuItem(page, menuLabel);
+  await openContextMenuWith(page, row, menuLabel);
 }
 
 /**
@@ -281,11 +366,11 @@ export async function findWebviewFrame(page: Page, selector: string, timeout = 3
   }
 }
 
-/** Saves test-results/<name>.png and returns its path. */
-export async function screenshot(page: Page, name: string): Promise<string> {
+/** Saves test-results/<name>.png (the viewport, or the `clip` rectangle of it) and returns its path. */
+export async function screenshot(page: Page, name: string, clip?: { x: number; y: number; width: number; height: number }): Promise<string> {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = path.join(RESULTS_DIR, `${name}.png`);
-  await page.screenshot({ path: file });
+  await page.screenshot({ path: file, ...(clip ? { clip } : {}) });
   return file;
 }
 

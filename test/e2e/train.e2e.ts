@@ -4,12 +4,12 @@
 // text, accept an inline completion, survive a window reload and resume, and
 // read the error an empty file gets. Screenshots go to test-results/; with
 // UPDATE_SCREENSHOTS=1 the README's ones are also copied to media/screenshots/.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   log, openFile, openWorkbench, packageVsix, pollUntil, quickInput, quickPickItem, reloadWindow,
-  REPO_ROOT, rightClickExplorerItem, rightClickTreeItem, runCommand, runE2E, screenshot, showViewContainer,
-  startCodeServer, statusBarItem, textOf, treeItem, treeItemDescription, waitForNotification,
+  REPO_ROOT, resizeSideBar, rightClickExplorerItem, rightClickTreeItem, runCommand, runE2E, screenshot, showViewContainer,
+  startCodeServer, statusBarItem, textOf, treeItem, treeItemDescription, userSettingsFile, waitForNotification, writeUserSettingsJson,
   type Page, type Scenario, type Workbench,
 } from './harness';
 
@@ -66,8 +66,8 @@ const PRESETS = ['Tiny', 'Small', 'Medium', 'Custom…', 'Use My Settings'];
 const PUBLISHED = new Set(['preset-quick-pick', 'models-view', 'generated-text', 'inline-completion', 'error-empty']);
 
 /** test-results/<name>.png; the README's ones are copied to media/screenshots/ when UPDATE_SCREENSHOTS=1. */
-async function shot(page: Page, name: string): Promise<void> {
-  const file = await screenshot(page, name);
+async function shot(page: Page, name: string, clip?: { x: number; y: number; width: number; height: number }): Promise<void> {
+  const file = await screenshot(page, name, clip);
   log(`screenshot: ${path.relative(REPO_ROOT, file)}`);
   if (process.env.UPDATE_SCREENSHOTS && PUBLISHED.has(name)) {
     const dir = path.join(REPO_ROOT, 'media/screenshots');
@@ -123,10 +123,10 @@ function storedModel(wb: Workbench, name: string): { steps: number; hasCheckpoin
   }
 }
 
-function editUserSettings(wb: Workbench, patch: Record<string, unknown>): void {
-  const file = path.join(wb.server.tmp, 'user-data/User/settings.json');
-  const current = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  writeFileSync(file, JSON.stringify({ ...current, ...patch }, null, 2));
+/** Adds `patch` to the user's settings.json through the settings editor. */
+async function editUserSettings(wb: Workbench, patch: Record<string, unknown>): Promise<void> {
+  const current = JSON.parse(readFileSync(userSettingsFile(wb.server), 'utf8')) as Record<string, unknown>;
+  await writeUserSettingsJson(wb, { ...current, ...patch });
 }
 
 /** The text of the active editor's lines, top to bottom, as rendered (only lines in view). */
@@ -178,21 +178,23 @@ const scenarios: Scenario[] = [
   {
     name: 'Tiny trains: status bar, cancellable progress notification, Models view, done notification',
     run: async ({ page }) => {
-      const steps = await watchSteps(page, TINY, 3);
-      log(`status bar steps seen: ${steps.join(', ')}`);
-      check(steps[0]! < 300, `the run was already over when first seen (step ${steps[0]})`);
+      // Tiny takes a few seconds: open the Models view at once, then check everything while it trains.
+      await showViewContainer(page, 'RNN Lab');
+      const steps = await watchSteps(page, TINY, 2);
       const progress = await waitForNotification(page, `RNN Lab: training ${TINY}`, 15_000);
       const progressText = await pollUntil('a step in the progress notification', () => textOf(progress), (t) => /step \d+\/300 · loss \d+\.\d{3} · \d+ chars\/s/.test(t), 15_000);
-      log(`progress notification: ${progressText}`);
-      check(await progress.locator('.monaco-button', { hasText: 'Cancel' }).isVisible(), 'the progress notification has no Cancel button');
-      await shot(page, 'training-status-bar');
-
-      await showViewContainer(page, 'RNN Lab');
+      const cancellable = await progress.locator('.monaco-button', { hasText: 'Cancel' }).isVisible();
       const row = await pollUntil('the Tiny model training in the Models view', () => modelRow(page, TINY),
         (d) => /^training · LSTM 64×1 · [\d.]+k? params · step \d+ · loss \d+\.\d{3}/.test(d), 15_000);
-      log(`Models view: ${TINY} — ${row}`);
-      check((await statusBarStep(page, TINY)) !== null, 'the status bar stopped showing the run while the Models view showed it training');
+      const bar = await statusBarStep(page, TINY);
       await shot(page, 'models-view');
+      await shot(page, 'training-status-bar', { x: 0, y: 600, width: 1280, height: 200 });
+      log(`status bar steps seen: ${steps.join(', ')}; now: ${bar?.text}`);
+      log(`progress notification: ${progressText}`);
+      log(`Models view: ${TINY} — ${row}`);
+      check(steps[0]! < 300, `the run was already over when first seen (step ${steps[0]})`);
+      check(bar !== null, 'the status bar stopped showing the run while the Models view showed it training');
+      check(cancellable, 'the progress notification has no Cancel button');
 
       const done = await waitForNotification(page, new RegExp(`"${re(TINY)}" done at step 300, validation \\d+\\.\\d{3} bits/char`), 120_000);
       check(await done.locator('.monaco-button', { hasText: 'Generate Text' }).isVisible(), 'the done notification has no Generate Text button');
@@ -261,8 +263,8 @@ const scenarios: Scenario[] = [
     name: 'a run without a step limit survives a window reload and resumes from its checkpoint',
     run: async (wb) => {
       const { page } = wb;
-      editUserSettings(wb, LONG_RUN_SETTINGS);
-      // The settings file is watched; retry until the quick pick shows the new values.
+      await editUserSettings(wb, LONG_RUN_SETTINGS);
+      // Settings apply asynchronously; retry until the quick pick shows the new values.
       await pollUntil('"Use My Settings" to reflect the edited settings.json', async () => {
         await trainFromExplorer(page, 'poem.txt');
         await quickPickItem(page, 'Use My Settings').waitFor({ timeout: 10_000 });
@@ -286,7 +288,8 @@ const scenarios: Scenario[] = [
       // checkpointSeconds = 5: the first checkpoint lands in the library within seconds.
       const saved = await pollUntil('a checkpoint of the long run', async () => storedModel(wb, LONG), (m) => !!m?.hasCheckpoint && m.steps > 0, 30_000, 250);
       log(`checkpoint saved at step ${saved!.steps}`);
-      const beforeReload = (await statusBarStep(page, LONG))?.step ?? 0;
+      // Reload once the run has gone past that checkpoint: closing the window should save another.
+      const beforeReload = (await pollUntil('the status bar past the checkpoint', () => statusBarStep(page, LONG), (s) => !!s && s.step > saved!.steps, 15_000, 100))!.step;
 
       await reloadWindow(page);
       log(`window reloaded (status bar was at step ${beforeReload})`);
@@ -294,13 +297,15 @@ const scenarios: Scenario[] = [
       const pausedRow = await pollUntil('the long run paused after the reload', () => modelRow(page, LONG), (d) => /^paused · GRU 48×1 · .* step \d+/.test(d), 30_000);
       const pausedStep = Number(/step (\d+)/.exec(pausedRow)![1]);
       log(`after reload: ${LONG} — ${pausedRow}`);
-      check(pausedStep >= saved!.steps, `after the reload the model is at step ${pausedStep}, before the checkpoint of step ${saved!.steps}`);
+      check(pausedStep >= beforeReload,
+        `after the reload the model is at step ${pausedStep} (its last periodic checkpoint was step ${saved!.steps}), before step ${beforeReload} ` +
+        'that the status bar showed: no checkpoint was saved when the window closed');
       check((await statusBarStep(page, LONG)) === null, 'after the reload the status bar still shows the run training');
       // The tooltip says why it is paused.
       await treeItem(page, LONG).hover();
       const tooltip = await pollUntil('the model tooltip', () => textOf(page.locator('.monaco-hover:visible, .workbench-hover-container:visible').first()), (t) => t.includes(LONG), 10_000);
       log(`tooltip: ${tooltip}`);
-      check(/— paused/.test(tooltip), `tooltip does not say paused: ${tooltip}`);
+      check(new RegExp(`— paused: paused at step ${pausedStep} when the window closed or reloaded`).test(tooltip), `the tooltip does not say why the run is paused: ${tooltip}`);
       await shot(page, 'after-reload');
       await page.mouse.move(700, 10);
 
@@ -318,6 +323,22 @@ const scenarios: Scenario[] = [
       check(stoppedStep >= resumed[resumed.length - 1]!, `stopped at step ${stoppedStep}, before the last step shown (${resumed[resumed.length - 1]})`);
       await waitForNotification(page, new RegExp(`"${re(LONG)}" stopped at step ${stoppedStep}`), 15_000);
       await pollUntil('the status bar item to go away', () => statusBarStep(page, LONG), (s) => s === null, 10_000);
+    },
+  },
+  {
+    name: 'Stop on a run that a reload interrupted marks it stopped',
+    run: async ({ page }) => {
+      await showViewContainer(page, 'RNN Lab');
+      await rightClickTreeItem(page, LONG, 'Resume Training');
+      await watchSteps(page, LONG, 2);
+      await reloadWindow(page);
+      await showViewContainer(page, 'RNN Lab');
+      const paused = await pollUntil('the run paused after the reload', () => modelRow(page, LONG), (d) => d.startsWith('paused · '), 30_000);
+      log(`after reload: ${paused}`);
+      await rightClickTreeItem(page, LONG, 'Stop Training');
+      const stopped = await pollUntil('the run stopped', () => modelRow(page, LONG), (d) => d.startsWith('stopped · '), 10_000);
+      log(`after Stop Training: ${stopped}`);
+      check(/step (\d+)/.exec(stopped)![1] === /step (\d+)/.exec(paused)![1], `stopping changed the step: ${paused} → ${stopped}`);
     },
   },
   {
@@ -339,5 +360,8 @@ void runE2E('train', async () => {
   log(`packaged ${path.relative(process.cwd(), vsix)}`);
   const server = await startCodeServer({ files, installVsix: [vsix], settings });
   log(`code-server on ${server.url}, .vsix installed`);
-  return openWorkbench(server, { viewport: { width: 1280, height: 800 } });
+  const wb = await openWorkbench(server, { viewport: { width: 1280, height: 800 } });
+  // Wide enough for a model's name and state in the Models view.
+  await resizeSideBar(wb.page, 520);
+  return wb;
 }, scenarios);

@@ -1,0 +1,81 @@
+/**
+ * Checks for messages that come from a webview. A webview is untrusted input
+ * (its page could be compromised, or simply be an older bundle): every field
+ * is checked for type and size before the host acts on a message, and
+ * anything else is rejected with a reason the host logs. Pure (no `vscode`),
+ * so the Node tests run it directly.
+ */
+import { WEBVIEW_LIMITS, type LossWebviewMessage } from '../../shared/webviewProtocol';
+
+export type Checked<T> = { ok: true; message: T } | { ok: false; error: string };
+
+const MODEL_ID = /^[\w-]{1,100}$/;
+const FILE_NAME = /^[\w .()-]{1,120}\.(png|csv)$/;
+const PNG_DATA_URL = /^data:image\/png;base64,([A-Za-z0-9+/]+={0,2})$/;
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+function describe(x: unknown): string {
+  try {
+    const s = JSON.stringify(x);
+    return s === undefined ? String(x) : s.length > 120 ? `${s.slice(0, 117)}...` : s;
+  } catch {
+    return Object.prototype.toString.call(x);
+  }
+}
+
+/** Only these keys, each of the right type. */
+function onlyKeys(m: Record<string, unknown>, keys: string[]): string | undefined {
+  const extra = Object.keys(m).filter((k) => !keys.includes(k));
+  return extra.length ? `unexpected field(s) ${extra.join(', ')}` : undefined;
+}
+
+export function checkLossWebviewMessage(raw: unknown): Checked<LossWebviewMessage> {
+  const bad = (why: string): Checked<LossWebviewMessage> => ({ ok: false, error: `ignored a message from the loss panel: ${why}` });
+  if (!isRecord(raw)) return bad(`not an object: ${describe(raw)}`);
+  const kind = raw.kind;
+  switch (kind) {
+    case 'panel/ready': {
+      const extra = onlyKeys(raw, ['kind']);
+      return extra ? bad(extra) : { ok: true, message: { kind } };
+    }
+    case 'panel/error': {
+      const extra = onlyKeys(raw, ['kind', 'message']);
+      if (extra) return bad(extra);
+      if (typeof raw.message !== 'string') return bad('panel/error needs a string message');
+      return { ok: true, message: { kind, message: raw.message.slice(0, WEBVIEW_LIMITS.maxErrorChars) } };
+    }
+    case 'loss/compare': {
+      const extra = onlyKeys(raw, ['kind', 'modelIds']);
+      if (extra) return bad(extra);
+      const ids = raw.modelIds;
+      if (!Array.isArray(ids) || ids.length > WEBVIEW_LIMITS.maxCompare) return bad(`loss/compare needs an array of at most ${WEBVIEW_LIMITS.maxCompare} model ids`);
+      if (!ids.every((id): id is string => typeof id === 'string' && MODEL_ID.test(id))) return bad('loss/compare: a model id is not a valid id');
+      return { ok: true, message: { kind, modelIds: [...new Set(ids)] } };
+    }
+    case 'panel/export': {
+      const extra = onlyKeys(raw, ['kind', 'format', 'fileName', 'data']);
+      if (extra) return bad(extra);
+      const { format, fileName, data } = raw;
+      if (format !== 'png' && format !== 'csv') return bad(`panel/export: unknown format ${describe(format)}`);
+      if (typeof fileName !== 'string' || !FILE_NAME.test(fileName) || !fileName.endsWith(`.${format}`)) return bad(`panel/export: bad file name ${describe(fileName)}`);
+      if (typeof data !== 'string' || data.length > WEBVIEW_LIMITS.maxExportChars) return bad('panel/export: data must be a string of at most 64 MiB');
+      if (format === 'png' && !PNG_DATA_URL.test(data)) return bad('panel/export: png data must be a data:image/png;base64 URL');
+      return { ok: true, message: { kind, format, fileName, data } };
+    }
+    default:
+      return bad(`unknown kind ${describe(kind)}`);
+  }
+}
+
+/** The bytes of a checked PNG data URL, or an error when they are not a PNG. */
+export function pngBytes(dataUrl: string): Uint8Array {
+  const m = PNG_DATA_URL.exec(dataUrl);
+  if (!m) throw new Error('not a PNG data URL');
+  const bytes = Buffer.from(m[1]!, 'base64');
+  const magic = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  if (bytes.length < 8 || magic.some((b, i) => bytes[i] !== b)) throw new Error('the exported image is not a PNG');
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

@@ -1,0 +1,81 @@
+/**
+ * The loss panel in a real VS Code: `rnnLab.showLoss` opens a webview tab for
+ * a trained model, its page loads (bundle, CSP, vscode-elements, chart.js)
+ * and asks for its data, and the host sends the whole history.
+ */
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { RnnLabApi } from '../../../src/extension/extension';
+import type { ModelEntry } from '../../../src/extension/library';
+import { LOSS_VIEW_TYPE } from '../../../src/extension/panels/lossPanel';
+
+const TEXT = 'the cat sat on the mat.\nthe dog sat on the log.\nthe cat saw the dog.\n'.repeat(30);
+
+async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function lossTabs(): vscode.Tab[] {
+  return vscode.window.tabGroups.all
+    .flatMap((g) => g.tabs)
+    .filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith(LOSS_VIEW_TYPE));
+}
+
+suite('panels: the loss chart in a real VS Code', function () {
+  this.timeout(120_000);
+  let api: RnnLabApi;
+  let model: ModelEntry;
+
+  suiteSetup(async () => {
+    const ext = vscode.extensions.getExtension<RnnLabApi>('rnn-lab.rnn-lab');
+    assert.ok(ext, 'the extension is installed');
+    api = await ext.activate();
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder, 'the test workspace is open');
+    const uri = vscode.Uri.joinPath(folder.uri, 'panel-corpus.txt');
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(TEXT));
+    const started = await vscode.commands.executeCommand<ModelEntry | undefined>('rnnLab.train', uri, [uri], { preset: 'tiny', name: 'panel tiny' });
+    assert.ok(started, 'a model entry was created');
+    await api.training.whenEnded(started.id);
+    model = api.library.get(started.id)!;
+    assert.equal(model.state, 'done', model.reason);
+  });
+
+  suiteTeardown(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  test('rnnLab.showLoss opens one visible webview tab whose page loads and receives the whole history', async () => {
+    await vscode.commands.executeCommand('rnnLab.showLoss', model.id);
+    const panel = api.lossPanels.get(model.id);
+    assert.ok(panel, 'a loss panel exists for the model');
+    assert.equal(panel.panel.visible, true, 'the panel is visible');
+    assert.equal(panel.panel.title, 'Loss: panel tiny');
+    // The tab model catches up with the new panel asynchronously.
+    await waitFor('the tab to appear', () => lossTabs().length > 0, 5_000).catch(() => undefined);
+    const tabs = lossTabs();
+    assert.equal(tabs.length, 1, `one loss tab (tabs: ${vscode.window.tabGroups.all.flatMap((g) => g.tabs).map((t) => t.label).join(', ')})`);
+    assert.equal(tabs[0]!.label, 'Loss: panel tiny');
+    // The page ran: its bundle loaded under the CSP and posted panel/ready, which the host accepted.
+    await waitFor('the page to load and ask for its data', () => panel.pageReady);
+    const history = api.training.history(model.id);
+    assert.ok(history.progress.length > 0, 'the run has a saved history');
+    await waitFor('the whole history to be sent', () => panel.sentPoints(model.id) === history.progress.length);
+  });
+
+  test('showing it again reveals the same panel; closing the tab disposes it', async () => {
+    const first = api.lossPanels.get(model.id);
+    await vscode.commands.executeCommand('rnnLab.showLoss', model.id);
+    assert.equal(api.lossPanels.get(model.id), first, 'the same panel');
+    assert.equal(lossTabs().length, 1);
+    await vscode.window.tabGroups.close(lossTabs());
+    await waitFor('the panel to be disposed', () => api.lossPanels.get(model.id) === undefined, 10_000);
+    assert.ok(first?.isDisposed);
+  });
+});

@@ -1,0 +1,518 @@
+/**
+ * The loss panel in a real Chromium: the built bundle (dist/webview/loss.js)
+ * in the exact HTML the host gives the webview (same CSP and nonce), with a
+ * stub `acquireVsCodeApi` that records what the page posts, fed with REAL
+ * engine output (two tiny models trained here for ~100 steps). Checks what is
+ * drawn (chart.js datasets, scales, the runs table), the controls, the
+ * exports, bad messages, and takes screenshots in VS Code's default light and
+ * dark themes.
+ *
+ * Run: npm run test:webview (builds first). Prints `webview: N passed, M failed`.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { DEFAULT_TRAIN, type CellType, type TrainConfig } from '../../src/engine/config';
+import { tsKernels } from '../../src/engine/kernels';
+import { createModel } from '../../src/engine/model';
+import { evaluateStream, splitTokens, Trainer } from '../../src/engine/trainer';
+import { Vocab } from '../../src/engine/vocab';
+import { progressChunk, validationChunk } from '../../src/extension/panels/lossData';
+import { makeNonce, renderPanelHtml } from '../../src/extension/panels/html';
+import { checkLossWebviewMessage, pngBytes } from '../../src/extension/panels/validate';
+import type { TrainProgressEvent, TrainValidationEvent } from '../../src/shared/protocol';
+import type { LossDataMessage, LossInitMessage, LossModelInfo } from '../../src/shared/webviewProtocol';
+import { DARK_MODERN, LIGHT_MODERN, type ThemeVars } from './themes';
+
+// The functions given to page.evaluate run in the page; the root tsconfig has no DOM
+// library (host code must not see one), so the page globals are declared here, in this module only.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+declare const window: any, document: any, sessionStorage: any, customElements: any, requestAnimationFrame: any;
+type HTMLElement = any;
+
+const ROOT = path.resolve(__dirname, '../..');
+const OUT = path.join(ROOT, 'test-results');
+const CHROMIUM = process.env.RNN_LAB_CHROMIUM ?? '/usr/lib/chromium/chromium';
+const STEPS = 100;
+const VAL_EVERY = 20;
+
+// ------------------------------------------------------------------ real engine output
+
+interface TrainedRun {
+  info: LossModelInfo;
+  progress: TrainProgressEvent[];
+  validation: TrainValidationEvent[];
+}
+
+function trainTiny(id: string, cell: CellType, hidden: number, lr: number, text: string): TrainedRun {
+  const vocab = Vocab.fromText(text);
+  const tokens = vocab.encode(text).tokens;
+  const { train, val } = splitTokens(tokens, 0.1);
+  const config: TrainConfig = { ...DEFAULT_TRAIN, batch: 8, seq: 32, optimizer: 'adam', lr, seed: 7 };
+  const { model, rng } = createModel({ cell, activation: 'tanh', hidden, layers: 1 }, vocab, config.seed);
+  const trainer = new Trainer(model, config, train, tsKernels, rng);
+  const progress: TrainProgressEvent[] = [];
+  const validation: TrainValidationEvent[] = [];
+  const t0 = performance.now();
+  for (let k = 0; k < STEPS; k++) {
+    const r = trainer.step();
+    const seconds = (performance.now() - t0) / 1000;
+    progress.push({
+      kind: 'train/progress', runId: id, step: r.step, epoch: r.epoch, epochProgress: r.epochProgress, loss: r.loss,
+      gradNorm: r.gradNorm, clipped: r.clipped, lr: r.lr, charsPerSec: trainer.state.charsSeen / Math.max(seconds, 1e-3), charsSeen: trainer.state.charsSeen,
+    });
+    if (r.step % VAL_EVERY === 0) {
+      const e = evaluateStream(model, val, tsKernels);
+      validation.push({ kind: 'train/validation', runId: id, step: r.step, loss: e.loss, bpc: e.bpc });
+    }
+  }
+  const info: LossModelInfo = {
+    id, name: `${cell.toUpperCase()} ${hidden}×1 on README`, cell, hidden, layers: 1, params: model.params.count, vocabSize: vocab.size,
+    state: 'done', steps: STEPS, optimizer: config.optimizer, lr: config.lr, batch: config.batch, seq: config.seq,
+    bestValLoss: Math.min(...validation.map((v) => v.loss)),
+  };
+  return { info, progress, validation };
+}
+
+function dataMessage(run: TrainedRun, reset: boolean, from = 0, to = run.progress.length, vFrom = 0, vTo = run.validation.length): LossDataMessage {
+  return {
+    kind: 'loss/data', modelId: run.info.id, reset,
+    progress: progressChunk(run.progress.slice(0, to), from),
+    validation: validationChunk(run.validation.slice(0, vTo), vFrom),
+  };
+}
+
+/** TensorBoard's smoothing, written out independently of the webview's code. */
+function tensorboardSmooth(values: number[], weight: number): number[] {
+  let last = 0;
+  return values.map((v, i) => {
+    last = last * weight + (1 - weight) * v;
+    return last / (1 - Math.pow(weight, i + 1));
+  });
+}
+
+// ------------------------------------------------------------------ the page
+
+function serve(): Promise<{ server: Server; origin: string }> {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    if (url.pathname === '/favicon.ico') {
+      // A webview never asks for one; the test page's browser does.
+      res.writeHead(204).end();
+      return;
+    }
+    if (url.pathname === '/') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(
+        renderPanelHtml({
+          cspSource: origin,
+          nonce: makeNonce(),
+          title: 'Loss',
+          scriptUri: `${origin}/dist/webview/loss.js`,
+          styleUris: [`${origin}/media/panel.css`],
+          body: `  <main id="app" class="panel" aria-busy="true">\n    <p class="placeholder">Loading the loss chart…</p>\n  </main>`,
+        }),
+      );
+      return;
+    }
+    // Like localResourceRoots: only dist/webview and media.
+    const rel = path.normalize(decodeURIComponent(url.pathname)).replace(/^\/+/, '');
+    if (!/^(dist\/webview|media)\//.test(rel) || rel.includes('..')) {
+      res.writeHead(404).end();
+      return;
+    }
+    const file = path.join(ROOT, rel);
+    if (!existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : file.endsWith('.map') ? 'application/json' : 'application/octet-stream';
+    res.writeHead(200, { 'content-type': type });
+    res.end(readFileSync(file));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })));
+}
+
+/** Runs in the page before its scripts: the webview API stub, and a CSP violation log. */
+const STUB = `
+  window.__posted = [];
+  window.__csp = [];
+  document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
+  window.acquireVsCodeApi = (() => {
+    let acquired = false;
+    return () => {
+      if (acquired) throw new Error('acquireVsCodeApi called twice');
+      acquired = true;
+      return {
+        postMessage: (m) => window.__posted.push(JSON.parse(JSON.stringify(m))),
+        getState: () => { const s = sessionStorage.getItem('vscodeState'); return s ? JSON.parse(s) : undefined; },
+        setState: (s) => sessionStorage.setItem('vscodeState', JSON.stringify(s)),
+      };
+    };
+  })();
+`;
+
+/** What VS Code does on a theme switch: variables on <html style>, a class on <body>. */
+async function applyTheme(page: Page, theme: ThemeVars): Promise<void> {
+  await page.evaluate((t) => {
+    const style = document.documentElement.style;
+    for (const [k, v] of Object.entries(t.vars)) style.setProperty(k, v);
+    document.body.className = t.bodyClass;
+  }, theme);
+  await settle(page);
+}
+
+/** Lets the page handle posted messages and draw. */
+async function settle(page: Page): Promise<void> {
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(null)))));
+  await page.evaluate(() => (window as unknown as Hooks).__rnnLab.drawNow());
+}
+
+async function post(page: Page, message: unknown): Promise<void> {
+  await page.evaluate((m) => window.postMessage(m, '*'), message);
+  await settle(page);
+}
+
+interface DatasetView {
+  label: string;
+  tag: { modelId: string; series: string };
+  hidden: boolean;
+  borderColor: string;
+  x: number[];
+  y: (number | null)[];
+}
+
+interface Hooks {
+  __rnnLab: {
+    lossChart: ChartLike;
+    rateChart: ChartLike;
+    view: Record<string, unknown>;
+    errors: string[];
+    csv(): string;
+    drawNow(): void;
+  };
+  __posted: { kind: string; [k: string]: unknown }[];
+  __csp: string[];
+}
+interface ChartLike {
+  data: { datasets: { label: string; rnnLab: { modelId: string; series: string }; hidden?: boolean; borderColor: string; data: { x: number; y: number | null }[] }[] };
+  options: { color: string; scales: Record<string, { title: { text: string } }> };
+  scales: Record<string, { type: string; min: number; max: number }>;
+}
+
+async function datasets(page: Page, which: 'lossChart' | 'rateChart' = 'lossChart'): Promise<DatasetView[]> {
+  return page.evaluate((w) => {
+    const c = (window as unknown as Hooks).__rnnLab[w];
+    return c.data.datasets.map((d) => ({
+      label: d.label, tag: d.rnnLab, hidden: !!d.hidden, borderColor: d.borderColor,
+      x: d.data.map((p) => p.x), y: d.data.map((p) => p.y),
+    }));
+  }, which);
+}
+
+const posted = (page: Page) => page.evaluate(() => (window as unknown as Hooks).__posted);
+
+/** Sets a vscode-elements select (or the range input) the way its own UI does: value, then the event. */
+async function setControl(page: Page, id: string, value: string | string[], event = 'change'): Promise<void> {
+  await page.evaluate(
+    ([i, v, e]) => {
+      const el = document.getElementById(i as string) as HTMLElement & { value: unknown };
+      el.value = v;
+      el.dispatchEvent(new Event(e as string, { bubbles: true }));
+    },
+    [id, value, event] as const,
+  );
+  await settle(page);
+}
+
+function close(a: number | null, b: number | null, tol = 1e-9): boolean {
+  if (a === null || b === null) return a === b;
+  return Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
+}
+
+function assertSeries(actual: (number | null)[], expected: number[], what: string, tol = 1e-9): void {
+  assert.equal(actual.length, expected.length, `${what}: ${actual.length} points drawn, expected ${expected.length}`);
+  expected.forEach((e, i) => assert.ok(close(actual[i]!, e, tol), `${what}[${i}]: drawn ${actual[i]}, expected ${e}`));
+}
+
+// ------------------------------------------------------------------ the tests
+
+async function main(): Promise<number> {
+  const t0 = performance.now();
+  if (!existsSync(CHROMIUM)) {
+    console.log(`[webview] ${CHROMIUM} missing: installing Chromium (scripts/vscode-test/setup.sh)`);
+    execFileSync('bash', [path.join(ROOT, 'scripts/vscode-test/setup.sh')], { stdio: 'inherit' });
+  }
+  if (!existsSync(path.join(ROOT, 'dist/webview/loss.js'))) throw new Error('dist/webview/loss.js is missing: run npm run build first');
+  mkdirSync(OUT, { recursive: true });
+
+  const text = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const tTrain = performance.now();
+  const lstm = trainTiny('model-lstm', 'lstm', 32, 0.01, text);
+  const gru = trainTiny('model-gru', 'gru', 24, 0.005, text);
+  console.log(`[webview] trained two tiny models for ${STEPS} steps each in ${((performance.now() - tTrain) / 1000).toFixed(1)}s ` +
+    `(LSTM loss ${lstm.progress[0]!.loss.toFixed(3)} → ${lstm.progress.at(-1)!.loss.toFixed(3)} nats)`);
+  const N = lstm.progress.length;
+  const V = lstm.validation.length;
+  const init: LossInitMessage = { kind: 'loss/init', models: [lstm.info, gru.info], primary: lstm.info.id, compare: [] };
+  const nats = lstm.progress.map((p) => p.loss);
+
+  const { server, origin } = await serve();
+  const browser: Browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1100, height: 760 }, deviceScaleFactor: 1 });
+  await context.addInitScript(STUB);
+  const page = await context.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    // 404s are reported with their URL below.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400) pageErrors.push(`${r.status()} ${r.url()}`);
+  });
+
+  let passed = 0;
+  let failed = 0;
+  const test = async (name: string, fn: () => Promise<void>): Promise<void> => {
+    const t = performance.now();
+    try {
+      await fn();
+      passed++;
+      console.log(`  ✓ ${name} (${Math.round(performance.now() - t)} ms)`);
+    } catch (e) {
+      failed++;
+      console.log(`  ✗ ${name} (${Math.round(performance.now() - t)} ms)\n    ${(e as Error).stack?.split("\n").slice(0, 12).join('\n    ')}`);
+    }
+  };
+
+  try {
+    console.log('loss panel');
+    await test('loads under the webview CSP (no violations, no errors) and asks the host for its data', async () => {
+      await page.goto(origin);
+      await page.waitForFunction(() => (window as unknown as Hooks).__posted?.length > 0);
+      await applyTheme(page, LIGHT_MODERN);
+      const msgs = await posted(page);
+      assert.deepEqual(msgs.map((m) => m.kind), ['panel/ready']);
+      const csp = await page.evaluate(() => (window as unknown as Hooks).__csp);
+      assert.deepEqual(csp, [], `CSP violations: ${csp.join('; ')}`);
+      assert.deepEqual(pageErrors, []);
+      // The components rendered (custom elements defined and upgraded).
+      const defined = await page.evaluate(() => ['vscode-single-select', 'vscode-multi-select', 'vscode-button', 'vscode-tabs', 'vscode-checkbox'].filter((t) => !customElements.get(t)));
+      assert.deepEqual(defined, [], 'undefined custom elements');
+    });
+
+    await test('the complete history at once: one point per progress event, exact values, validation points', async () => {
+      await post(page, init);
+      await post(page, dataMessage(lstm, true));
+      const ds = await datasets(page);
+      assert.deepEqual(ds.map((d) => d.tag.series), ['raw', 'smoothed', 'validation']);
+      assertSeries(ds[0]!.y, nats, 'raw loss');
+      assertSeries(ds[0]!.x, lstm.progress.map((p) => p.step), 'raw x (steps)');
+      assertSeries(ds[2]!.y, lstm.validation.map((v) => v.loss), 'validation loss');
+      assertSeries(ds[2]!.x, lstm.validation.map((v) => v.step), 'validation x');
+      assert.equal(V, STEPS / VAL_EVERY);
+      assert.ok(nats.at(-1)! < nats[0]! - 0.5, `the real run should learn (${nats[0]} → ${nats.at(-1)})`);
+      const empty = await page.evaluate(() => document.getElementById('empty')!.hidden);
+      assert.equal(empty, true, 'the "no data yet" note should be hidden');
+    });
+
+    await test('live: deltas append only the new points (after a reset with the first half)', async () => {
+      const half = Math.floor(N / 2);
+      const vHalf = Math.floor(V / 2);
+      await post(page, dataMessage(lstm, true, 0, half, 0, vHalf));
+      let ds = await datasets(page);
+      assert.equal(ds[0]!.y.length, half);
+      await post(page, dataMessage(lstm, false, half, N, vHalf, V));
+      ds = await datasets(page);
+      assertSeries(ds[0]!.y, nats, 'raw loss after the delta');
+      assertSeries(ds[2]!.y, lstm.validation.map((v) => v.loss), 'validation after the delta');
+    });
+
+    await test('smoothing slider: EMA with bias correction like TensorBoard; 0 draws the raw curve', async () => {
+      for (const w of [0.9, 0.3]) {
+        await setControl(page, 'smoothing', String(w), 'input');
+        const ds = await datasets(page);
+        assertSeries(ds[1]!.y, tensorboardSmooth(nats, w), `smoothed (${w})`);
+        assert.equal(await page.locator('#smoothing-value').textContent(), w.toFixed(2));
+      }
+      const before = (await datasets(page))[1]!.y;
+      await setControl(page, 'smoothing', '0', 'input');
+      const after = (await datasets(page))[1]!.y;
+      assertSeries(after, nats, 'smoothing 0');
+      assert.notDeepEqual(before, after);
+      await setControl(page, 'smoothing', '0.6', 'input');
+    });
+
+    await test('units: bits per character are nats ÷ ln 2, axis title says so', async () => {
+      await setControl(page, 'units', 'bits');
+      const ds = await datasets(page);
+      assertSeries(ds[0]!.y, nats.map((v) => v / Math.LN2), 'raw loss in bits');
+      assertSeries(ds[2]!.y, lstm.validation.map((v) => v.bpc), 'validation in bits (the engine\'s bpc)', 1e-6);
+      const title = await page.evaluate(() => (window as unknown as Hooks).__rnnLab.lossChart.options.scales.y!.title.text);
+      assert.match(title, /bits per character/);
+      await setControl(page, 'units', 'nats');
+      assertSeries((await datasets(page))[0]!.y, nats, 'back in nats');
+    });
+
+    await test('y scale: log switches the drawn axis to logarithmic and back', async () => {
+      const type = () => page.evaluate(() => (window as unknown as Hooks).__rnnLab.lossChart.scales.y!.type);
+      assert.equal(await type(), 'linear');
+      await setControl(page, 'yscale', 'logarithmic');
+      assert.equal(await type(), 'logarithmic');
+      await setControl(page, 'yscale', 'linear');
+      assert.equal(await type(), 'linear');
+    });
+
+    await test('x axis: epochs and characters seen (validation placed by step on the same axis)', async () => {
+      await setControl(page, 'x', 'epoch');
+      let ds = await datasets(page);
+      assertSeries(ds[0]!.x, lstm.progress.map((p) => p.epoch + p.epochProgress), 'x in epochs');
+      const last = lstm.progress.at(-1)!;
+      assert.ok(close(ds[2]!.x.at(-1)!, last.epoch + last.epochProgress), 'the last validation sits at the last step\'s epoch');
+      await setControl(page, 'x', 'chars');
+      ds = await datasets(page);
+      assertSeries(ds[0]!.x, lstm.progress.map((p) => p.charsSeen), 'x in characters');
+      const rate = await datasets(page, 'rateChart');
+      assertSeries(rate[0]!.y, lstm.progress.map((p) => p.lr), 'learning rate (second tab)');
+      assert.equal(rate[1]!.y.length, N, 'throughput points');
+      await setControl(page, 'x', 'step');
+    });
+
+    await test('compare: picking another model asks the host, overlays its curves and lists its settings', async () => {
+      await setControl(page, 'compare', [gru.info.id]);
+      const last = (await posted(page)).at(-1)!;
+      assert.deepEqual(last, { kind: 'loss/compare', modelIds: [gru.info.id] });
+      await post(page, dataMessage(gru, true));
+      const ds = await datasets(page);
+      assert.equal(ds.length, 6);
+      assert.deepEqual(ds.slice(3).map((d) => d.tag.modelId), [gru.info.id, gru.info.id, gru.info.id]);
+      assertSeries(ds[3]!.y, gru.progress.map((p) => p.loss), 'compared raw loss');
+      assert.notEqual(ds[1]!.borderColor, ds[4]!.borderColor, 'each model gets its own color');
+      const rows = await page.locator('#runs tbody tr').allTextContents();
+      assert.equal(rows.length, 2);
+      assert.match(rows[1]!, /GRU 24×1 on README.*GRU.*24×1.*adam.*0\.005.*8×32/);
+      const state = await page.evaluate(() => JSON.parse(sessionStorage.getItem('vscodeState')!));
+      assert.equal(state.modelId, lstm.info.id, 'the state names the model (the serializer restores from it)');
+      assert.deepEqual(state.compare, [gru.info.id]);
+    });
+
+    await test('screenshots in the light and dark default themes (colors follow --vscode-* variables)', async () => {
+      await applyTheme(page, LIGHT_MODERN);
+      let color = await page.evaluate(() => (window as unknown as Hooks).__rnnLab.lossChart.options.color);
+      assert.equal(color.toLowerCase(), LIGHT_MODERN.vars['--vscode-charts-foreground']!.toLowerCase());
+      let ds = await datasets(page);
+      assert.equal(ds[1]!.borderColor.toLowerCase(), LIGHT_MODERN.vars['--vscode-charts-blue']!.toLowerCase());
+      await page.screenshot({ path: path.join(OUT, 'webview-loss-light.png') });
+      await applyTheme(page, DARK_MODERN);
+      color = await page.evaluate(() => (window as unknown as Hooks).__rnnLab.lossChart.options.color);
+      assert.equal(color.toLowerCase(), DARK_MODERN.vars['--vscode-charts-foreground']!.toLowerCase());
+      ds = await datasets(page);
+      assert.equal(ds[1]!.borderColor.toLowerCase(), DARK_MODERN.vars['--vscode-charts-blue']!.toLowerCase());
+      await page.screenshot({ path: path.join(OUT, 'webview-loss-dark.png') });
+      await page.evaluate(() => (document.querySelector('vscode-tab-header:nth-of-type(2)') as HTMLElement).click());
+      await settle(page);
+      await page.screenshot({ path: path.join(OUT, 'webview-rate-dark.png') });
+      await page.evaluate(() => (document.querySelector('vscode-tab-header') as HTMLElement).click());
+      await settle(page);
+      for (const f of ['webview-loss-light.png', 'webview-loss-dark.png']) assert.ok(statSync(path.join(OUT, f)).size > 10_000);
+    });
+
+    await test('export CSV: the button posts every point of every shown run, in nats and bits', async () => {
+      await page.locator('#export-csv').click();
+      const m = (await posted(page)).at(-1)!;
+      assert.equal(m.kind, 'panel/export');
+      assert.equal(m.format, 'csv');
+      assert.ok(checkLossWebviewMessage(m).ok, 'the host accepts it');
+      const lines = (m.data as string).trim().split('\n');
+      assert.equal(lines[0], 'model,model_id,series,step,epoch,chars_seen,loss_nats,loss_bits,smoothed_nats,lr,chars_per_sec');
+      assert.equal(lines.length, 1 + N + V + gru.progress.length + gru.validation.length);
+      const trainRows = lines.filter((l) => l.includes(`,${lstm.info.id},train,`));
+      assert.equal(trainRows.length, N);
+      const f = trainRows[41]!.split(',');
+      assert.equal(Number(f[3]), lstm.progress[41]!.step);
+      assert.ok(close(Number(f[6]), nats[41]!) && close(Number(f[7]), nats[41]! / Math.LN2));
+      assert.equal(Number(f[5]), lstm.progress[41]!.charsSeen);
+      const valRows = lines.filter((l) => l.includes(`,${lstm.info.id},validation,`));
+      assert.deepEqual(valRows.map((l) => Number(l.split(',')[3])), lstm.validation.map((v) => v.step));
+    });
+
+    await test('export PNG: the button posts a PNG data URL the host accepts and decodes', async () => {
+      await page.locator('#export-png').click();
+      const m = (await posted(page)).at(-1)!;
+      assert.equal(m.format, 'png');
+      assert.ok(checkLossWebviewMessage(m).ok, 'the host accepts it');
+      const bytes = pngBytes(m.data as string);
+      assert.ok(bytes.length > 5_000, `PNG of ${bytes.length} bytes`);
+      assert.match(m.fileName as string, /^loss-LSTM-32.1-on-README\.png$/);
+    });
+
+    await test('a host message with a bad shape is ignored, drawn data unchanged, and reported to the host', async () => {
+      const before = await datasets(page);
+      const errorsBefore = (await posted(page)).filter((m) => m.kind === 'panel/error').length;
+      await post(page, { kind: 'loss/data', modelId: lstm.info.id, reset: true, progress: { step: [1, 2], loss: [3] }, validation: { step: [], loss: [] } });
+      await post(page, { kind: 'loss/explode' });
+      await post(page, 'not even an object');
+      assert.deepEqual(await datasets(page), before);
+      const errors = (await posted(page)).filter((m) => m.kind === 'panel/error');
+      assert.equal(errors.length, errorsBefore + 3);
+      assert.match(errors.at(-3)!.message as string, /progress must be parallel number arrays/);
+      assert.match(errors.at(-2)!.message as string, /unknown kind "loss\/explode"/);
+      for (const e of errors) assert.ok(checkLossWebviewMessage(e).ok, 'the host accepts the report');
+    });
+
+    await test('reload restores the view options from the saved state and asks for data again', async () => {
+      await setControl(page, 'units', 'bits');
+      await page.reload();
+      await page.waitForFunction(() => (window as unknown as Hooks).__posted?.length > 0);
+      assert.deepEqual((await posted(page)).map((m) => m.kind), ['panel/ready']);
+      const view = await page.evaluate(() => (window as unknown as Hooks).__rnnLab.view);
+      assert.equal(view.units, 'bits');
+      assert.equal(view.modelId, lstm.info.id);
+      assert.deepEqual(view.compare, [gru.info.id]);
+      await post(page, { ...init, compare: [gru.info.id] });
+      await post(page, dataMessage(lstm, true));
+      assertSeries((await datasets(page))[0]!.y, nats.map((v) => v / Math.LN2), 'restored chart in bits');
+      assert.deepEqual(pageErrors, []);
+    });
+
+    await test('host side: every message shape from a webview is checked as untrusted input', async () => {
+      const rejected = [
+        null, 42, [], { kind: 'nope' }, { kind: 'panel/ready', extra: 1 },
+        { kind: 'loss/compare', modelIds: ['../../etc'] }, { kind: 'loss/compare', modelIds: 'x' },
+        { kind: 'loss/compare', modelIds: Array.from({ length: 17 }, (_, i) => `m${i}`) },
+        { kind: 'panel/export', format: 'exe', fileName: 'a.exe', data: '' },
+        { kind: 'panel/export', format: 'png', fileName: '../x.png', data: 'data:image/png;base64,AAAA' },
+        { kind: 'panel/export', format: 'png', fileName: 'x.png', data: 'data:text/html;base64,AAAA' },
+        { kind: 'panel/export', format: 'csv', fileName: 'x.png', data: 'a,b' },
+        { kind: 'panel/error', message: { toString: 1 } },
+      ];
+      for (const r of rejected) assert.equal(checkLossWebviewMessage(r).ok, false, `should reject ${JSON.stringify(r)}`);
+      assert.throws(() => pngBytes('data:image/png;base64,AAAAAAAAAAAA'), /not a PNG/);
+      const ok = checkLossWebviewMessage({ kind: 'loss/compare', modelIds: ['a-1', 'a-1', 'b'] });
+      assert.ok(ok.ok && ok.message.kind === 'loss/compare' && ok.message.modelIds.length === 2, 'duplicates collapse');
+    });
+  } finally {
+    await browser.close();
+    server.close();
+  }
+  console.log(`webview: ${passed} passed, ${failed} failed (${((performance.now() - t0) / 1000).toFixed(1)}s)`);
+  return failed;
+}
+
+main().then(
+  (failed) => process.exit(failed > 0 ? 1 : 0),
+  (e) => {
+    console.error(e);
+    console.log('webview: 0 passed, 1 failed');
+    process.exit(1);
+  },
+);
