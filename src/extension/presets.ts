@@ -1,5 +1,5 @@
 import { DEFAULT_TRAIN, estimateTrainingBytes, flopsPerChar, formatBytes, parameterCount, type ModelConfig } from '../engine';
-import { tsKernels } from '../engine/kernels';
+import { bestKernels } from '../engine/wasm';
 import type { RunSettings } from './library';
 
 export interface Preset {
@@ -27,18 +27,19 @@ export function presets(): Preset[] {
 
 let measuredGflops: number | null = null;
 
-/** This machine's speed for the TypeScript kernels, measured once (about 20 ms). */
+/** This machine's speed with the kernels training will use, measured once (about 20 ms). */
 export function machineGflops(): number {
   if (measuredGflops !== null) return measuredGflops;
   const M = 32, N = 256, K = 256;
   const a = new Float32Array(M * K).fill(0.5);
   const b = new Float32Array(N * K).fill(0.25);
   const out = new Float32Array(M * N);
-  tsKernels.gemmABt(out, 0, a, 0, b, 0, M, N, K, false); // warm-up
+  const kernels = bestKernels();
+  kernels.gemmABt(out, 0, a, 0, b, 0, M, N, K, false); // warm-up
   let reps = 0;
   const start = performance.now();
   while (performance.now() - start < 20) {
-    tsKernels.gemmABt(out, 0, a, 0, b, 0, M, N, K, false);
+    kernels.gemmABt(out, 0, a, 0, b, 0, M, N, K, false);
     reps++;
   }
   // Training overheads (elementwise work, softmax, optimizer) take roughly a third on top.

@@ -5,7 +5,7 @@
  */
 import { Option, type Command } from 'commander';
 
-import { DEFAULT_MEMORY_LIMIT_BYTES, DEFAULT_TRAIN, sample, tsKernels, validateTrainConfig, type TrainConfig } from '../../engine';
+import { DEFAULT_MEMORY_LIMIT_BYTES, DEFAULT_TRAIN, sample, bestKernels, validateTrainConfig, type TrainConfig } from '../../engine';
 import { demoCorpus } from '../corpus';
 import { checkWritableTarget } from '../files';
 import { runLoop } from '../loop';
@@ -77,7 +77,7 @@ async function demo(flags: DemoFlags, out: Output): Promise<number> {
 
   const options = resolveSampleOptions({ length: 400, temperature: 0.7, seed });
   if (out.json) {
-    const text = sample(session.model, tsKernels, DEMO_PRIME, options);
+    const text = sample(session.model, bestKernels(), DEMO_PRIME, options);
     out.event('sample', { prime: DEMO_PRIME, temperature: options.temperature, text });
   } else {
     out.info('');

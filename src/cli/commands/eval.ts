@@ -1,7 +1,7 @@
 /** `rnn-lab eval <checkpoint> <file>`: loss and bits per character of a model on a text. */
 import type { Command } from 'commander';
 
-import { DataError, evaluateStream, tsKernels } from '../../engine';
+import { DataError, evaluateStream, bestKernels } from '../../engine';
 import { loadCheckpoint } from '../checkpointFile';
 import { encodeMarkingUnknown } from '../corpus';
 import { quotePath, readTextFile } from '../files';
@@ -24,7 +24,7 @@ function evaluate(checkpointPath: string, file: string, out: Output): number {
   const text = readTextFile(file);
   // Unknown characters are fed as the fallback and not scored as targets.
   const { tokens, unknown } = encodeMarkingUnknown(model.vocab, text);
-  const r = evaluateStream(model, tokens, tsKernels);
+  const r = evaluateStream(model, tokens, bestKernels());
   if (r.chars === 0) {
     throw new DataError(`${quotePath(file)} has nothing to score: it needs at least two characters, the second onwards known to the model`);
   }

@@ -9,7 +9,7 @@ import {
   UserError,
   traceGradientFlow,
   traceHiddenStates,
-  tsKernels,
+  bestKernels,
   type GradientFlow,
   type HiddenStateTrace,
   type Model,
@@ -62,12 +62,12 @@ function inspect(checkpointPath: string, flags: InspectFlags, out: Output): numb
     if (errorAt !== undefined && errorAt > length - 2) {
       throw new UserError(`--error-at must be a step from 0 to ${length - 2} for a text of ${length} characters`);
     }
-    const flow = traceGradientFlow(model, text, tsKernels, errorAt ?? null);
+    const flow = traceGradientFlow(model, text, bestKernels(), errorAt ?? null);
     if (out.json) out.result(gradientFlowJson(flow, text));
     else printGradientFlow(flow, text, out);
     return EXIT_OK;
   }
-  const trace = traceHiddenStates(model, text, tsKernels);
+  const trace = traceHiddenStates(model, text, bestKernels());
   if (out.json) out.result(traceJson(model, trace));
   else printTrace(model, trace, out);
   return EXIT_OK;

@@ -1,7 +1,7 @@
 /** `rnn-lab sample <checkpoint>`: generate text, streamed to stdout as it is produced. */
 import { Option, type Command } from 'commander';
 
-import { DEFAULT_SAMPLE, sample, tsKernels, type Model, type SampleOptions } from '../../engine';
+import { DEFAULT_SAMPLE, sample, bestKernels, type Model, type SampleOptions } from '../../engine';
 import { loadCheckpoint } from '../checkpointFile';
 import { CLI_RANGES, checkOptional, dflt, parseNumber } from '../options';
 import { EXIT_OK, type Output } from '../output';
@@ -59,7 +59,7 @@ function unescapeStop(s: string): string {
 export function streamSample(model: Model, prime: string, options: SampleOptions): string {
   let pending = '';
   let lastFlush = performance.now();
-  const text = sample(model, tsKernels, prime, options, (ch) => {
+  const text = sample(model, bestKernels(), prime, options, (ch) => {
     pending += ch;
     // Batch tiny writes a little; a person still sees the text appear as it is generated.
     const now = performance.now();

@@ -75,12 +75,19 @@ function moduleBytes(flavor: WasmFlavor): Uint8Array {
 /** Whether this runtime validates (so can run) the kernels of a flavor. */
 export function wasmFlavorAvailable(flavor: WasmFlavor): boolean {
   if (!WA) return false;
-  if (flavor === 'relaxed') enableRelaxedSimd();
-  try {
-    return WA.validate(moduleBytes(flavor));
-  } catch {
-    return false;
-  }
+  const valid = (): boolean => {
+    try {
+      return WA.validate(moduleBytes(flavor));
+    } catch {
+      return false;
+    }
+  };
+  if (valid()) return true;
+  // Only where the runtime refuses relaxed SIMD is a V8 flag set: the
+  // extension host is shared with other extensions, so touch it no more than needed.
+  if (flavor !== 'relaxed') return false;
+  enableRelaxedSimd();
+  return valid();
 }
 
 export class WasmKernels implements Kernels {
