@@ -22,6 +22,8 @@ const nodeBundles = [
 const browserBundles = [
   // One bundle per webview panel (chart.js and @vscode-elements are bundled in; the page loads nothing else).
   { entryPoints: { 'webview/loss': 'webview/loss/main.ts' } },
+  { entryPoints: { 'webview/hidden': 'webview/hidden/main.ts' } },
+  { entryPoints: { 'webview/gradflow': 'webview/gradflow/main.ts' } },
 ];
 
 const common = {

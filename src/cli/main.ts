@@ -8,6 +8,7 @@ import { version } from '../../package.json';
 import { addDemoCommand } from './commands/demo';
 import { addEvalCommand } from './commands/eval';
 import { addInspectCommand } from './commands/inspect';
+import { addReportCommand } from './commands/report';
 import { addSampleCommand } from './commands/sample';
 import { addTrainCommand } from './commands/train';
 import { EXIT_OK, EXIT_USER, Output, oneLine, reportError } from './output';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   addSampleCommand(program, run);
   addInspectCommand(program, run);
   addDemoCommand(program, run);
+  addReportCommand(program, run);
   return program;
 }
 

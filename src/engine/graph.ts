@@ -1,8 +1,11 @@
 import { cellOps, type CellOps, type LayerState } from './cells';
 import { allocFloats, type Floats } from './floats';
-import type { Kernels } from './kernels';
+import type { ArenaKernels, Kernels } from './kernels';
 import type { Params } from './params';
 import type { Rng } from './rng';
+
+/** T·B·gates·H·layers below which a graph keeps plain arrays (the arena's setup would cost more than it saves). */
+const ARENA_MIN_WORK = 16384;
 
 /** Per-step gradient statistics, filled by a backward pass run with `record`. */
 export interface GradientRecord {
@@ -35,23 +38,74 @@ export class Graph {
   record: GradientRecord | null = null;
   private droppedOut = false;
 
+  /** The kernels every product goes through: an arena of `kernels` when it offers one. */
+  readonly kernels: Kernels;
+  /** Set when the buffers live in a wasm arena: the elementwise work then runs fused in wasm too. */
+  private readonly fused: ArenaKernels | null;
+  /** Arena-only staging buffers (empty otherwise): biases, b_hn, column sums, the one-hot input table and its gradient. */
+  private readonly biasBuf: Float32Array;
+  private readonly bhnBuf: Float32Array;
+  private readonly colBuf: Float32Array;
+  private readonly inputTable: Float32Array;
+  private readonly inputGrad: Float32Array;
+  private readonly scoredBuf: Int32Array;
+
   constructor(
     readonly params: Params,
     readonly B: number,
     readonly T: number,
-    readonly kernels: Kernels,
+    kernels: Kernels,
     readonly dropout = 0,
   ) {
-    const { cell, hidden: H, layers: L, vocabSize: V } = params.config;
+    const { cell, hidden: H, vocabSize: V } = params.config;
     this.cell = cellOps(cell);
     const GH = this.cell.gates * H;
     const dtype = params.dtype;
-    const f = (n: number): Floats => allocFloats(dtype, n);
     const TB = T * B;
-    this.layers = [];
+    // Where the backend offers it (wasm), every buffer lives in a memory of
+    // its own sized once here: the products then use them in place and the
+    // elementwise work runs fused in wasm. First pass counts, second carves.
+    // A memory of its own costs a wasm instance per graph, which only pays
+    // off for windows with some work in them (not one-character inference).
+    let arena: ArenaKernels | null = null;
+    if (dtype === 'f32' && kernels.arena && TB * GH * params.config.layers >= ARENA_MIN_WORK) {
+      let floats = 0;
+      const none = new Float32Array(0);
+      this.allocate((n) => { floats += (n + 3) & ~3; return none; }, (n) => { floats += (n + 3) & ~3; return new Int32Array(0); }, true);
+      const maxW = Math.max(GH * H, V * H, GH * V);
+      const scratch = GH * H + Math.max(2 * maxW, maxW + TB * (Math.max(GH, V) + H)) + 64;
+      arena = kernels.arena(floats + 64, scratch);
+    }
+    this.fused = arena;
+    this.kernels = arena ?? kernels;
+    const b = arena
+      ? this.allocate((n) => arena.f32(n), (n) => arena.i32(n), true)
+      : this.allocate((n) => allocFloats(dtype, n), (n) => new Int32Array(n), false);
+    this.layers = b.layers;
+    this.tokens = b.tokens;
+    this.targets = b.targets;
+    this.probs = b.probs;
+    this.masks = b.masks;
+    this.dropped = b.dropped;
+    this.whhT = b.whhT;
+    this.biasBuf = b.biasBuf;
+    this.bhnBuf = b.bhnBuf;
+    this.colBuf = b.colBuf;
+    this.inputTable = b.inputTable;
+    this.inputGrad = b.inputGrad;
+    this.scoredBuf = b.scoredBuf;
+  }
+
+  /** Every buffer of the graph from one allocator (`staging`: also the arena-only ones). */
+  private allocate(f: (n: number) => Floats, fi: (n: number) => Int32Array, staging: boolean) {
+    const { params, B, T, dropout } = this;
+    const { cell, hidden: H, layers: L, vocabSize: V } = params.config;
+    const GH = this.cell.gates * H;
+    const TB = T * B;
+    const layers: LayerState[] = [];
     for (let l = 0; l < L; l++) {
       const dPre = f(TB * GH);
-      this.layers.push({
+      layers.push({
         B, H, GH,
         activation: params.config.activation,
         pre: f(TB * GH),
@@ -68,17 +122,27 @@ export class Graph {
         dPreHh: cell === 'gru' ? f(TB * GH) : dPre,
       });
     }
-    this.tokens = new Int32Array(TB);
-    this.targets = new Int32Array(TB);
-    this.probs = f(TB * V);
+    const tokens = fi(TB);
+    const targets = fi(TB);
+    const probs = f(TB * V);
     const withDropout = dropout > 0 && L > 1;
-    this.masks = [];
-    this.dropped = [];
+    const masks: Floats[] = [];
+    const dropped: Floats[] = [];
     for (let l = 0; l < L; l++) {
-      this.masks.push(f(withDropout && l > 0 ? TB * H : 0));
-      this.dropped.push(f(withDropout && l > 0 ? TB * H : 0));
+      masks.push(f(withDropout && l > 0 ? TB * H : 0));
+      dropped.push(f(withDropout && l > 0 ? TB * H : 0));
     }
-    this.whhT = f(H * GH);
+    const whhT = f(H * GH);
+    const s32 = (n: number): Float32Array => (staging ? f(n) : new Float32Array(0)) as Float32Array;
+    return {
+      layers, tokens, targets, probs, masks, dropped, whhT,
+      biasBuf: s32(Math.max(GH, V)),
+      bhnBuf: s32(cell === 'gru' ? H : 0),
+      colBuf: s32(Math.max(GH, V)),
+      inputTable: s32(V * GH),
+      inputGrad: s32(V * GH),
+      scoredBuf: staging ? fi(1) : new Int32Array(0),
+    };
   }
 
   /** Sets the carried-in state to zero (start of an epoch or a stream). */
@@ -114,11 +178,34 @@ export class Graph {
     const data = params.data;
     const TB = T * B;
     this.droppedOut = rng !== null && this.masks[1] !== undefined && this.masks[1].length > 0;
+    const fused = this.fused;
+    const cellType = params.config.cell;
     for (let l = 0; l < this.layers.length; l++) {
       const s = this.layers[l]!;
       const lp = params.layers[l]!;
       const GH = s.GH;
       const pre = s.pre;
+      const hhBiasEnd = this.cell.hhBiasOutside ? GH : GH - H;
+      if (fused) {
+        // Both biases once, then a row gather (one-hot input) or the product plus a broadcast.
+        const bias = this.biasBuf;
+        for (let g = 0; g < GH; g++) bias[g] = data[lp.bIh + g]! + (g < hhBiasEnd ? data[lp.bHh + g]! : 0);
+        if (l === 0) {
+          fused.transpose(this.inputTable, 0, data, lp.wIh, GH, V);
+          fused.gatherRows(pre as Float32Array, this.inputTable, this.tokens, bias, TB, GH);
+        } else {
+          kernels.gemmABt(pre, 0, this.layerInput(l, rng), this.droppedOut ? 0 : B * H, data, lp.wIh, TB, GH, H, false);
+          fused.addRows(pre as Float32Array, bias, TB, GH);
+        }
+        if (cellType === 'gru') for (let j = 0; j < H; j++) this.bhnBuf[j] = data[lp.bHh + 2 * H + j]!;
+        kernels.hold?.(data, lp.wHh, GH * H);
+        for (let t = 0; t < T; t++) {
+          kernels.gemmABt(s.hh, 0, s.h, t * B * H, data, lp.wHh, B, GH, H, false);
+          fused.cellForward(cellType, s, t, this.bhnBuf);
+        }
+        kernels.release?.();
+        continue;
+      }
       // Input projection for all T steps at once: a gather for one-hot input,
       // one large product for the layers above.
       if (l === 0) {
@@ -128,17 +215,8 @@ export class Graph {
           for (let g = 0; g < GH; g++) pre[o + g] = data[col + g * V]!;
         }
       } else {
-        const below = this.layers[l - 1]!.h;
-        let x: Floats = below;
-        let xOff = B * H;
-        if (this.droppedOut) {
-          x = this.dropped[l]!;
-          xOff = 0;
-          this.fillDropout(l, below, rng!);
-        }
-        kernels.gemmABt(pre, 0, x, xOff, data, lp.wIh, TB, GH, H, false);
+        kernels.gemmABt(pre, 0, this.layerInput(l, rng), this.droppedOut ? 0 : B * H, data, lp.wIh, TB, GH, H, false);
       }
-      const hhBiasEnd = this.cell.hhBiasOutside ? GH : GH - H;
       for (let r = 0; r < TB; r++) {
         const o = r * GH;
         for (let g = 0; g < GH; g++) pre[o + g] += data[lp.bIh + g]!;
@@ -156,9 +234,16 @@ export class Graph {
     const top = this.layers[this.layers.length - 1]!;
     const probs = this.probs;
     kernels.gemmABt(probs, 0, top.h, B * H, data, params.decoderWeight, TB, V, H, false);
+    const bias = params.decoderBias;
+    if (fused) {
+      const b = this.biasBuf;
+      for (let v = 0; v < V; v++) b[v] = data[bias + v]!;
+      const loss = fused.softmaxXent(probs as Float32Array, b, this.targets, TB, V, this.scoredBuf);
+      const scored = (this.scored = this.scoredBuf[0]!);
+      return scored > 0 ? loss / scored : 0;
+    }
     let loss = 0;
     let scored = 0;
-    const bias = params.decoderBias;
     for (let r = 0; r < TB; r++) {
       const o = r * V;
       let max = -Infinity;
@@ -179,6 +264,14 @@ export class Graph {
     }
     this.scored = scored;
     return scored > 0 ? loss / scored : 0;
+  }
+
+  /** The input of layer l > 0: the layer below's outputs (from slot 1), or their dropped-out copy (from 0). */
+  private layerInput(l: number, rng: Rng | null): Floats {
+    const below = this.layers[l - 1]!.h;
+    if (!this.droppedOut) return below;
+    this.fillDropout(l, below, rng!);
+    return this.dropped[l]!;
   }
 
   private fillDropout(l: number, below: Floats, rng: Rng): void {
@@ -206,21 +299,26 @@ export class Graph {
     const TB = T * B;
     const probs = this.probs;
     const scale = this.scored > 0 ? 1 / this.scored : 0;
+    const fused = this.fused;
+    const cellType = params.config.cell;
     // ∂E/∂logits = (p - onehot(y)) / N, zero for unscored rows.
-    for (let r = 0; r < TB; r++) {
-      const o = r * V;
-      const target = this.targets[r]!;
-      if (target < 0) {
-        probs.fill(0, o, o + V);
-        continue;
+    if (fused) fused.xentGrad(probs as Float32Array, this.targets, TB, V, scale);
+    else {
+      for (let r = 0; r < TB; r++) {
+        const o = r * V;
+        const target = this.targets[r]!;
+        if (target < 0) {
+          probs.fill(0, o, o + V);
+          continue;
+        }
+        for (let v = 0; v < V; v++) probs[o + v] *= scale;
+        probs[o + target] -= scale;
       }
-      for (let v = 0; v < V; v++) probs[o + v] *= scale;
-      probs[o + target] -= scale;
     }
     const L = this.layers.length;
     const top = this.layers[L - 1]!;
     kernels.gemmAtB(grad, params.decoderWeight, probs, 0, top.h, B * H, V, H, TB, true);
-    columnSums(grad, params.decoderBias, probs, TB, V);
+    this.columnSums(grad, params.decoderBias, probs, TB, V);
     kernels.gemmAB(top.dOut, 0, probs, 0, data, params.decoderWeight, TB, H, V, false);
 
     for (let l = L - 1; l >= 0; l--) {
@@ -235,7 +333,8 @@ export class Graph {
       kernels.hold?.(this.whhT, 0, H * GH);
       for (let t = T - 1; t >= 0; t--) {
         if (rec) rec.hGradNorm[l]![t] = sumSquaresOfSum(s.dOut, t * B * H, s.dh, B * H);
-        this.cell.backwardStep(s, t);
+        if (fused) fused.cellBackward(cellType, s, t);
+        else this.cell.backwardStep(s, t);
         if (rec) {
           rec.hGradNorm[l]![t] = Math.sqrt(rec.hGradNorm[l]![t]!);
           rec.wContribution[l]![t] = Math.sqrt(
@@ -246,14 +345,24 @@ export class Graph {
       }
       kernels.release?.();
       kernels.gemmAtB(grad, lp.wHh, s.dPreHh, 0, s.h, 0, GH, H, TB, true);
-      columnSums(grad, lp.bHh, s.dPreHh, TB, GH);
-      columnSums(grad, lp.bIh, s.dPre, TB, GH);
+      this.columnSums(grad, lp.bHh, s.dPreHh, TB, GH);
+      this.columnSums(grad, lp.bIh, s.dPre, TB, GH);
       if (l === 0) {
         // One-hot input: ∇U is a scatter-add of δ into the token's column.
-        for (let r = 0; r < TB; r++) {
-          const col = lp.wIh + this.tokens[r]!;
-          const o = r * GH;
-          for (let g = 0; g < GH; g++) grad[col + g * V] += s.dPre[o + g]!;
+        if (fused) {
+          const table = this.inputGrad;
+          table.fill(0);
+          fused.scatterAddRows(table, this.tokens, s.dPre as Float32Array, TB, GH);
+          for (let v = 0; v < V; v++) {
+            const o = v * GH;
+            for (let g = 0; g < GH; g++) grad[lp.wIh + g * V + v] += table[o + g]!;
+          }
+        } else {
+          for (let r = 0; r < TB; r++) {
+            const col = lp.wIh + this.tokens[r]!;
+            const o = r * GH;
+            for (let g = 0; g < GH; g++) grad[col + g * V] += s.dPre[o + g]!;
+          }
         }
       } else {
         const below = this.layers[l - 1]!;
@@ -267,6 +376,17 @@ export class Graph {
         }
       }
     }
+  }
+
+  /** out[off + j] += Σ_r a[r, j] */
+  private columnSums(out: Floats, off: number, a: Floats, rows: number, cols: number): void {
+    if (this.fused) {
+      const sums = this.colBuf;
+      this.fused.colSums(sums, a as Float32Array, rows, cols);
+      for (let j = 0; j < cols; j++) out[off + j] += sums[j]!;
+      return;
+    }
+    columnSums(out, off, a, rows, cols);
   }
 }
 

@@ -1,3 +1,5 @@
+import type { LayerState } from './cells/layerState';
+import type { CellType } from './config';
 import type { Floats } from './floats';
 
 /**
@@ -43,6 +45,39 @@ export interface Kernels {
    */
   hold?(b: Floats, bOff: number, n: number): void;
   release?(): void;
+  /**
+   * Optional (wasm): a private memory of fixed size for one graph's buffers
+   * (`floats` of them) plus `scratch` floats for operands living elsewhere.
+   * Buffers carved from it are used in place by every kernel (no copies) and
+   * by the fused elementwise kernels. Null when it cannot be had.
+   */
+  arena?(floats: number, scratch: number): ArenaKernels | null;
+}
+
+/**
+ * Kernels owning a fixed memory: f32/i32 carve buffers out of it, and the
+ * fused elementwise operations below work only on such buffers. They do in
+ * one pass what the cells (cells/*.ts) and the graph's loops do in TypeScript.
+ */
+export interface ArenaKernels extends Kernels {
+  f32(n: number): Float32Array;
+  i32(n: number): Int32Array;
+  /** The cell's forwardStep for step t; `bhn` is the GRU's b_hn copied into the arena. */
+  cellForward(cell: CellType, s: LayerState, t: number, bhn: Float32Array | null): void;
+  /** The cell's backwardStep for step t. */
+  cellBackward(cell: CellType, s: LayerState, t: number): void;
+  /** a[r, :] += bias */
+  addRows(a: Float32Array, bias: Float32Array, rows: number, cols: number): void;
+  /** out[r, :] = table[idx[r], :] + bias */
+  gatherRows(out: Float32Array, table: Float32Array, idx: Int32Array, bias: Float32Array, rows: number, cols: number): void;
+  /** table[idx[r], :] += a[r, :] */
+  scatterAddRows(table: Float32Array, idx: Int32Array, a: Float32Array, rows: number, cols: number): void;
+  /** out[j] = Σ_r a[r, j] */
+  colSums(out: Float32Array, a: Float32Array, rows: number, cols: number): void;
+  /** Bias add, softmax in place, returns Σ -log p(target) over scored rows; scored[0] = their number. */
+  softmaxXent(probs: Float32Array, bias: Float32Array, targets: Int32Array, rows: number, V: number, scored: Int32Array): number;
+  /** probs ← (probs - onehot(target))·scale, zero rows where target < 0. */
+  xentGrad(probs: Float32Array, targets: Int32Array, rows: number, V: number, scale: number): void;
 }
 
 /**

@@ -3,6 +3,7 @@ import { CheckpointError, decodeCheckpoint, parameterCount, UserError } from '..
 import { COMPLETION_MODEL_KEY } from './completions';
 import type { InferenceService } from './inference';
 import type { LossPanels } from './panels/lossPanel';
+import type { GradientFlowPanels } from './panels/gradientFlowPanel';
 import type { ModelEntry, ModelLibrary, RunSettings } from './library';
 import { describeEstimate, presets } from './presets';
 import { readRunSettings } from './settings';
@@ -22,6 +23,8 @@ export interface CommandContext {
   shownErrors: string[];
   /** The loss chart panels (rnnLab.showLoss). */
   lossPanels?: LossPanels;
+  /** The gradient-flow panels (rnnLab.showGradientFlow). */
+  gradFlowPanels?: GradientFlowPanels;
 }
 
 /**
@@ -58,6 +61,10 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     guarded('rnnLab.showLoss', async (m?: ModelArg) => {
       const entry = await pickModel(ctx, m, 'any');
       if (entry && ctx.lossPanels) ctx.lossPanels.show(entry);
+    }),
+    guarded('rnnLab.showGradientFlow', async (m?: ModelArg) => {
+      const entry = await pickModel(ctx, m, 'any');
+      if (entry && ctx.gradFlowPanels) ctx.gradFlowPanels.show(entry);
     }),
     guarded('rnnLab.generate', (m?: ModelArg) => generateCommand(ctx, m)),
     guarded('rnnLab.renameModel', (m?: ModelArg) => renameCommand(ctx, m)),
@@ -270,7 +277,10 @@ async function openModelCommand(ctx: CommandContext, arg: ModelArg): Promise<voi
   const entry = await pickModel(ctx, arg, 'any');
   if (!entry) return;
   const live = ctx.training.live(entry.id);
-  const actions: { label: string; command: string }[] = [{ label: '$(graph-line) Show Loss Chart', command: 'rnnLab.showLoss' }];
+  const actions: { label: string; command: string }[] = [
+    { label: '$(graph-line) Show Loss Chart', command: 'rnnLab.showLoss' },
+    { label: '$(pulse) Show Gradient Flow', command: 'rnnLab.showGradientFlow' },
+  ];
   if (live?.state === 'training') actions.push({ label: '$(debug-pause) Pause', command: 'rnnLab.pause' });
   if (live) actions.push({ label: '$(debug-stop) Stop', command: 'rnnLab.stop' });
   if (!live?.state || live.state === 'paused') {

@@ -5,7 +5,9 @@ import { COMPLETION_MODEL_KEY, RnnCompletionProvider } from './completions';
 import { InferenceService } from './inference';
 import { ModelLibrary } from './library';
 import { ModelsTreeProvider } from './modelsView';
+import { HIDDEN_VIEW_ID, HiddenStatesViewProvider } from './panels/hiddenStatesView';
 import { LossPanels } from './panels/lossPanel';
+import { GradientFlowPanels } from './panels/gradientFlowPanel';
 import { readHostLimits } from './settings';
 import { TrainingStatusBar } from './statusBar';
 import { TrainingManager } from './training';
@@ -22,6 +24,10 @@ export interface RnnLabApi {
   shownErrors: readonly string[];
   /** The loss chart panels. */
   lossPanels: LossPanels;
+  /** The Hidden states view in the sidebar. */
+  hiddenStates: HiddenStatesViewProvider;
+  /** The gradient-flow panels. */
+  gradFlowPanels: GradientFlowPanels;
 }
 
 export function activate(context: vscode.ExtensionContext): RnnLabApi {
@@ -33,6 +39,8 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
   const completions = new RnnCompletionProvider(library, inference, context.globalState, log);
   const shownErrors: string[] = [];
   const lossPanels = new LossPanels({ extensionUri: context.extensionUri, log, library, training });
+  const gradFlowPanels = new GradientFlowPanels({ extensionUri: context.extensionUri, log, library, training });
+  const hiddenStates = new HiddenStatesViewProvider({ extensionUri: context.extensionUri, log, library, training, inference, completions });
   const tree = new ModelsTreeProvider(library, training, () => context.globalState.get<string>(COMPLETION_MODEL_KEY));
 
   context.subscriptions.push(
@@ -42,12 +50,16 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
     tree,
     new TrainingStatusBar(training, library),
     lossPanels,
+    hiddenStates,
+    vscode.window.registerWebviewViewProvider(HIDDEN_VIEW_ID, hiddenStates),
+    vscode.commands.registerCommand('rnnLab.showHiddenStates', () => vscode.commands.executeCommand(`${HIDDEN_VIEW_ID}.focus`)),
+    gradFlowPanels,
     training.onDidSaveCheckpoint((id) => inference.invalidate(id)),
     vscode.window.registerTreeDataProvider('rnnLab.models', tree),
     vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, completions),
-    ...registerCommands({ library, training, inference, state: context.globalState, log, shownErrors, lossPanels }),
+    ...registerCommands({ library, training, inference, state: context.globalState, log, shownErrors, lossPanels, gradFlowPanels }),
   );
-  return { library, training, inference, completions, shownErrors, lossPanels };
+  return { library, training, inference, completions, shownErrors, lossPanels, gradFlowPanels, hiddenStates };
 }
 
 /** Limits are read at each use so a settings change applies to the next run; a bad value falls back with a note. */

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { InferCompleteResult, WorkerEvent } from '../shared/protocol';
+import type { InferCompleteResult, InferTraceResult, WorkerEvent } from '../shared/protocol';
 import type { ModelLibrary } from './library';
 import { WorkerClient } from './workerClient';
 
@@ -87,6 +87,12 @@ export class InferenceService implements vscode.Disposable {
       this.chunkListeners.delete(id);
       cancel?.dispose();
     }
+  }
+
+  /** Hidden states, gates and next-character distributions of `text` (from a zero state). */
+  async trace(modelId: string, text: string): Promise<InferTraceResult> {
+    await this.ensureLoaded(modelId);
+    return this.client.request({ kind: 'infer/trace', modelId, text }, { timeoutMs: 20_000 });
   }
 
   async unload(modelId: string): Promise<void> {

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunState, TrainProgressEvent, TrainValidationEvent, WorkerEvent } from '../shared/protocol';
+import type { GradFlowSnapshot } from '../shared/webviewProtocol';
 import { writeFileAtomic } from '../shared/atomicFile';
 import type { ModelEntry, ModelLibrary, RunSettings } from './library';
 import type { HostLimits } from './settings';
@@ -12,8 +13,8 @@ export interface LiveRun {
   modelId: string;
   state: RunState;
   progress: TrainProgressEvent | null;
-  /** Training loss per progress event and validation results, for the loss panel. */
-  history: { progress: TrainProgressEvent[]; validation: TrainValidationEvent[] };
+  /** Training loss per progress event and validation results, for the loss panel; gradient-flow snapshots for its panel. */
+  history: { progress: TrainProgressEvent[]; validation: TrainValidationEvent[]; gradflow: GradFlowSnapshot[] };
 }
 
 interface ActiveRun extends LiveRun {
@@ -28,6 +29,10 @@ interface ActiveRun extends LiveRun {
 }
 
 const HISTORY_LIMIT = 20_000;
+/** Gradient-flow snapshots kept per model; only the newest keep every row e_t (older ones keep a few). */
+export const GRADFLOW_LIMIT = 200;
+export const GRADFLOW_FULL_ROWS = 10;
+const GRADFLOW_KEPT_ROWS = 4;
 
 /**
  * Owns every training run: starts each in its own worker thread, queues runs
@@ -233,6 +238,12 @@ export class TrainingManager implements vscode.Disposable {
           this.finishRun(run, e.state, e.reason);
         }
         break;
+      case 'train/gradflow': {
+        const { kind: _k, runId: _r, ...snapshot } = e;
+        pushGradflow(run.history.gradflow, snapshot);
+        this.changeEmitter.fire(run);
+        break;
+      }
       case 'infer/chunk':
         break;
       default: {
@@ -291,12 +302,16 @@ export class TrainingManager implements vscode.Disposable {
     if (resume) {
       try {
         const h = JSON.parse(fs.readFileSync(this.historyPath(modelId), 'utf8')) as LiveRun['history'];
-        if (Array.isArray(h.progress) && Array.isArray(h.validation)) return h;
+        if (Array.isArray(h.progress) && Array.isArray(h.validation)) {
+          // History written before gradient-flow snapshots existed has none.
+          if (!Array.isArray(h.gradflow)) h.gradflow = [];
+          return h;
+        }
       } catch {
         // No or unreadable history: the chart starts empty, the model is unaffected.
       }
     }
-    return { progress: [], validation: [] };
+    return { progress: [], validation: [], gradflow: [] };
   }
 
   private saveHistory(run: LiveRun): void {
@@ -353,4 +368,26 @@ function pushCapped<T>(list: T[], item: T): void {
     const thinned = list.slice(0, half).filter((_, i) => i % 2 === 0);
     list.splice(0, half, ...thinned);
   }
+}
+
+/**
+ * Keeps the last GRADFLOW_LIMIT snapshots; all but the newest GRADFLOW_FULL_ROWS
+ * are thinned to a few rows e_t (t = T-1, ⌊T/2⌋ and two more), so history.json
+ * stays small (a full 64-step, 2-layer snapshot is ~16k numbers).
+ */
+export function pushGradflow(list: GradFlowSnapshot[], s: GradFlowSnapshot): void {
+  list.push(s);
+  if (list.length > GRADFLOW_LIMIT) list.splice(0, list.length - GRADFLOW_LIMIT);
+  const old = list[list.length - 1 - GRADFLOW_FULL_ROWS];
+  if (old) thinSnapshot(old, GRADFLOW_KEPT_ROWS);
+}
+
+export function thinSnapshot(s: GradFlowSnapshot, rows: number): void {
+  if (s.rowTs.length <= rows) return;
+  const T = s.T;
+  const want = new Set([T - 1, Math.floor(T / 2), Math.floor(T / 4), Math.floor((3 * T) / 4)].slice(0, rows));
+  const keep = s.rowTs.map((t, i) => (want.has(t) ? i : -1)).filter((i) => i >= 0);
+  s.rowTs = keep.map((i) => s.rowTs[i]!);
+  s.rowH = s.rowH.map((layer) => keep.map((i) => layer[i]!));
+  s.rowW = s.rowW.map((layer) => keep.map((i) => layer[i]!));
 }

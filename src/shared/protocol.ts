@@ -6,6 +6,7 @@
  * Types only: host, workers, webviews and the CLI all import this file.
  */
 import type { ModelConfig, TrainConfig } from '../engine/config';
+import type { GradFlowSnapshot } from './webviewProtocol';
 
 // ---------------------------------------------------------------- requests
 
@@ -32,6 +33,8 @@ export interface TrainStartRequest {
   maxMemoryBytes: number;
   /** Extra metadata written into every checkpoint (e.g. the source files). */
   metadata: Record<string, string>;
+  /** Gradient-flow snapshot every this many steps (also after 10 s); 0 = none; default 50. */
+  gradflowEvery?: number;
 }
 
 export interface TrainControlRequest {
@@ -90,6 +93,18 @@ export interface InferCancelRequest {
   target: number;
 }
 
+/**
+ * Run `text` through a loaded model from a zero state and record every
+ * layer's hidden state and gates per character (engine `traceHiddenStates`).
+ * The host caps the text (the hidden-states view sends at most a few thousand characters).
+ */
+export interface InferTraceRequest {
+  kind: 'infer/trace';
+  id: number;
+  modelId: string;
+  text: string;
+}
+
 export type HostRequest =
   | TrainStartRequest
   | TrainControlRequest
@@ -97,7 +112,8 @@ export type HostRequest =
   | InferUnloadRequest
   | InferCompleteRequest
   | InferSampleRequest
-  | InferCancelRequest;
+  | InferCancelRequest
+  | InferTraceRequest;
 
 // ---------------------------------------------------------------- results
 
@@ -120,6 +136,31 @@ export interface InferSampleResult {
   text: string;
 }
 
+/** One layer of a trace: [T, H] arrays laid out t * H + j. */
+export interface InferTraceLayer {
+  h: Float32Array;
+  /** LSTM cell state. */
+  c?: Float32Array;
+  /** i/f/g/o (LSTM) or r/z/n (GRU), each [T, H]. */
+  gates: Record<string, Float32Array>;
+}
+
+export interface InferTraceResult {
+  cell: 'rnn' | 'lstm' | 'gru';
+  hidden: number;
+  /** The text as code points, one per traced position. */
+  chars: string[];
+  /** The model's vocabulary in index order (the columns of nextProbs). */
+  vocab: string[];
+  /** Positions whose character the model does not know. */
+  unknown: number[];
+  layers: InferTraceLayer[];
+  /** [T, V]: the distribution of the next character after each position. */
+  nextProbs: Float32Array;
+  /** [T]: surprisal in bits of the character that follows (NaN when unknown / last). */
+  surprisalBits: Float32Array;
+}
+
 export interface ResultOf {
   'train/start': TrainStartResult;
   'train/pause': null;
@@ -130,6 +171,7 @@ export interface ResultOf {
   'infer/complete': InferCompleteResult;
   'infer/sample': InferSampleResult;
   'infer/cancel': null;
+  'infer/trace': InferTraceResult;
 }
 
 // ---------------------------------------------------------------- events
@@ -175,6 +217,15 @@ export interface TrainStateEvent {
   reason?: string;
 }
 
+/**
+ * A gradient-flow snapshot of the current batch's first stream (at most 64
+ * steps), taken every `gradflowEvery` steps or 10 s, its cost bounded.
+ */
+export interface TrainGradflowEvent extends GradFlowSnapshot {
+  kind: 'train/gradflow';
+  runId: string;
+}
+
 export interface InferChunkEvent {
   kind: 'infer/chunk';
   /** The id of the infer/sample request. */
@@ -190,7 +241,7 @@ export interface ResponseMessage {
   error?: string;
 }
 
-export type WorkerEvent = TrainProgressEvent | TrainValidationEvent | TrainCheckpointEvent | TrainStateEvent | InferChunkEvent;
+export type WorkerEvent = TrainProgressEvent | TrainValidationEvent | TrainCheckpointEvent | TrainStateEvent | TrainGradflowEvent | InferChunkEvent;
 export type WorkerMessage = WorkerEvent | ResponseMessage;
 
 /** Compile-time exhaustiveness for every `switch (msg.kind)`. */

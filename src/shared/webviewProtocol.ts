@@ -131,10 +131,188 @@ export interface LossPanelState {
   tab?: number;
 }
 
+// ---------------------------------------------------------------- gradient-flow panel
+
+/**
+ * One gradient-flow snapshot taken during training (or by `rnn-lab report`):
+ * a window of the training text traced with traceGradientFlow, plus the
+ * training step's own gradient norms. Plain number arrays (JSON-ready).
+ */
+export interface GradFlowSnapshot {
+  step: number;
+  /** Global gradient norm of the training step, before and after clipping. */
+  gradNorm: number;
+  clippedNorm: number;
+  clipped: boolean;
+  /** The clipping threshold (0 = off). */
+  clip: number;
+  /** Per-parameter gradient norms of the training step (before clipping), by state_dict name. */
+  paramGradNorms: Record<string, number>;
+  /** The window: steps k = 0..T-1 read text[k] and predict text[k+1]. */
+  text: string;
+  T: number;
+  /** Mean loss of the window. */
+  loss: number;
+  /** [layer][k]: ‖∂E/∂h_k‖ for the window's whole E. */
+  hGradNorm: number[][];
+  /** [layer][k]: ‖δ_k h_{k-1}ᵀ‖, step k's contribution to ∇W_hh. */
+  wContribution: number[][];
+  /** The errors e_t traced one by one (ascending; all t while the snapshot is recent). */
+  rowTs: number[];
+  /** [layer][i][k]: ‖∂e_t/∂h_k‖ for t = rowTs[i]. */
+  rowH: number[][][];
+  /** [layer][i][k]: ‖∂e_t/∂W_hh‖ at step k, for t = rowTs[i]. */
+  rowW: number[][][];
+  /** Per-parameter gradient norms of the window's E. */
+  windowParamNorms: Record<string, number>;
+}
+
+export interface GradFlowModelInfo {
+  id: string;
+  name: string;
+  cell: string;
+  hidden: number;
+  layers: number;
+}
+
+/** Host → webview: the models (for the compare picker), whose panel this is, and the compared model. */
+export interface GradFlowInitMessage {
+  kind: 'gradflow/init';
+  models: GradFlowModelInfo[];
+  primary: string;
+  compare: string | null;
+}
+
+/** Host → webview: the library changed. */
+export interface GradFlowModelsMessage {
+  kind: 'gradflow/models';
+  models: GradFlowModelInfo[];
+}
+
+/** Host → webview: snapshots of a model; with `reset` they replace what the page has. */
+export interface GradFlowDataMessage {
+  kind: 'gradflow/data';
+  modelId: string;
+  reset: boolean;
+  snapshots: GradFlowSnapshot[];
+}
+
+export type GradFlowHostMessage = GradFlowInitMessage | GradFlowModelsMessage | GradFlowDataMessage;
+
+/** Webview → host: compare with this model (null: none). */
+export interface GradFlowCompareMessage {
+  kind: 'gradflow/compare';
+  modelId: string | null;
+}
+
+export type GradFlowWebviewMessage = PanelReadyMessage | PanelErrorMessage | GradFlowCompareMessage;
+
+/** What the gradient-flow webview keeps with vscode.setState. */
+export interface GradFlowPanelState {
+  modelId: string;
+  compare?: string | null;
+  layer?: number;
+  errorAt?: number | null;
+  /** Index of the shown snapshot; null follows the newest. */
+  snapshot?: number | null;
+}
+
+// ---------------------------------------------------------------- hidden-states view
+
+/** Quantities a trace holds per layer: h always; c and i/f/g/o for LSTM; r/z/n for GRU. */
+export type HiddenQuantity = 'h' | 'c' | 'i' | 'f' | 'g' | 'o' | 'r' | 'z' | 'n';
+export const HIDDEN_QUANTITIES: readonly HiddenQuantity[] = ['h', 'c', 'i', 'f', 'g', 'o', 'r', 'z', 'n'];
+
+/**
+ * Host → webview: a new trace of the text around the cursor (or the
+ * selection). Per position arrays only; the [T, H] matrices follow one at a
+ * time as `hidden/matrix` when the page asks for a layer and quantity.
+ */
+export interface HiddenTraceMessage {
+  kind: 'hidden/trace';
+  /** Increases with every trace; matrices name the trace they belong to. */
+  seq: number;
+  modelId: string;
+  modelName: string;
+  cell: 'rnn' | 'lstm' | 'gru';
+  layers: number;
+  hidden: number;
+  /** Which quantities each layer has (the same for every layer). */
+  quantities: HiddenQuantity[];
+  /** File name (no folder) and the 1-based first line of the traced text. */
+  source: string;
+  firstLine: number;
+  /** The traced text as code points (T of them). */
+  chars: string[];
+  /** Characters in the selection / lines before capping; > chars.length when capped. */
+  totalChars: number;
+  /** Positions whose character the model does not know. */
+  unknown: number[];
+  /** [T]: surprisal in bits of the character that follows; null for the last / unknown ones. */
+  surprisal: (number | null)[];
+  /** Top-K next characters per position: [T * K] vocabulary characters and probabilities, most likely first. */
+  topK: number;
+  topChars: string[];
+  topProbs: number[];
+}
+
+/** Host → webview: one [T, H] matrix (values[t * H + j]) of the trace `seq`. */
+export interface HiddenMatrixMessage {
+  kind: 'hidden/matrix';
+  seq: number;
+  layer: number;
+  quantity: HiddenQuantity;
+  values: number[];
+}
+
+/** Host → webview: nothing to trace (and why), or a trace is on its way. */
+export interface HiddenStatusMessage {
+  kind: 'hidden/status';
+  state: 'noEditor' | 'noModel' | 'empty' | 'loading' | 'error';
+  message: string;
+}
+
+export type HiddenHostMessage = HiddenTraceMessage | HiddenMatrixMessage | HiddenStatusMessage;
+
+/** Webview → host: show this layer and quantity (answered with `hidden/matrix`). */
+export interface HiddenSelectMessage {
+  kind: 'hidden/select';
+  layer: number;
+  quantity: HiddenQuantity;
+}
+
+/** Webview → host: colour the editor by this neuron of the shown layer/quantity; null clears it. */
+export interface HiddenPickMessage {
+  kind: 'hidden/pick';
+  layer: number;
+  quantity: HiddenQuantity;
+  neuron: number | null;
+}
+
+export type HiddenWebviewMessage = PanelReadyMessage | PanelErrorMessage | HiddenSelectMessage | HiddenPickMessage;
+
+/** What the hidden-states webview keeps with vscode.setState. */
+export interface HiddenViewState {
+  layer?: number;
+  quantity?: HiddenQuantity;
+  sort?: 'index' | 'variance' | 'mean' | 'correlation';
+  pattern?: 'quotes' | 'newline' | 'regex';
+  regex?: string;
+  topK?: number;
+  minVariance?: number;
+  search?: string;
+}
+
+/** The hidden-states view traces at most this many characters (the view says when it capped). */
+export const HIDDEN_MAX_CHARS = 2000;
+
 /** Limits the host enforces on webview messages (and the webview respects). */
 export const WEBVIEW_LIMITS = {
   /** Largest export payload accepted (PNG data URL or CSV text), in characters. */
   maxExportChars: 64 * 1024 * 1024,
   maxCompare: 16,
   maxErrorChars: 2000,
+  /** Layers and units a model can have (settings allow 4 × 4096). */
+  maxLayers: 8,
+  maxHidden: 65536,
 } as const;

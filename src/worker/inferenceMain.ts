@@ -3,7 +3,7 @@
  * answers completions and samples, keeping each document's hidden state so a
  * prefix that grew by one character costs one step.
  */
-import { bestKernels, decodeCheckpoint, Rng, Stepper, type Model } from '../engine';
+import { bestKernels, decodeCheckpoint, Rng, Stepper, traceHiddenStates, type Model } from '../engine';
 
 /** The fastest matrix kernels this runtime can run, chosen once per worker. */
 const kernels = bestKernels();
@@ -13,6 +13,8 @@ import {
   type InferCompleteRequest,
   type InferCompleteResult,
   type InferSampleRequest,
+  type InferTraceRequest,
+  type InferTraceResult,
 } from '../shared/protocol';
 import { fail, NO_RESPONSE, post, respond, serve } from './port';
 
@@ -61,6 +63,8 @@ serve((msg: HostRequest) => {
     case 'infer/cancel':
       cancelled.add(msg.target);
       return null;
+    case 'infer/trace':
+      return trace(msg);
     case 'train/start':
     case 'train/pause':
     case 'train/resume':
@@ -163,6 +167,25 @@ function complete(req: InferCompleteRequest): InferCompleteResult {
   }
   m.stepper.setState(base);
   return { completions, fed };
+}
+
+/** Upper bound on traced characters, whatever the host sends (the view caps far lower). */
+const MAX_TRACE_CHARS = 20_000;
+
+function trace(req: InferTraceRequest): InferTraceResult {
+  const m = loaded(req.modelId);
+  if ([...req.text].length > MAX_TRACE_CHARS) throw new Error(`a trace covers at most ${MAX_TRACE_CHARS} characters`);
+  const t = traceHiddenStates(m.model, req.text, kernels);
+  return {
+    cell: m.model.config.cell,
+    hidden: t.hidden,
+    chars: t.chars,
+    vocab: [...m.model.vocab.chars],
+    unknown: t.unknown,
+    layers: t.layers.map((l) => ({ h: l.h, ...(l.c ? { c: l.c } : {}), gates: l.gates })),
+    nextProbs: t.nextProbs,
+    surprisalBits: t.surprisalBits,
+  };
 }
 
 /** Streams a sample in slices so a cancel message can get in between them. */

@@ -9,6 +9,7 @@ import {
   encodeCheckpoint,
   evaluateStream,
 } from '../engine';
+import { gradFlowWindow } from '../engine/gradflowSnapshot';
 import { buildSession, type Session } from '../engine/session';
 import { assertNever, type HostRequest, type RunState, type TrainStartRequest, type TrainStartResult } from '../shared/protocol';
 import { errorText, post, serve } from './port';
@@ -18,6 +19,13 @@ const SLICE_MS = 50;
 const PROGRESS_INTERVAL_MS = 100;
 /** Validation during training reads at most this much of the held-out tail (the final one reads it all). */
 const PERIODIC_VAL_CHARS = 20_000;
+/** Gradient-flow snapshots: every N steps by default, or after this long; the window is at most this many steps. */
+const GRADFLOW_EVERY = 50;
+const GRADFLOW_SECONDS = 10;
+const GRADFLOW_MAX_T = 64;
+/** One snapshot may take this long (rows beyond are skipped), and snapshots at most this share of the time. */
+const GRADFLOW_BUDGET_MS = 250;
+const GRADFLOW_MAX_SHARE = 0.1;
 
 interface Run {
   request: TrainStartRequest;
@@ -36,6 +44,12 @@ interface Run {
   /** The last step's result, and whether the host has seen it. */
   lastResult: StepResult | null;
   lastResultPosted: boolean;
+  /** Step and time of the last gradient-flow snapshot, and what it cost. */
+  gradflowStep: number;
+  gradflowAt: number;
+  gradflowCost: number;
+  /** Time spent on snapshots in this session. */
+  gradflowTotal: number;
 }
 
 let run: Run | null = null;
@@ -70,6 +84,7 @@ serve((msg: HostRequest) => {
     case 'infer/complete':
     case 'infer/sample':
     case 'infer/cancel':
+    case 'infer/trace':
       throw new Error(`the trainer worker does not handle ${msg.kind}`);
     default:
       return assertNever(msg);
@@ -109,6 +124,10 @@ function start(request: TrainStartRequest): TrainStartResult {
     timeSinceProgress: 0,
     lastResult: null,
     lastResultPosted: true,
+    gradflowStep: -Infinity,
+    gradflowAt: -Infinity,
+    gradflowCost: 0,
+    gradflowTotal: 0,
   };
   setState(run, 'training');
   schedule();
@@ -148,6 +167,7 @@ function slice(): void {
       r.lastResult = result;
       r.lastResultPosted = false;
       if (now - r.lastProgress >= PROGRESS_INTERVAL_MS || (maxSteps > 0 && result.step >= maxSteps)) postProgress(r);
+      if (gradflowDue(r, result.step, now)) postGradflow(r, result);
       if (valEvery > 0 && result.step % valEvery === 0) validate(r, PERIODIC_VAL_CHARS);
       if (now - r.lastCheckpoint >= checkpointSeconds * 1000) postCheckpoint(r, false);
     } while (performance.now() - sliceStart < SLICE_MS);
@@ -183,6 +203,52 @@ function postProgress(r: Run): void {
   r.lastProgress = performance.now();
   r.charsSinceProgress = 0;
   r.timeSinceProgress = 0;
+}
+
+function gradflowDue(r: Run, step: number, now: number): boolean {
+  const every = r.request.gradflowEvery ?? GRADFLOW_EVERY;
+  if (every <= 0) return false;
+  // Bounded: over the run, snapshots take at most GRADFLOW_MAX_SHARE of the training time (plus one budget of slack).
+  if (r.gradflowTotal > GRADFLOW_MAX_SHARE * r.activeMs + GRADFLOW_BUDGET_MS) return false;
+  return step === 1 || step - r.gradflowStep >= every || (step > r.gradflowStep && now - r.gradflowAt >= GRADFLOW_SECONDS * 1000);
+}
+
+/** Traces the first stream of the step just taken (its inputs are still in the graph). */
+function postGradflow(r: Run, result: StepResult): void {
+  const t0 = performance.now();
+  const { model, trainer, train } = r.session;
+  const B = train.batch;
+  const T = Math.min(train.seq, GRADFLOW_MAX_T);
+  const tokens: number[] = [];
+  for (let t = 0; t < T; t++) tokens.push(trainer.graph.tokens[t * B]!);
+  tokens.push(trainer.graph.targets[(T - 1) * B]!);
+  // The step's own gradient (clipped in place): per-parameter norms, before clipping.
+  const clip = train.clip;
+  const clippedNorm = result.clipped ? Math.min(result.gradNorm, clip) : result.gradNorm;
+  const scale = result.clipped && clippedNorm > 0 ? result.gradNorm / clippedNorm : 1;
+  const g = model.params.grad;
+  const paramGradNorms: Record<string, number> = {};
+  for (const p of model.params.tensors) {
+    let ss = 0;
+    for (let i = p.offset; i < p.offset + p.size; i++) ss += g[i]! * g[i]!;
+    paramGradNorms[p.name] = +(Math.sqrt(ss) * scale).toPrecision(4);
+  }
+  const w = gradFlowWindow(model, model.vocab.decode(tokens), trainer.kernels, { budgetMs: GRADFLOW_BUDGET_MS });
+  post({
+    kind: 'train/gradflow',
+    runId: r.request.runId,
+    step: result.step,
+    gradNorm: result.gradNorm,
+    clippedNorm,
+    clipped: result.clipped,
+    clip,
+    paramGradNorms,
+    ...w,
+  });
+  r.gradflowStep = result.step;
+  r.gradflowAt = performance.now();
+  r.gradflowCost = r.gradflowAt - t0;
+  r.gradflowTotal += r.gradflowCost;
 }
 
 function validate(r: Run, maxChars: number): void {

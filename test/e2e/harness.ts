@@ -13,7 +13,7 @@
 // prints the closing "e2e: N passed, M failed" line. Selectors target
 // VS Code 1.139's DOM (code-server 4.139.1); see README.md for the fragile ones.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, Frame, Locator, Page } from 'playwright-core';
 import { launchChromium, REPO_ROOT, startCodeServer, type CodeServer, type CodeServerOptions } from '../../scripts/vscode-test';
@@ -31,6 +31,9 @@ export function log(message: string): void {
 
 /** Packs the extension like `npm run package` (run `npm run build` first: it ships dist/). */
 export function packageVsix(outFile = path.join(RESULTS_DIR, 'rnn-lab.vsix')): string {
+  // run.ts packages once for all the files it runs.
+  const given = process.env.RNN_LAB_E2E_VSIX;
+  if (given && existsSync(given)) return given;
   mkdirSync(path.dirname(outFile), { recursive: true });
   // --no-dependencies: everything is bundled into dist/. Works offline.
   // --no-rewrite-relative-links: the README's relative image links (media/screenshots/)
@@ -218,6 +221,7 @@ async function openContextMenuWith(page: Page, target: Locator, menuLabel: strin
       return;
     } catch (e) {
       if (i >= attempts) throw new Error(`no context-menu item ${menuLabel} after ${attempts} tries`, { cause: e });
+      log(`context menu without ${menuLabel} (try ${i}): ${(e as Error).message.split('\n')[0]}`);
       await page.keyboard.press('Escape');
       await page.waitForTimeout(500);
     }
@@ -382,7 +386,8 @@ export interface Scenario {
 /**
  * Runs scenarios in order in one workbench (starting a server costs seconds, a
  * workbench ~10 s), screenshots each failure as test-results/<file>-failed-<n>.png,
- * prints "e2e: N passed, M failed" and exits 0 only when all passed.
+ * prints "e2e: N passed, M failed" (under run.ts: "e2e <title>: ..." and the counts
+ * in $RNN_LAB_E2E_SUMMARY) and exits 0 only when all passed.
  */
 export async function runE2E(title: string, setup: () => Promise<Workbench>, scenarios: Scenario[]): Promise<never> {
   let passed = 0, failed = 0;
@@ -416,6 +421,13 @@ export async function runE2E(title: string, setup: () => Promise<Workbench>, sce
       if (keep) log(`kept ${wb.server.tmp}`);
     }
   }
-  console.log(`e2e: ${passed} passed, ${failed} failed`);
+  // Under run.ts the counts go to a file and run.ts prints the one closing line.
+  const summary = process.env.RNN_LAB_E2E_SUMMARY;
+  if (summary) {
+    writeFileSync(summary, JSON.stringify({ title, passed, failed }));
+    console.log(`e2e ${title}: ${passed} passed, ${failed} failed`);
+  } else {
+    console.log(`e2e: ${passed} passed, ${failed} failed`);
+  }
   process.exit(failed === 0 && passed > 0 ? 0 : 1);
 }

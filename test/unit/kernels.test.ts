@@ -159,6 +159,29 @@ describe('kernel backends', () => {
           assert.ok(Math.abs(got.val - ref.val) < 1e-4, `validation: ${got.val} vs ${ref.val}`);
         });
       }
+
+      for (const [cell, activation, dropout] of [['rnn', 'relu', 0], ['rnn', 'sigmoid', 0.3], ['lstm', 'tanh', 0.3], ['gru', 'tanh', 0.3]] as const) {
+        it(`the fused wasm elementwise path matches the reference: ${cell.toUpperCase()} ${activation}, dropout ${dropout}, 3 layers`, () => {
+          const text = 'Sphinx of black quartz, judge my vow! How vexingly quick daft zebras jump. '.repeat(30);
+          const vocab = Vocab.fromText(text);
+          const { train } = splitTokens(vocab.encode(text).tokens, 0);
+          const run = (kernels: Kernels) => {
+            const { model, rng } = createModel({ cell, activation, hidden: 13, layers: 3 }, vocab, 5);
+            const trainer = new Trainer(model, { ...DEFAULT_TRAIN, batch: 5, seq: 7, valFraction: 0, lr: 0.01, dropout }, train, kernels, rng);
+            const out: number[] = [];
+            for (let s = 0; s < 12; s++) {
+              const r = trainer.step();
+              out.push(r.loss, r.gradNorm);
+            }
+            return out;
+          };
+          const ref = run(tsKernels);
+          const got = run(k);
+          for (let i = 0; i < ref.length; i++) {
+            assert.ok(Math.abs(got[i]! - ref[i]!) < 1e-4 * Math.max(1, Math.abs(ref[i]!)), `value ${i}: ${got[i]} vs ${ref[i]}`);
+          }
+        });
+      }
     });
   }
 });

@@ -159,3 +159,318 @@ export function transpose(out: usize, a: usize, rows: i32, cols: i32): void {
     }
   }
 }
+
+// ---------------------------------------------------------------------------
+// Fused elementwise kernels: the cells' per-step gate arithmetic, softmax
+// cross-entropy, bias broadcasts and column sums, over buffers that live in
+// this memory (the graph's arena). Pointers are byte addresses.
+
+// @ts-ignore: decorator
+@inline function vmadd(a: v128, b: v128, c: v128): v128 { return madd(a, b, c); }
+
+/**
+ * e^x for four lanes (Cephes expf: range reduction by ln 2 in two parts and a
+ * degree-6 polynomial, about 1 ulp in float32). Inputs are clamped to
+ * [-87.3, 88.3] so 2^n stays a normal number: e^-87.3 ≈ 1.2e-38.
+ */
+// @ts-ignore: decorator
+@inline function vexp(x0: v128): v128 {
+  const x = f32x4.min(f32x4.max(x0, f32x4.splat(-87.3)), f32x4.splat(88.3));
+  const fx = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  let r = vmadd(fx, f32x4.splat(-0.693359375), x);
+  r = vmadd(fx, f32x4.splat(2.12194440e-4), r);
+  let y = f32x4.splat(1.9875691500e-4);
+  y = vmadd(y, r, f32x4.splat(1.3981999507e-3));
+  y = vmadd(y, r, f32x4.splat(8.3334519073e-3));
+  y = vmadd(y, r, f32x4.splat(4.1665795894e-2));
+  y = vmadd(y, r, f32x4.splat(1.6666665459e-1));
+  y = vmadd(y, r, f32x4.splat(5.0000001201e-1));
+  y = vmadd(f32x4.mul(y, r), r, f32x4.add(r, f32x4.splat(1)));
+  const n = i32x4.trunc_sat_f32x4_s(fx);
+  const pow2n = i32x4.shl(i32x4.add(n, i32x4.splat(127)), 23);
+  return f32x4.mul(y, pow2n);
+}
+
+// @ts-ignore: decorator
+@inline function vsigmoid(x: v128): v128 {
+  const one = f32x4.splat(1);
+  return f32x4.div(one, f32x4.add(one, vexp(f32x4.neg(x))));
+}
+
+/** tanh x = 1 - 2/(e^{2x} + 1): absolute error ~1e-7, saturates cleanly at ±1. */
+// @ts-ignore: decorator
+@inline function vtanh(x: v128): v128 {
+  const one = f32x4.splat(1);
+  return f32x4.sub(one, f32x4.div(f32x4.splat(2), f32x4.add(vexp(f32x4.add(x, x)), one)));
+}
+
+// @ts-ignore: decorator
+@inline function ld(p: usize, j: i32, tail: bool): v128 {
+  if (tail) return f32x4.splat(load<f32>(p + (<usize>j << 2)));
+  return v128.load(p + (<usize>j << 2));
+}
+
+// @ts-ignore: decorator
+@inline function st(p: usize, j: i32, v: v128, tail: bool): void {
+  if (tail) store<f32>(p + (<usize>j << 2), f32x4.extract_lane(v, 0));
+  else v128.store(p + (<usize>j << 2), v);
+}
+
+/**
+ * LSTM step t forward for B rows: pre [B,4H] (input projection + biases,
+ * overwritten by the activated gates i f g o), hh [B,4H], c_{t-1} and h/c
+ * outputs [B,H], aux [B,H] = tanh(c_t).
+ */
+export function lstm_fwd(pre: usize, hh: usize, cPrev: usize, cOut: usize, hOut: usize, aux: usize, B: i32, H: i32): void {
+  const H4 = H & ~3;
+  const gs = <usize>H << 2;
+  for (let b = 0; b < B; b++) {
+    const g = pre + <usize>b * gs * 4, q = hh + <usize>b * gs * 4, s = <usize>b * gs;
+    for (let j = 0; j < H; j += 4) {
+      const tail = j >= H4;
+      const steps = tail ? H - j : 1;
+      for (let u = 0; u < steps; u++) {
+        const jj = j + u;
+        const gi = vsigmoid(f32x4.add(ld(g, jj, tail), ld(q, jj, tail)));
+        const gf = vsigmoid(f32x4.add(ld(g + gs, jj, tail), ld(q + gs, jj, tail)));
+        const gg = vtanh(f32x4.add(ld(g + 2 * gs, jj, tail), ld(q + 2 * gs, jj, tail)));
+        const go = vsigmoid(f32x4.add(ld(g + 3 * gs, jj, tail), ld(q + 3 * gs, jj, tail)));
+        st(g, jj, gi, tail); st(g + gs, jj, gf, tail); st(g + 2 * gs, jj, gg, tail); st(g + 3 * gs, jj, go, tail);
+        const ct = f32x4.add(f32x4.mul(gf, ld(cPrev + s, jj, tail)), f32x4.mul(gi, gg));
+        const tc = vtanh(ct);
+        st(cOut + s, jj, ct, tail);
+        st(aux + s, jj, tc, tail);
+        st(hOut + s, jj, f32x4.mul(go, tc), tail);
+      }
+    }
+  }
+}
+
+/** LSTM step t backward: reads gates, c_{t-1}, tanh(c_t), dOut; updates dh (read only), dc; writes dPre. */
+export function lstm_bwd(pre: usize, cPrev: usize, aux: usize, dOut: usize, dh: usize, dc: usize, dPre: usize, B: i32, H: i32): void {
+  const H4 = H & ~3;
+  const gs = <usize>H << 2;
+  const one = f32x4.splat(1);
+  for (let b = 0; b < B; b++) {
+    const g = pre + <usize>b * gs * 4, d = dPre + <usize>b * gs * 4, s = <usize>b * gs;
+    for (let j = 0; j < H; j += 4) {
+      const tail = j >= H4;
+      const steps = tail ? H - j : 1;
+      for (let u = 0; u < steps; u++) {
+        const jj = j + u;
+        const gi = ld(g, jj, tail), gf = ld(g + gs, jj, tail), gg = ld(g + 2 * gs, jj, tail), go = ld(g + 3 * gs, jj, tail);
+        const tc = ld(aux + s, jj, tail);
+        const dht = f32x4.add(ld(dOut + s, jj, tail), ld(dh + s, jj, tail));
+        const dct = f32x4.add(ld(dc + s, jj, tail), f32x4.mul(f32x4.mul(dht, go), f32x4.sub(one, f32x4.mul(tc, tc))));
+        st(d, jj, f32x4.mul(f32x4.mul(f32x4.mul(dct, gg), gi), f32x4.sub(one, gi)), tail);
+        st(d + gs, jj, f32x4.mul(f32x4.mul(f32x4.mul(dct, ld(cPrev + s, jj, tail)), gf), f32x4.sub(one, gf)), tail);
+        st(d + 2 * gs, jj, f32x4.mul(f32x4.mul(dct, gi), f32x4.sub(one, f32x4.mul(gg, gg))), tail);
+        st(d + 3 * gs, jj, f32x4.mul(f32x4.mul(f32x4.mul(dht, tc), go), f32x4.sub(one, go)), tail);
+        st(dc + s, jj, f32x4.mul(dct, gf), tail);
+      }
+    }
+  }
+}
+
+/** GRU step forward (gates r z n; bhn = b_hn [H]): aux = W_hn h + b_hn. */
+export function gru_fwd(pre: usize, hh: usize, bhn: usize, hPrev: usize, hOut: usize, aux: usize, B: i32, H: i32): void {
+  const H4 = H & ~3;
+  const gs = <usize>H << 2;
+  const one = f32x4.splat(1);
+  for (let b = 0; b < B; b++) {
+    const g = pre + <usize>b * gs * 3, q = hh + <usize>b * gs * 3, s = <usize>b * gs;
+    for (let j = 0; j < H; j += 4) {
+      const tail = j >= H4;
+      const steps = tail ? H - j : 1;
+      for (let u = 0; u < steps; u++) {
+        const jj = j + u;
+        const r = vsigmoid(f32x4.add(ld(g, jj, tail), ld(q, jj, tail)));
+        const z = vsigmoid(f32x4.add(ld(g + gs, jj, tail), ld(q + gs, jj, tail)));
+        const hn = f32x4.add(ld(q + 2 * gs, jj, tail), ld(bhn, jj, tail));
+        const n = vtanh(f32x4.add(ld(g + 2 * gs, jj, tail), f32x4.mul(r, hn)));
+        st(g, jj, r, tail); st(g + gs, jj, z, tail); st(g + 2 * gs, jj, n, tail);
+        st(aux + s, jj, hn, tail);
+        st(hOut + s, jj, f32x4.add(f32x4.mul(f32x4.sub(one, z), n), f32x4.mul(z, ld(hPrev + s, jj, tail))), tail);
+      }
+    }
+  }
+}
+
+/** GRU step backward; dh is overwritten with the direct path dht ⊙ z. */
+export function gru_bwd(pre: usize, hPrev: usize, aux: usize, dOut: usize, dh: usize, dPre: usize, dPreHh: usize, B: i32, H: i32): void {
+  const H4 = H & ~3;
+  const gs = <usize>H << 2;
+  const one = f32x4.splat(1);
+  for (let b = 0; b < B; b++) {
+    const g = pre + <usize>b * gs * 3, d = dPre + <usize>b * gs * 3, e = dPreHh + <usize>b * gs * 3, s = <usize>b * gs;
+    for (let j = 0; j < H; j += 4) {
+      const tail = j >= H4;
+      const steps = tail ? H - j : 1;
+      for (let u = 0; u < steps; u++) {
+        const jj = j + u;
+        const r = ld(g, jj, tail), z = ld(g + gs, jj, tail), n = ld(g + 2 * gs, jj, tail);
+        const dht = f32x4.add(ld(dOut + s, jj, tail), ld(dh + s, jj, tail));
+        const dnPre = f32x4.mul(f32x4.mul(dht, f32x4.sub(one, z)), f32x4.sub(one, f32x4.mul(n, n)));
+        const drPre = f32x4.mul(f32x4.mul(f32x4.mul(dnPre, ld(aux + s, jj, tail)), r), f32x4.sub(one, r));
+        const dzPre = f32x4.mul(f32x4.mul(f32x4.mul(dht, f32x4.sub(ld(hPrev + s, jj, tail), n)), z), f32x4.sub(one, z));
+        st(d, jj, drPre, tail); st(e, jj, drPre, tail);
+        st(d + gs, jj, dzPre, tail); st(e + gs, jj, dzPre, tail);
+        st(d + 2 * gs, jj, dnPre, tail);
+        st(e + 2 * gs, jj, f32x4.mul(dnPre, r), tail);
+        st(dh + s, jj, f32x4.mul(dht, z), tail);
+      }
+    }
+  }
+}
+
+/** Vanilla RNN step over n = B·H values; act 0 tanh, 1 relu, 2 sigmoid. pre is overwritten by h. */
+export function rnn_fwd(pre: usize, hh: usize, hOut: usize, n: i32, act: i32): void {
+  const n4 = n & ~3;
+  for (let j = 0; j < n; j += 4) {
+    const tail = j >= n4;
+    const steps = tail ? n - j : 1;
+    for (let u = 0; u < steps; u++) {
+      const jj = j + u;
+      const v = f32x4.add(ld(pre, jj, tail), ld(hh, jj, tail));
+      const y = act == 0 ? vtanh(v) : act == 1 ? f32x4.max(v, f32x4.splat(0)) : vsigmoid(v);
+      st(pre, jj, y, tail);
+      st(hOut, jj, y, tail);
+    }
+  }
+}
+
+export function rnn_bwd(pre: usize, dOut: usize, dh: usize, dPre: usize, n: i32, act: i32): void {
+  const n4 = n & ~3;
+  const one = f32x4.splat(1);
+  const zero = f32x4.splat(0);
+  for (let j = 0; j < n; j += 4) {
+    const tail = j >= n4;
+    const steps = tail ? n - j : 1;
+    for (let u = 0; u < steps; u++) {
+      const jj = j + u;
+      const y = ld(pre, jj, tail);
+      const dy = f32x4.add(ld(dOut, jj, tail), ld(dh, jj, tail));
+      const d = act == 0 ? f32x4.mul(dy, f32x4.sub(one, f32x4.mul(y, y)))
+        : act == 1 ? v128.and(dy, f32x4.gt(y, zero))
+        : f32x4.mul(f32x4.mul(dy, y), f32x4.sub(one, y));
+      st(dPre, jj, d, tail);
+    }
+  }
+}
+
+/** a[r, :] += bias for every row r of a[rows, cols]. */
+export function add_rows(a: usize, bias: usize, rows: i32, cols: i32): void {
+  const c4 = cols & ~3;
+  const ldc = <usize>cols << 2;
+  for (let r = 0; r < rows; r++) {
+    const p = a + <usize>r * ldc;
+    let j = 0;
+    for (; j < c4; j += 4) v128.store(p + (<usize>j << 2), f32x4.add(v128.load(p + (<usize>j << 2)), v128.load(bias + (<usize>j << 2))));
+    for (; j < cols; j++) store<f32>(p + (<usize>j << 2), load<f32>(p + (<usize>j << 2)) + load<f32>(bias + (<usize>j << 2)));
+  }
+}
+
+/** out[r, :] = table[idx[r], :] + bias: the one-hot input projection as a row gather. */
+export function gather_rows(out: usize, table: usize, idx: usize, bias: usize, rows: i32, cols: i32): void {
+  const c4 = cols & ~3;
+  const ldc = <usize>cols << 2;
+  for (let r = 0; r < rows; r++) {
+    const o = out + <usize>r * ldc;
+    const src = table + <usize>load<i32>(idx + (<usize>r << 2)) * ldc;
+    let j = 0;
+    for (; j < c4; j += 4) v128.store(o + (<usize>j << 2), f32x4.add(v128.load(src + (<usize>j << 2)), v128.load(bias + (<usize>j << 2))));
+    for (; j < cols; j++) store<f32>(o + (<usize>j << 2), load<f32>(src + (<usize>j << 2)) + load<f32>(bias + (<usize>j << 2)));
+  }
+}
+
+/** table[idx[r], :] += a[r, :]: the one-hot input gradient as a row scatter-add. */
+export function scatter_add_rows(table: usize, idx: usize, a: usize, rows: i32, cols: i32): void {
+  const c4 = cols & ~3;
+  const ldc = <usize>cols << 2;
+  for (let r = 0; r < rows; r++) {
+    const src = a + <usize>r * ldc;
+    const o = table + <usize>load<i32>(idx + (<usize>r << 2)) * ldc;
+    let j = 0;
+    for (; j < c4; j += 4) v128.store(o + (<usize>j << 2), f32x4.add(v128.load(o + (<usize>j << 2)), v128.load(src + (<usize>j << 2))));
+    for (; j < cols; j++) store<f32>(o + (<usize>j << 2), load<f32>(o + (<usize>j << 2)) + load<f32>(src + (<usize>j << 2)));
+  }
+}
+
+/** out[j] = Σ_r a[r, j] (overwrites out). */
+export function col_sums(out: usize, a: usize, rows: i32, cols: i32): void {
+  memory.fill(out, 0, <usize>cols << 2);
+  add_rows_into(out, a, rows, cols);
+}
+
+// @ts-ignore: decorator
+@inline function add_rows_into(out: usize, a: usize, rows: i32, cols: i32): void {
+  const c4 = cols & ~3;
+  const ldc = <usize>cols << 2;
+  for (let r = 0; r < rows; r++) {
+    const p = a + <usize>r * ldc;
+    let j = 0;
+    for (; j < c4; j += 4) v128.store(out + (<usize>j << 2), f32x4.add(v128.load(out + (<usize>j << 2)), v128.load(p + (<usize>j << 2))));
+    for (; j < cols; j++) store<f32>(out + (<usize>j << 2), load<f32>(out + (<usize>j << 2)) + load<f32>(p + (<usize>j << 2)));
+  }
+}
+
+/**
+ * Adds the bias to the logits [rows, V], turns each row into probabilities
+ * and returns Σ over scored rows (target ≥ 0) of -log p(target), in float64
+ * with the same log-sum-exp form as the TypeScript graph. The number of
+ * scored rows is stored at `scoredOut` (i32).
+ */
+export function softmax_xent(probs: usize, bias: usize, targets: usize, rows: i32, V: i32, scoredOut: usize): f64 {
+  let loss: f64 = 0;
+  let scored: i32 = 0;
+  const ldv = <usize>V << 2;
+  for (let r = 0; r < rows; r++) {
+    const o = probs + <usize>r * ldv;
+    let max: f32 = -Infinity;
+    for (let v = 0; v < V; v++) {
+      const p = o + (<usize>v << 2);
+      const z = load<f32>(p) + load<f32>(bias + (<usize>v << 2));
+      store<f32>(p, z);
+      if (z > max) max = z;
+    }
+    let sum: f64 = 0;
+    for (let v = 0; v < V; v++) sum += Math.exp(<f64>load<f32>(o + (<usize>v << 2)) - <f64>max);
+    const target = load<i32>(targets + (<usize>r << 2));
+    if (target >= 0) {
+      loss += Math.log(sum) + <f64>max - <f64>load<f32>(o + (<usize>target << 2));
+      scored++;
+    }
+    const inv = 1 / sum;
+    for (let v = 0; v < V; v++) {
+      const p = o + (<usize>v << 2);
+      store<f32>(p, <f32>(Math.exp(<f64>load<f32>(p) - <f64>max) * inv));
+    }
+  }
+  store<i32>(scoredOut, scored);
+  return loss;
+}
+
+/** ∂E/∂logits in place: (p - onehot(target)) · scale, zero rows for unscored targets. */
+export function xent_grad(probs: usize, targets: usize, rows: i32, V: i32, scale: f32): void {
+  const ldv = <usize>V << 2;
+  const V4 = V & ~3;
+  const s = f32x4.splat(scale);
+  for (let r = 0; r < rows; r++) {
+    const o = probs + <usize>r * ldv;
+    const target = load<i32>(targets + (<usize>r << 2));
+    if (target < 0) {
+      memory.fill(o, 0, ldv);
+      continue;
+    }
+    let v = 0;
+    for (; v < V4; v += 4) v128.store(o + (<usize>v << 2), f32x4.mul(v128.load(o + (<usize>v << 2)), s));
+    for (; v < V; v++) store<f32>(o + (<usize>v << 2), load<f32>(o + (<usize>v << 2)) * scale);
+    const t = o + (<usize>target << 2);
+    store<f32>(t, load<f32>(t) - scale);
+  }
+}
+
+/** First byte after the module's static data (the tables of Math.exp/Math.log): the host's buffers start above it. */
+export function heap_base(): usize {
+  return __heap_base;
+}

@@ -15,7 +15,9 @@
  * the TypeScript kernels.
  */
 import type { Floats } from '../floats';
-import { tsKernels, type Kernels } from '../kernels';
+import type { LayerState } from '../cells';
+import type { Activation, CellType } from '../config';
+import { tsKernels, type ArenaKernels, type Kernels } from '../kernels';
 import { relaxedWasmBase64, simdWasmBase64 } from './binaries.generated';
 
 export type WasmFlavor = 'relaxed' | 'simd';
@@ -23,6 +25,7 @@ export type WasmFlavor = 'relaxed' | 'simd';
 interface GemmExports {
   gemm_abt(out: number, a: number, b: number, M: number, N: number, K: number, accumulate: number): void;
   transpose(out: number, a: number, rows: number, cols: number): void;
+  heap_base(): number;
 }
 
 /**
@@ -39,8 +42,11 @@ interface WasmApi {
 const WA = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
 const PAGE = 65536;
-/** Arena start: the modules keep no static data, this only keeps address 0 unused. */
-const BASE = 1024;
+/**
+ * Room kept below the host's buffers: the module's static data (the tables of
+ * its float64 exp/log) sits from 1024 up; the constructor checks it fits.
+ */
+const BASE = 16384;
 
 function decode(base64: string): Uint8Array {
   const s = atob(base64);
@@ -90,39 +96,111 @@ export function wasmFlavorAvailable(flavor: WasmFlavor): boolean {
   return valid();
 }
 
+interface FusedExports {
+  lstm_fwd(pre: number, hh: number, cPrev: number, cOut: number, hOut: number, aux: number, B: number, H: number): void;
+  lstm_bwd(pre: number, cPrev: number, aux: number, dOut: number, dh: number, dc: number, dPre: number, B: number, H: number): void;
+  gru_fwd(pre: number, hh: number, bhn: number, hPrev: number, hOut: number, aux: number, B: number, H: number): void;
+  gru_bwd(pre: number, hPrev: number, aux: number, dOut: number, dh: number, dPre: number, dPreHh: number, B: number, H: number): void;
+  rnn_fwd(pre: number, hh: number, hOut: number, n: number, act: number): void;
+  rnn_bwd(pre: number, dOut: number, dh: number, dPre: number, n: number, act: number): void;
+  add_rows(a: number, bias: number, rows: number, cols: number): void;
+  gather_rows(out: number, table: number, idx: number, bias: number, rows: number, cols: number): void;
+  scatter_add_rows(table: number, idx: number, a: number, rows: number, cols: number): void;
+  col_sums(out: number, a: number, rows: number, cols: number): void;
+  softmax_xent(probs: number, bias: number, targets: number, rows: number, V: number, scoredOut: number): number;
+  xent_grad(probs: number, targets: number, rows: number, V: number, scale: number): void;
+}
+
+const ACTIVATIONS: Record<Activation, number> = { tanh: 0, relu: 1, sigmoid: 2 };
+
+const compiled: Partial<Record<WasmFlavor, object>> = {};
+function compiledModule(flavor: WasmFlavor): object {
+  return (compiled[flavor] ??= new WA!.Module(moduleBytes(flavor)));
+}
+
+/** Largest arena handed out: wasm32 addresses 4 GiB; stay a page short of it. */
+const MAX_PAGES = 65535;
+
 export class WasmKernels implements Kernels {
   readonly name: string;
-  private readonly memory: WasmMemory;
-  private readonly fn: GemmExports;
+  protected readonly memory: WasmMemory;
+  protected readonly fn: GemmExports & FusedExports;
   private heap: Float32Array;
+  /** Whether the memory has a fixed size (an arena: views into it stay valid). */
+  private readonly fixed: boolean;
+  /** First float after the arena's allocations: where a held operand, then the scratch, start. */
+  private floor: number;
   /** The operand made resident by hold(): its JS identity and where its copy sits (float index). */
   private held: Float32Array | null = null;
   private heldOff = 0;
   private heldLen = 0;
   /** First float of the per-call scratch: just after the held operand, if any. */
-  private scratch = BASE >> 2;
+  private scratch: number;
 
-  constructor(readonly flavor: WasmFlavor) {
+  constructor(readonly flavor: WasmFlavor, arenaPages = 0) {
     if (!wasmFlavorAvailable(flavor)) throw new Error(`this runtime cannot run the wasm-${flavor} kernels`);
     this.name = flavor === 'relaxed' ? 'wasm-relaxed-simd' : 'wasm-simd';
-    this.memory = new WA!.Memory({ initial: 16 });
-    const instance = new WA!.Instance(new WA!.Module(moduleBytes(flavor)), { env: { memory: this.memory } });
-    this.fn = instance.exports as unknown as GemmExports;
+    this.fixed = arenaPages > 0;
+    this.memory = new WA!.Memory(this.fixed ? { initial: arenaPages, maximum: arenaPages } : { initial: 16 });
+    const instance = new WA!.Instance(compiledModule(flavor), { env: { memory: this.memory } });
+    this.fn = instance.exports as unknown as GemmExports & FusedExports;
     this.heap = new Float32Array(this.memory.buffer);
+    if (this.fn.heap_base() > BASE) throw new Error('the wasm kernels\' static data overlaps their buffers');
+    this.floor = BASE >> 2;
+    this.scratch = this.floor;
+  }
+
+  /**
+   * A fixed-size memory of its own holding `floats` floats of buffers (carved
+   * out with f32/i32, zero-copy for every kernel) plus `scratchFloats` for
+   * operands that live elsewhere (the parameters). Null where the sizes do
+   * not fit a wasm32 memory. Products whose copies do not fit the scratch
+   * fall back to the shared, growing instance.
+   */
+  arena(floats: number, scratchFloats: number): WasmArena | null {
+    const bytes = BASE + (floats + scratchFloats) * 4 + PAGE;
+    const pages = Math.ceil(bytes / PAGE);
+    if (pages > MAX_PAGES) return null;
+    try {
+      return new WasmArena(this.flavor, pages);
+    } catch {
+      return null; // out of memory: the graph keeps plain arrays
+    }
+  }
+
+  /** Whether `x` is a view into this module's memory (then kernels use it in place). */
+  protected resident(x: Floats | Int32Array): boolean {
+    return x.buffer === this.memory.buffer;
+  }
+
+  /** Byte address of x[off] for a resident x. */
+  protected addr(x: Floats | Int32Array, off: number): number {
+    return x.byteOffset + off * 4;
+  }
+
+  /** Bump-allocates `n` elements (16-byte aligned) below the scratch; arenas only. */
+  protected carve(n: number): number {
+    if (!this.fixed) throw new Error('only an arena allocates resident buffers');
+    const at = this.floor;
+    const end = at + ((n + 3) & ~3);
+    if ((end + 4) * 4 > this.memory.buffer.byteLength) throw new Error('wasm arena exhausted');
+    this.floor = this.scratch = end;
+    return at;
   }
 
   /**
    * Makes `b[bOff .. bOff+n)` resident in wasm memory until release(): while
    * it is held, gemmABt calls whose `b` is that same operand skip copying it.
    * The caller promises not to change those elements in between (the graph
-   * holds W_hh across the time steps of one forward, and Wᵀ_hh across one
-   * backward, where they are constant). float64 operands are ignored.
+   * holds W_hh across the time steps of one forward). float64 operands and
+   * operands already resident are ignored.
    */
   hold(b: Floats, bOff: number, n: number): void {
     this.release();
-    if (!(b instanceof Float32Array)) return;
-    const base = BASE >> 2;
-    const heap = this.reserve(n);
+    if (!(b instanceof Float32Array) || this.resident(b)) return;
+    const base = this.floor;
+    const heap = this.reserve(base, n);
+    if (!heap) return;
     heap.set(b.subarray(bOff, bOff + n), base);
     this.held = b;
     this.heldOff = bOff;
@@ -133,14 +211,18 @@ export class WasmKernels implements Kernels {
   release(): void {
     this.held = null;
     this.heldLen = 0;
-    this.scratch = BASE >> 2;
+    this.scratch = this.floor;
   }
 
-  /** Makes the arena hold `floats` floats after the scratch start; returns the heap view (renewed when memory grew). */
-  private reserve(floats: number): Float32Array {
-    const bytes = this.scratch * 4 + floats * 4;
+  /**
+   * Makes the memory hold floats [from, from + floats); returns the heap view
+   * (renewed when memory grew), or null when a fixed arena is too small.
+   */
+  private reserve(from: number, floats: number): Float32Array | null {
+    const bytes = from * 4 + floats * 4;
     const have = this.memory.buffer.byteLength;
     if (bytes > have) {
+      if (this.fixed) return null;
       // Grow geometrically so a run settles after its first step.
       const want = Math.max(bytes, Math.floor(have * 1.5));
       this.memory.grow(Math.ceil((want - have) / PAGE));
@@ -149,20 +231,30 @@ export class WasmKernels implements Kernels {
     return this.heap;
   }
 
+  /** The shared growing instance, for products an arena's scratch cannot hold. */
+  private get spill(): Kernels {
+    return wasmKernels(this.flavor) ?? tsKernels;
+  }
+
   gemmABt(out: Floats, outOff: number, a: Floats, aOff: number, b: Floats, bOff: number, M: number, N: number, K: number, accumulate: boolean): void {
     if (!(out instanceof Float32Array && a instanceof Float32Array && b instanceof Float32Array)) {
       tsKernels.gemmABt(out, outOff, a, aOff, b, bOff, M, N, K, accumulate);
       return;
     }
     if (M === 0 || N === 0) return;
-    const resident = b === this.held && bOff === this.heldOff && N * K <= this.heldLen;
-    const pa = this.scratch;
-    const pb = resident ? BASE >> 2 : pa + M * K;
-    const po = resident ? pa + M * K : pb + N * K;
-    const heap = this.reserve(po + M * N - pa);
-    heap.set(a.subarray(aOff, aOff + M * K), pa);
-    if (!resident) heap.set(b.subarray(bOff, bOff + N * K), pb);
-    this.run(out, outOff, heap, pa, pb, po, M, N, K, accumulate);
+    const ra = this.resident(a), rb = this.resident(b), ro = this.resident(out);
+    const held = !rb && b === this.held && bOff === this.heldOff && N * K <= this.heldLen;
+    let p = this.scratch;
+    const pa = ra ? -1 : p; if (!ra) p += M * K;
+    const pb = rb || held ? -1 : p; if (!(rb || held)) p += N * K;
+    const po = ro ? -1 : p; if (!ro) p += M * N;
+    const heap = this.reserve(this.scratch, p - this.scratch);
+    if (!heap) return this.spill.gemmABt(out, outOff, a, aOff, b, bOff, M, N, K, accumulate);
+    if (!ra) heap.set(a.subarray(aOff, aOff + M * K), pa);
+    if (!(rb || held)) heap.set(b.subarray(bOff, bOff + N * K), pb);
+    const A = ra ? this.addr(a, aOff) : pa * 4;
+    const Bp = rb ? this.addr(b, bOff) : held ? this.floor * 4 : pb * 4;
+    this.run(out, outOff, ro, heap, po, A, Bp, M, N, K, accumulate);
   }
 
   gemmAB(out: Floats, outOff: number, a: Floats, aOff: number, b: Floats, bOff: number, M: number, N: number, K: number, accumulate: boolean): void {
@@ -171,16 +263,19 @@ export class WasmKernels implements Kernels {
       return;
     }
     if (M === 0 || N === 0) return;
-    // b[K,N] arrives at pRaw and is transposed to bᵀ[N,K] at pb.
-    const pa = this.scratch;
-    const pb = pa + M * K;
-    const po = pb + N * K;
-    const pRaw = po + M * N;
-    const heap = this.reserve(pRaw + K * N - pa);
-    heap.set(a.subarray(aOff, aOff + M * K), pa);
-    heap.set(b.subarray(bOff, bOff + K * N), pRaw);
-    this.fn.transpose(pb * 4, pRaw * 4, K, N);
-    this.run(out, outOff, heap, pa, pb, po, M, N, K, accumulate);
+    // b[K,N] (resident, or copied to pRaw) is transposed to bᵀ[N,K] at pb.
+    const ra = this.resident(a), rb = this.resident(b), ro = this.resident(out);
+    let p = this.scratch;
+    const pa = ra ? -1 : p; if (!ra) p += M * K;
+    const pb = p; p += N * K;
+    const po = ro ? -1 : p; if (!ro) p += M * N;
+    const pRaw = rb ? -1 : p; if (!rb) p += K * N;
+    const heap = this.reserve(this.scratch, p - this.scratch);
+    if (!heap) return this.spill.gemmAB(out, outOff, a, aOff, b, bOff, M, N, K, accumulate);
+    if (!ra) heap.set(a.subarray(aOff, aOff + M * K), pa);
+    if (!rb) heap.set(b.subarray(bOff, bOff + K * N), pRaw);
+    this.fn.transpose(pb * 4, rb ? this.addr(b, bOff) : pRaw * 4, K, N);
+    this.run(out, outOff, ro, heap, po, ra ? this.addr(a, aOff) : pa * 4, pb * 4, M, N, K, accumulate);
   }
 
   gemmAtB(out: Floats, outOff: number, a: Floats, aOff: number, b: Floats, bOff: number, M: number, N: number, K: number, accumulate: boolean): void {
@@ -189,29 +284,133 @@ export class WasmKernels implements Kernels {
       return;
     }
     if (M === 0 || N === 0) return;
-    // a[K,M] and b[K,N] arrive at pRaw and are transposed to aᵀ[M,K], bᵀ[N,K].
-    const pa = this.scratch;
-    const pb = pa + M * K;
-    const po = pb + N * K;
-    const pRaw = po + M * N;
-    const heap = this.reserve(pRaw + K * Math.max(M, N) - pa);
-    heap.set(a.subarray(aOff, aOff + K * M), pRaw);
-    this.fn.transpose(pa * 4, pRaw * 4, K, M);
-    heap.set(b.subarray(bOff, bOff + K * N), pRaw);
-    this.fn.transpose(pb * 4, pRaw * 4, K, N);
-    this.run(out, outOff, heap, pa, pb, po, M, N, K, accumulate);
+    // a[K,M] and b[K,N] (resident, or copied to pRaw) are transposed to aᵀ[M,K], bᵀ[N,K].
+    const ra = this.resident(a), rb = this.resident(b), ro = this.resident(out);
+    let p = this.scratch;
+    const pa = p; p += M * K;
+    const pb = p; p += N * K;
+    const po = ro ? -1 : p; if (!ro) p += M * N;
+    const pRaw = p; if (!(ra && rb)) p += K * Math.max(M, N);
+    const heap = this.reserve(this.scratch, p - this.scratch);
+    if (!heap) return this.spill.gemmAtB(out, outOff, a, aOff, b, bOff, M, N, K, accumulate);
+    if (!ra) heap.set(a.subarray(aOff, aOff + K * M), pRaw);
+    this.fn.transpose(pa * 4, ra ? this.addr(a, aOff) : pRaw * 4, K, M);
+    if (!rb) heap.set(b.subarray(bOff, bOff + K * N), pRaw);
+    this.fn.transpose(pb * 4, rb ? this.addr(b, bOff) : pRaw * 4, K, N);
+    this.run(out, outOff, ro, heap, po, pa * 4, pb * 4, M, N, K, accumulate);
   }
 
-  /** A transpose moves data without arithmetic: copying it in and out would cost more than doing it here. */
+  /** Runs in wasm when the destination is resident; otherwise copying would cost more than the move itself. */
   transpose(out: Floats, outOff: number, a: Floats, aOff: number, rows: number, cols: number): void {
+    if (out instanceof Float32Array && a instanceof Float32Array && this.resident(out)) {
+      const n = rows * cols;
+      if (this.resident(a)) {
+        this.fn.transpose(this.addr(out, outOff), this.addr(a, aOff), rows, cols);
+        return;
+      }
+      const heap = this.reserve(this.scratch, n);
+      if (heap) {
+        heap.set(a.subarray(aOff, aOff + n), this.scratch);
+        this.fn.transpose(this.addr(out, outOff), this.scratch * 4, rows, cols);
+        return;
+      }
+    }
     tsKernels.transpose(out, outOff, a, aOff, rows, cols);
   }
 
-  private run(out: Float32Array, outOff: number, heap: Float32Array, pa: number, pb: number, po: number, M: number, N: number, K: number, accumulate: boolean): void {
+  /** out (+)= A·Bᵀ with A, B at byte addresses; po is the scratch float index of a non-resident out. */
+  private run(out: Float32Array, outOff: number, ro: boolean, heap: Float32Array, po: number, A: number, Bp: number, M: number, N: number, K: number, accumulate: boolean): void {
+    if (ro) {
+      this.fn.gemm_abt(this.addr(out, outOff), A, Bp, M, N, K, accumulate ? 1 : 0);
+      return;
+    }
     const n = M * N;
     if (accumulate) heap.set(out.subarray(outOff, outOff + n), po);
-    this.fn.gemm_abt(po * 4, pa * 4, pb * 4, M, N, K, accumulate ? 1 : 0);
+    this.fn.gemm_abt(po * 4, A, Bp, M, N, K, accumulate ? 1 : 0);
     out.set(heap.subarray(po, po + n), outOff);
+  }
+}
+
+/**
+ * A graph's buffers inside a wasm memory of fixed size, with the fused
+ * elementwise kernels that work on them in place. Views handed out by
+ * f32/i32 stay valid for the arena's life (the memory never grows).
+ */
+export class WasmArena extends WasmKernels implements ArenaKernels {
+  f32(n: number): Float32Array {
+    const at = this.carve(n);
+    return new Float32Array(this.memoryBuffer, at * 4, n);
+  }
+
+  i32(n: number): Int32Array {
+    const at = this.carve(n);
+    return new Int32Array(this.memoryBuffer, at * 4, n);
+  }
+
+  private get memoryBuffer(): ArrayBuffer {
+    return this.memory.buffer;
+  }
+
+  private p(x: Floats | Int32Array, off = 0): number {
+    if (!this.resident(x)) throw new Error('fused kernels need arena buffers');
+    return this.addr(x, off);
+  }
+
+  cellForward(cell: CellType, s: LayerState, t: number, bhn: Float32Array | null): void {
+    const { B, H, GH } = s;
+    const row = t * B * H;
+    const next = row + B * H;
+    switch (cell) {
+      case 'lstm':
+        this.fn.lstm_fwd(this.p(s.pre, t * B * GH), this.p(s.hh), this.p(s.c, row), this.p(s.c, next), this.p(s.h, next), this.p(s.aux, row), B, H);
+        return;
+      case 'gru':
+        this.fn.gru_fwd(this.p(s.pre, t * B * GH), this.p(s.hh), this.p(bhn!), this.p(s.h, row), this.p(s.h, next), this.p(s.aux, row), B, H);
+        return;
+      case 'rnn':
+        this.fn.rnn_fwd(this.p(s.pre, row), this.p(s.hh), this.p(s.h, next), B * H, ACTIVATIONS[s.activation]);
+        return;
+    }
+  }
+
+  cellBackward(cell: CellType, s: LayerState, t: number): void {
+    const { B, H, GH } = s;
+    const row = t * B * H;
+    switch (cell) {
+      case 'lstm':
+        this.fn.lstm_bwd(this.p(s.pre, t * B * GH), this.p(s.c, row), this.p(s.aux, row), this.p(s.dOut, row), this.p(s.dh), this.p(s.dc), this.p(s.dPre, t * B * GH), B, H);
+        return;
+      case 'gru':
+        this.fn.gru_bwd(this.p(s.pre, t * B * GH), this.p(s.h, row), this.p(s.aux, row), this.p(s.dOut, row), this.p(s.dh), this.p(s.dPre, t * B * GH), this.p(s.dPreHh, t * B * GH), B, H);
+        return;
+      case 'rnn':
+        this.fn.rnn_bwd(this.p(s.pre, row), this.p(s.dOut, row), this.p(s.dh), this.p(s.dPre, row), B * H, ACTIVATIONS[s.activation]);
+        return;
+    }
+  }
+
+  addRows(a: Float32Array, bias: Float32Array, rows: number, cols: number): void {
+    this.fn.add_rows(this.p(a), this.p(bias), rows, cols);
+  }
+
+  gatherRows(out: Float32Array, table: Float32Array, idx: Int32Array, bias: Float32Array, rows: number, cols: number): void {
+    this.fn.gather_rows(this.p(out), this.p(table), this.p(idx), this.p(bias), rows, cols);
+  }
+
+  scatterAddRows(table: Float32Array, idx: Int32Array, a: Float32Array, rows: number, cols: number): void {
+    this.fn.scatter_add_rows(this.p(table), this.p(idx), this.p(a), rows, cols);
+  }
+
+  colSums(out: Float32Array, a: Float32Array, rows: number, cols: number): void {
+    this.fn.col_sums(this.p(out), this.p(a), rows, cols);
+  }
+
+  softmaxXent(probs: Float32Array, bias: Float32Array, targets: Int32Array, rows: number, V: number, scored: Int32Array): number {
+    return this.fn.softmax_xent(this.p(probs), this.p(bias), this.p(targets), rows, V, this.p(scored));
+  }
+
+  xentGrad(probs: Float32Array, targets: Int32Array, rows: number, V: number, scale: number): void {
+    this.fn.xent_grad(this.p(probs), this.p(targets), rows, V, scale);
   }
 }
 

@@ -5,7 +5,7 @@
  * anything else is rejected with a reason the host logs. Pure (no `vscode`),
  * so the Node tests run it directly.
  */
-import { WEBVIEW_LIMITS, type LossWebviewMessage } from '../../shared/webviewProtocol';
+import { HIDDEN_QUANTITIES, WEBVIEW_LIMITS, type HiddenQuantity, type HiddenWebviewMessage, type LossWebviewMessage } from '../../shared/webviewProtocol';
 
 export type Checked<T> = { ok: true; message: T } | { ok: false; error: string };
 
@@ -64,6 +64,46 @@ export function checkLossWebviewMessage(raw: unknown): Checked<LossWebviewMessag
       if (typeof data !== 'string' || data.length > WEBVIEW_LIMITS.maxExportChars) return bad('panel/export: data must be a string of at most 64 MiB');
       if (format === 'png' && !PNG_DATA_URL.test(data)) return bad('panel/export: png data must be a data:image/png;base64 URL');
       return { ok: true, message: { kind, format, fileName, data } };
+    }
+    default:
+      return bad(`unknown kind ${describe(kind)}`);
+  }
+}
+
+function isIndex(x: unknown, limit: number): x is number {
+  return typeof x === 'number' && Number.isInteger(x) && x >= 0 && x < limit;
+}
+
+function isQuantity(x: unknown): x is HiddenQuantity {
+  return typeof x === 'string' && (HIDDEN_QUANTITIES as readonly string[]).includes(x);
+}
+
+export function checkHiddenWebviewMessage(raw: unknown): Checked<HiddenWebviewMessage> {
+  const bad = (why: string): Checked<HiddenWebviewMessage> => ({ ok: false, error: `ignored a message from the hidden-states view: ${why}` });
+  if (!isRecord(raw)) return bad(`not an object: ${describe(raw)}`);
+  const kind = raw.kind;
+  switch (kind) {
+    case 'panel/ready': {
+      const extra = onlyKeys(raw, ['kind']);
+      return extra ? bad(extra) : { ok: true, message: { kind } };
+    }
+    case 'panel/error': {
+      const extra = onlyKeys(raw, ['kind', 'message']);
+      if (extra) return bad(extra);
+      if (typeof raw.message !== 'string') return bad('panel/error needs a string message');
+      return { ok: true, message: { kind, message: raw.message.slice(0, WEBVIEW_LIMITS.maxErrorChars) } };
+    }
+    case 'hidden/select':
+    case 'hidden/pick': {
+      const extra = onlyKeys(raw, kind === 'hidden/pick' ? ['kind', 'layer', 'quantity', 'neuron'] : ['kind', 'layer', 'quantity']);
+      if (extra) return bad(extra);
+      const { layer, quantity } = raw;
+      if (!isIndex(layer, WEBVIEW_LIMITS.maxLayers)) return bad(`${kind}: layer must be an integer from 0 to ${WEBVIEW_LIMITS.maxLayers - 1}, got ${describe(layer)}`);
+      if (!isQuantity(quantity)) return bad(`${kind}: unknown quantity ${describe(quantity)}`);
+      if (kind === 'hidden/select') return { ok: true, message: { kind, layer, quantity } };
+      const neuron = raw.neuron;
+      if (neuron !== null && !isIndex(neuron, WEBVIEW_LIMITS.maxHidden)) return bad(`hidden/pick: neuron must be null or an integer index, got ${describe(neuron)}`);
+      return { ok: true, message: { kind, layer, quantity, neuron } };
     }
     default:
       return bad(`unknown kind ${describe(kind)}`);

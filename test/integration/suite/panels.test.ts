@@ -78,4 +78,33 @@ suite('panels: the loss chart in a real VS Code', function () {
     await waitFor('the panel to be disposed', () => api.lossPanels.get(model.id) === undefined, 10_000);
     assert.ok(first?.isDisposed);
   });
+
+  test('rnnLab.showGradientFlow opens the gradient-flow panel with the snapshots taken while training', async () => {
+    const history = api.training.history(model.id);
+    assert.ok(history.gradflow.length > 0, 'the run recorded gradient-flow snapshots');
+    await vscode.commands.executeCommand('rnnLab.showGradientFlow', model.id);
+    const panel = api.gradFlowPanels.get(model.id);
+    assert.ok(panel, 'a gradient-flow panel exists for the model');
+    assert.equal(panel.panel.visible, true);
+    await waitFor('the page to load and ask for its data', () => panel.pageReady);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  test('the Hidden States view traces the selection with the model trained on the file', async () => {
+    const folder = vscode.workspace.workspaceFolders![0]!;
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, 'panel-corpus.txt'));
+    const editor = await vscode.window.showTextDocument(doc);
+    editor.selection = new vscode.Selection(new vscode.Position(0, 0), new vscode.Position(1, 10));
+    await vscode.commands.executeCommand('rnnLab.hiddenStates.focus');
+    await waitFor('the view to load', () => api.hiddenStates.pageReady);
+    const selected = doc.getText(editor.selection);
+    const trace = await waitFor(
+      'a trace of the selection',
+      () => {
+        const t = api.hiddenStates.currentTrace;
+        return t && t.documentUri === doc.uri.toString() && t.chars === [...selected].length ? t : undefined;
+      },
+    );
+    assert.equal(trace.modelId, model.id);
+  });
 });

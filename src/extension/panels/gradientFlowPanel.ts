@@ -1,0 +1,166 @@
+import * as vscode from 'vscode';
+import type { GradFlowHostMessage, GradFlowModelInfo, GradFlowPanelState, GradFlowSnapshot, GradFlowWebviewMessage } from '../../shared/webviewProtocol';
+import type { ModelEntry, ModelLibrary } from '../library';
+import type { LiveRun, TrainingManager } from '../training';
+import { checkGradFlowWebviewMessage } from './gradientFlowValidate';
+import { panelOptions, PanelHost, type PanelDeps } from './panelBase';
+
+export const GRADFLOW_VIEW_TYPE = 'rnnLab.gradientFlow';
+
+const UPDATES_PER_SECOND = 2;
+
+const BODY = `  <main id="app" class="panel gradflow" aria-busy="true">
+    <p class="placeholder">Loading the gradient flow…</p>
+  </main>`;
+
+export interface GradFlowPanelDeps extends PanelDeps {
+  library: ModelLibrary;
+  training: TrainingManager;
+}
+
+function info(m: ModelEntry): GradFlowModelInfo {
+  return { id: m.id, name: m.name, cell: m.cell, hidden: m.hidden, layers: m.layers };
+}
+
+/**
+ * The gradient flow of one model: the network unrolled in time, coloured by
+ * ‖∂E/∂h_t‖, one error's gradient travelling back, and norms over training,
+ * from the snapshots the trainer worker takes (kept in the run's history).
+ */
+export class GradientFlowPanel extends PanelHost<GradFlowWebviewMessage, GradFlowHostMessage> {
+  private compare: string | null;
+  /** Snapshot arrays and counts sent, per model, so updates carry only new snapshots. */
+  private readonly sent = new Map<string, { list: readonly GradFlowSnapshot[]; count: number; last: GradFlowSnapshot | undefined }>();
+  private timer: NodeJS.Timeout | undefined;
+  private ready = false;
+
+  constructor(panel: vscode.WebviewPanel, private readonly d: GradFlowPanelDeps, readonly modelId: string, compare: string | null = null) {
+    super(panel, d, 'gradflow', BODY, checkGradFlowWebviewMessage);
+    this.compare = compare && compare !== modelId && d.library.get(compare) ? compare : null;
+    this.disposables.push(
+      d.training.onDidChange((run) => this.onRunChanged(run)),
+      d.library.onDidChange(() => this.onLibraryChanged()),
+      { dispose: () => clearTimeout(this.timer) },
+    );
+  }
+
+  get pageReady(): boolean {
+    return this.ready;
+  }
+
+  protected onMessage(m: GradFlowWebviewMessage): void {
+    switch (m.kind) {
+      case 'panel/ready':
+        this.ready = true;
+        this.sent.clear();
+        void this.post({ kind: 'gradflow/init', models: this.d.library.list().map(info), primary: this.modelId, compare: this.compare });
+        this.sendData(this.modelId);
+        if (this.compare) this.sendData(this.compare);
+        return;
+      case 'panel/error':
+        this.d.log.appendLine(`gradient-flow panel: ${m.message}`);
+        return;
+      case 'gradflow/compare': {
+        const next = m.modelId && m.modelId !== this.modelId && this.d.library.get(m.modelId) ? m.modelId : null;
+        if (next === this.compare) return;
+        if (this.compare) this.sent.delete(this.compare);
+        this.compare = next;
+        if (next) this.sendData(next);
+        return;
+      }
+    }
+  }
+
+  private onLibraryChanged(): void {
+    const entry = this.d.library.get(this.modelId);
+    if (!entry) {
+      this.dispose();
+      return;
+    }
+    if (this.panel.title !== `Gradient Flow: ${entry.name}`) this.panel.title = `Gradient Flow: ${entry.name}`;
+    if (this.compare && !this.d.library.get(this.compare)) this.compare = null;
+    if (this.ready) void this.post({ kind: 'gradflow/models', models: this.d.library.list().map(info) });
+  }
+
+  private onRunChanged(run: LiveRun): void {
+    if (run.modelId !== this.modelId && run.modelId !== this.compare) return;
+    if (this.timer || !this.ready || this.isDisposed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (!this.panel.visible) return;
+      this.sendData(this.modelId);
+      if (this.compare) this.sendData(this.compare);
+    }, 1000 / UPDATES_PER_SECOND);
+  }
+
+  protected override onVisibilityChanged(visible: boolean): void {
+    if (visible && this.ready) {
+      this.sendData(this.modelId);
+      if (this.compare) this.sendData(this.compare);
+    }
+  }
+
+  private sendData(id: string): void {
+    const list = this.d.training.history(id).gradflow;
+    const s = this.sent.get(id);
+    // The host thins older snapshots in place and drops the oldest: then everything is sent again.
+    const continues = s !== undefined && s.list === list && list.length >= s.count && list.length < 200 && (s.count === 0 || list[s.count - 1] === s.last);
+    const from = continues ? s.count : 0;
+    if (continues && from === list.length) return;
+    this.sent.set(id, { list, count: list.length, last: list[list.length - 1] });
+    void this.post({ kind: 'gradflow/data', modelId: id, reset: !continues, snapshots: list.slice(from) });
+  }
+}
+
+/** Every gradient-flow panel: one per model, restored after a reload from its page's state. */
+export class GradientFlowPanels implements vscode.Disposable {
+  private readonly panels = new Map<string, GradientFlowPanel>();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly deps: GradFlowPanelDeps) {
+    this.disposables.push(
+      vscode.window.registerWebviewPanelSerializer(GRADFLOW_VIEW_TYPE, {
+        deserializeWebviewPanel: async (panel, state: unknown) => {
+          const s = state as Partial<GradFlowPanelState> | undefined;
+          const id = typeof s?.modelId === 'string' ? s.modelId : undefined;
+          if (!id || !deps.library.get(id)) {
+            panel.dispose();
+            return;
+          }
+          this.adopt(panel, id, typeof s?.compare === 'string' ? s.compare : null);
+        },
+      }),
+    );
+  }
+
+  show(entry: ModelEntry): GradientFlowPanel {
+    const open = this.panels.get(entry.id);
+    if (open) {
+      open.panel.reveal(undefined, false);
+      return open;
+    }
+    const panel = vscode.window.createWebviewPanel(GRADFLOW_VIEW_TYPE, `Gradient Flow: ${entry.name}`, vscode.ViewColumn.Beside, panelOptions(this.deps.extensionUri));
+    return this.adopt(panel, entry.id, null);
+  }
+
+  get(modelId: string): GradientFlowPanel | undefined {
+    return this.panels.get(modelId);
+  }
+
+  private adopt(panel: vscode.WebviewPanel, modelId: string, compare: string | null): GradientFlowPanel {
+    const name = this.deps.library.get(modelId)?.name;
+    if (name) panel.title = `Gradient Flow: ${name}`;
+    const p = new GradientFlowPanel(panel, this.deps, modelId, compare);
+    this.panels.set(modelId, p);
+    p.onDidDispose(() => {
+      if (this.panels.get(modelId) === p) this.panels.delete(modelId);
+    });
+    return p;
+  }
+
+  dispose(): void {
+    for (const p of this.panels.values()) p.dispose();
+    this.panels.clear();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * Checks messages from the gradient-flow webview (untrusted input), like
+ * validate.ts does for the loss panel. Pure (no `vscode`).
+ */
+import { WEBVIEW_LIMITS, type GradFlowWebviewMessage } from '../../shared/webviewProtocol';
+import type { Checked } from './validate';
+
+const MODEL_ID = /^[\w-]{1,100}$/;
+
+export function checkGradFlowWebviewMessage(raw: unknown): Checked<GradFlowWebviewMessage> {
+  const bad = (why: string): Checked<GradFlowWebviewMessage> => ({ ok: false, error: `ignored a message from the gradient-flow panel: ${why}` });
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return bad('not an object');
+  const m = raw as Record<string, unknown>;
+  const extra = (keys: string[]) => Object.keys(m).filter((k) => !keys.includes(k));
+  switch (m.kind) {
+    case 'panel/ready':
+      return extra(['kind']).length ? bad('unexpected fields') : { ok: true, message: { kind: 'panel/ready' } };
+    case 'panel/error':
+      if (extra(['kind', 'message']).length || typeof m.message !== 'string') return bad('panel/error needs only a string message');
+      return { ok: true, message: { kind: 'panel/error', message: m.message.slice(0, WEBVIEW_LIMITS.maxErrorChars) } };
+    case 'gradflow/compare':
+      if (extra(['kind', 'modelId']).length) return bad('unexpected fields');
+      if (m.modelId !== null && (typeof m.modelId !== 'string' || !MODEL_ID.test(m.modelId))) return bad('gradflow/compare: modelId must be a model id or null');
+      return { ok: true, message: { kind: 'gradflow/compare', modelId: m.modelId } };
+    default:
+      return bad(`unknown kind ${JSON.stringify(m.kind)?.slice(0, 60)}`);
+  }
+}
