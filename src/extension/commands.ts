@@ -7,6 +7,7 @@ import type { GradientFlowPanels } from './panels/gradientFlowPanel';
 import type { ModelEntry, ModelLibrary, RunSettings } from './library';
 import { describeEstimate, presets } from './presets';
 import { readRunSettings } from './settings';
+import { formatRate } from './statusBar';
 import { displayName, distinctChars, MANY_DISTINCT_CHARS, readTrainingText } from './sourceText';
 import type { TrainingManager } from './training';
 
@@ -170,7 +171,7 @@ function showRunProgress(ctx: CommandContext, entry: ModelEntry): void {
         const p = run.progress;
         const increment = max > 0 ? ((p.step - lastStep) / max) * 100 : undefined;
         lastStep = p.step;
-        progress.report({ message: `step ${p.step}${max ? `/${max}` : ''} · loss ${p.loss.toFixed(3)} · ${Math.round(p.charsPerSec)} chars/s`, increment });
+        progress.report({ message: `step ${p.step}${max ? `/${max}` : ''} · loss ${p.loss.toFixed(3)} · ${formatRate(p.charsPerSec)} chars/s`, increment });
       });
       const cancel = token.onCancellationRequested(() => void ctx.training.stop(entry.id));
       try {

@@ -1,8 +1,8 @@
 // What a user does with RNN Lab, in a real VS Code (code-server) with the
 // packaged .vsix installed: train a model from the Explorer's context menu,
 // watch it train (status bar, progress notification, Models view), generate
-// text, accept an inline completion, survive a window reload and resume, and
-// read the error an empty file gets. Screenshots go to test-results/; with
+// text, accept an inline completion, survive a window reload (the run pauses
+// with a checkpoint), resume and stop it, and read the error an empty file gets. Screenshots go to test-results/; with
 // UPDATE_SCREENSHOTS=1 the README's ones are also copied to media/screenshots/.
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -106,7 +106,7 @@ function modelRow(page: Page, name: string): Promise<string> {
   return treeItemDescription(page, name).catch(() => '');
 }
 
-/** Opens the explorer context menu of `file` and chooses RNN Lab's train item; returns once the preset quick pick shows. */
+/** Opens the Explorer context menu of `file` and chooses RNN Lab's train item. */
 async function trainFromExplorer(page: Page, file: string): Promise<void> {
   await rightClickExplorerItem(page, file, TRAIN_MENU);
 }
