@@ -53,7 +53,9 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelEntry>, 
     const live = this.training.live(m.id);
     const step = live?.progress?.step ?? m.steps;
     const loss = live?.progress?.loss ?? m.lastLoss;
-    const parts = [`${m.cell.toUpperCase()} ${m.hidden}×${m.layers}`, `${formatCount(m.params)} params`, `step ${step}`];
+    const shape = `${m.cell.toUpperCase()} ${m.hidden}×${m.layers}`;
+    // Default names already say the shape; don't say it twice.
+    const parts = [...(m.name.includes(shape) ? [] : [shape]), `${formatCount(m.params)} params`, `step ${step}`];
     if (loss !== null && loss !== undefined) parts.push(`loss ${loss.toFixed(3)}`);
     if (m.bestValBpc !== null) parts.push(`val ${m.bestValBpc.toFixed(3)} bpc`);
     item.description = `${m.state}${this.completionModel() === m.id ? ' · completions' : ''} · ${parts.join(' · ')}`;
