@@ -5,8 +5,12 @@
  *
  *   node dist/bench.js [--only lstm] [--seconds 3] [--json]
  *                      [--backend wasm-relaxed-simd|wasm-simd|typescript] [--no-torch]
+ *                      [--threads 2 | --threads 1,2]
  *
- * Every available backend is measured unless --backend picks one. When
+ * Every available backend is measured unless --backend picks one, with one
+ * thread unless --threads gives the count(s) (wasm backends split their large
+ * products over helper threads; see src/engine/wasm/threads.ts). The cpu
+ * column is the process's CPU time per step (all threads), next to the wall clock. When
  * Debian's python3-torch is installed, bench/torch_bench.py measures PyTorch
  * on the issue's three configurations in the same run, and the ratio is printed.
  */
@@ -18,18 +22,22 @@ import { WorkerClient } from '../src/extension/workerClient';
 import { presets } from '../src/extension/presets';
 import {
   availableKernels, BACKENDS, createModel, DEFAULT_TRAIN, encodeCheckpoint, flopsPerChar, kernelsByName, sample, splitTokens,
-  Stepper, Trainer, Vocab, Rng, type BackendName, type CellType, type Kernels,
+  Stepper, Trainer, Vocab, Rng, withThreads, kernelThreads, stopHelpers, type BackendName, type CellType, type Kernels,
 } from '../src/engine';
 
-interface Args { only: string | null; seconds: number; json: boolean; backend: BackendName | null; torch: boolean }
+interface Args { only: string | null; seconds: number; json: boolean; backend: BackendName | null; torch: boolean; threads: number[] }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { only: null, seconds: 3, json: false, backend: null, torch: true };
+  const args: Args = { only: null, seconds: 3, json: false, backend: null, torch: true, threads: [1] };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--only') args.only = argv[++i] ?? null;
     else if (argv[i] === '--seconds') args.seconds = Number(argv[++i]);
     else if (argv[i] === '--json') args.json = true;
     else if (argv[i] === '--no-torch') args.torch = false;
+    else if (argv[i] === '--threads') {
+      args.threads = (argv[++i] ?? '').split(',').map(Number);
+      if (args.threads.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--threads takes a count or a list like 1,2');
+    }
     else if (argv[i] === '--backend') {
       const b = argv[++i] as BackendName;
       if (!BACKENDS.includes(b)) throw new Error(`--backend must be one of ${BACKENDS.join(', ')}`);
@@ -91,16 +99,21 @@ function corpus(): { text: string; source: string; file: string | null } {
 function benchTraining(cell: CellType, H: number, B: number, T: number, tokens: Int32Array, vocab: Vocab, seconds: number, kernels: Kernels) {
   const { model, rng } = createModel({ cell, activation: 'tanh', hidden: H, layers: 1 }, vocab, 1);
   const trainer = new Trainer(model, { ...DEFAULT_TRAIN, batch: B, seq: T, valFraction: 0 }, tokens, kernels, rng);
-  trainer.step(); // first touch of every buffer
+  trainer.step(); // first touch of every buffer (and the helper threads' start)
   let steps = 0;
   const start = performance.now();
+  const cpu0 = process.cpuUsage();
   do {
     trainer.step();
     steps++;
   } while (performance.now() - start < seconds * 1000 || steps < 3);
   const elapsed = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   const charsPerSec = (steps * B * T) / elapsed;
-  return { charsPerSec, gflops: (charsPerSec * flopsPerChar(model.config)) / 1e9, msPerStep: (elapsed * 1000) / steps };
+  return {
+    charsPerSec, gflops: (charsPerSec * flopsPerChar(model.config)) / 1e9, msPerStep: (elapsed * 1000) / steps,
+    cpuMsPerStep: (cpu.user + cpu.system) / 1000 / steps,
+  };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -165,10 +178,10 @@ async function main(): Promise<void> {
     console.log(args.json ? JSON.stringify(row) : line);
   };
   if (!args.json) {
-    console.log(`RNN Lab benchmark — ${source}, vocab ${vocab.size}, backends ${backends.map((k) => k.name).join(', ')}, 1 thread, node ${process.version}`);
+    console.log(`RNN Lab benchmark — ${source}, vocab ${vocab.size}, backends ${backends.map((k) => k.name).join(', ')}, threads ${args.threads.join(' and ')} (training), node ${process.version}`);
     console.log('\nTraining (one layer, Adam, clip 5):');
-    console.log('cell  |    H |  B |   T | backend           |    chars/s | GFLOP/s | ms/step');
-    console.log('------|------|----|-----|-------------------|------------|---------|--------');
+    console.log('cell  |    H |  B |   T | backend           | thr |    chars/s | GFLOP/s | ms/step | cpu ms/step');
+    console.log('------|------|----|-----|-------------------|-----|------------|---------|---------|------------');
   }
   const cells: CellType[] = ['rnn', 'lstm', 'gru'];
   for (const cell of cells) {
@@ -176,15 +189,21 @@ async function main(): Promise<void> {
     for (const H of [128, 512]) {
       for (const B of [1, 32]) {
         for (const T of [25, 100]) {
-          for (const k of backends) {
-            const r = benchTraining(cell, H, B, T, train, vocab, args.seconds, k);
-            const id = key(cell, H, B, T);
-            if (!best.has(id) || best.get(id)!.charsPerSec < r.charsPerSec) best.set(id, { charsPerSec: r.charsPerSec, backend: k.name });
-            print(
-              { kind: 'train', backend: k.name, cell, hidden: H, batch: B, seq: T, ...r },
-              `${cell.padEnd(5)} | ${String(H).padStart(4)} | ${String(B).padStart(2)} | ${String(T).padStart(3)} | ${k.name.padEnd(17)} | ` +
-                `${r.charsPerSec.toFixed(0).padStart(10)} | ${r.gflops.toFixed(2).padStart(7)} | ${r.msPerStep.toFixed(1).padStart(7)}`,
-            );
+          for (const base of backends) {
+            for (const n of args.threads) {
+              const k = withThreads(base, n);
+              const threads = kernelThreads(k);
+              if (n > 1 && threads === 1) continue; // backend without threads
+              const r = benchTraining(cell, H, B, T, train, vocab, args.seconds, k);
+              const id = key(cell, H, B, T);
+              const label = threads > 1 ? `${k.name} ×${threads}` : k.name;
+              if (!best.has(id) || best.get(id)!.charsPerSec < r.charsPerSec) best.set(id, { charsPerSec: r.charsPerSec, backend: label });
+              print(
+                { kind: 'train', backend: k.name, threads, cell, hidden: H, batch: B, seq: T, ...r },
+                `${cell.padEnd(5)} | ${String(H).padStart(4)} | ${String(B).padStart(2)} | ${String(T).padStart(3)} | ${k.name.padEnd(17)} | ${String(threads).padStart(3)} | ` +
+                  `${r.charsPerSec.toFixed(0).padStart(10)} | ${r.gflops.toFixed(2).padStart(7)} | ${r.msPerStep.toFixed(1).padStart(7)} | ${r.cpuMsPerStep.toFixed(1).padStart(11)}`,
+              );
+            }
           }
         }
       }
@@ -243,7 +262,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => {
+main().then(() => stopHelpers(), (e) => {
   console.error(e);
   process.exit(1);
 });

@@ -4,7 +4,7 @@ export * from './errors';
 export * from './floats';
 export { Graph, type GradientRecord } from './graph';
 export { tsKernels, type Kernels } from './kernels';
-export { availableKernels, bestKernels, kernelsByName, BACKENDS, type BackendName } from './wasm';
+export { availableKernels, bestKernels, kernelsByName, BACKENDS, type BackendName, withThreads, kernelThreads, threadsAvailable, stopHelpers } from './wasm';
 export * from './model';
 export { Params, type ParamTensor } from './params';
 export { Rng, type RngState } from './rng';

@@ -13,7 +13,7 @@ import { createModel, type Model } from './model';
 import { Rng } from './rng';
 import { splitTokens, Trainer } from './trainer';
 import { Vocab } from './vocab';
-import { bestKernels } from './wasm';
+import { bestKernels, withThreads } from './wasm';
 
 export interface SessionPlan {
   text: string;
@@ -27,6 +27,34 @@ export interface SessionPlan {
   memoryHint?: string;
   /** Matrix kernels; by default the fastest backend this runtime can run (see wasm/). */
   kernels?: Kernels;
+  /**
+   * Threads for the training products (wasm kernels with shared memory; see
+   * wasm/threads.ts): 1 runs on the calling thread only, 0 or absent picks
+   * defaultThreads(). Falls back to 1 where threads are unavailable; results
+   * are bit-identical whatever the count.
+   */
+  threads?: number;
+}
+
+/**
+ * Threads a run uses unless told otherwise: 2 wherever there are at least two
+ * cores, else 1. Never more by default: a run shares the machine with VS Code
+ * and the user's other work. Two also on a 2-core machine (not cores - 1 = 1):
+ * the helper thread works only during the large products and sleeps between
+ * them (after a spin of some tens of µs), and it is where issue #5's gain is.
+ * Users who want the second core left free set rnnLab.training.threads to 1.
+ */
+export function defaultThreads(cores = availableCores()): number {
+  return cores <= 1 ? 1 : 2;
+}
+
+function availableCores(): number {
+  try {
+    const os = require('node:os') as { availableParallelism?: () => number; cpus(): unknown[] };
+    return os.availableParallelism ? os.availableParallelism() : os.cpus().length;
+  } catch {
+    return 1;
+  }
 }
 
 export interface Session {
@@ -66,7 +94,8 @@ export function buildSession(plan: SessionPlan): Session {
   } else {
     ({ model, rng } = createModel(plan.shape, vocab, train.seed));
   }
-  const trainer = new Trainer(model, train, trainTokens, plan.kernels ?? bestKernels(), rng);
+  const threads = plan.threads && plan.threads > 0 ? plan.threads : defaultThreads();
+  const trainer = new Trainer(model, train, trainTokens, withThreads(plan.kernels ?? bestKernels(), threads), rng);
   const saved = init?.checkpoint.trainState;
   if (saved) trainer.restore(saved, init!.checkpoint.resumeTensors);
   return { model, trainer, train, trainTokens, valTokens, startStep: trainer.state.step, memoryBytes: needed };

@@ -70,7 +70,7 @@ function readHostLimitsSafe(log: vscode.OutputChannel) {
     } catch (e) {
       log.appendLine(`${(e as Error).message}; using the defaults`);
       void vscode.window.showWarningMessage(`RNN Lab: ${(e as Error).message}; using the default instead.`);
-      return { checkpointSeconds: 30, maxMemoryBytes: 2048 * 1024 * 1024, maxConcurrentRuns: 1 };
+      return { checkpointSeconds: 30, maxMemoryBytes: 2048 * 1024 * 1024, maxConcurrentRuns: 1, threads: 0 };
     }
   };
 }

@@ -14,12 +14,15 @@ export const RUN_RANGES = {
   checkpointSeconds: { min: 5, max: 3600 },
   maxMemoryMB: { min: 16, max: 65536, integer: true },
   maxConcurrentRuns: { min: 1, max: 8, integer: true },
+  threads: { min: 0, max: 16, integer: true },
 } as const;
 
 export interface HostLimits {
   checkpointSeconds: number;
   maxMemoryBytes: number;
   maxConcurrentRuns: number;
+  /** Threads per training run; 0 = automatic (2 on machines with two cores or more). */
+  threads: number;
 }
 
 function choice<T extends string>(key: string, value: unknown, choices: readonly T[]): T {
@@ -68,6 +71,7 @@ export function readHostLimits(): HostLimits {
     checkpointSeconds: checkRange('rnnLab.training.checkpointSeconds', c.get('training.checkpointSeconds', 30), RUN_RANGES.checkpointSeconds),
     maxMemoryBytes: checkRange('rnnLab.training.maxMemoryMB', c.get('training.maxMemoryMB', 2048), RUN_RANGES.maxMemoryMB) * 1024 * 1024,
     maxConcurrentRuns: checkRange('rnnLab.training.maxConcurrentRuns', c.get('training.maxConcurrentRuns', 1), RUN_RANGES.maxConcurrentRuns),
+    threads: checkRange('rnnLab.training.threads', c.get('training.threads', 0), RUN_RANGES.threads),
   };
 }
 

@@ -196,6 +196,7 @@ export class TrainingManager implements vscode.Disposable {
           valEvery: run.settings.valEvery,
           checkpointSeconds: limits.checkpointSeconds,
           maxMemoryBytes: limits.maxMemoryBytes,
+          threads: limits.threads,
           metadata: { name: entry.name, sources: JSON.stringify(entry.sources) },
         },
         { timeoutMs: 120_000 },

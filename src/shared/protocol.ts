@@ -31,6 +31,8 @@ export interface TrainStartRequest {
   checkpointSeconds: number;
   /** Refuse models whose training buffers would exceed this. */
   maxMemoryBytes: number;
+  /** Threads for the training products (rnnLab.training.threads); 0 or absent = the engine's default. */
+  threads?: number;
   /** Extra metadata written into every checkpoint (e.g. the source files). */
   metadata: Record<string, string>;
   /** Gradient-flow snapshot every this many steps (also after 10 s); 0 = none; default 50. */

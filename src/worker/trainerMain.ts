@@ -106,6 +106,7 @@ function start(request: TrainStartRequest): TrainStartResult {
     train: checkpoint ? checkpoint.train : request.train,
     init: checkpoint ? { label: 'the saved model', checkpoint } : null,
     maxMemoryBytes: request.maxMemoryBytes,
+    threads: request.threads ?? 0,
   });
   const now = performance.now();
   run = {

@@ -2,7 +2,7 @@
  * `rnn-lab report`: runs the built CLI on a freshly trained tiny model and
  * checks the HTML is ONE self-contained file (no external resources, the
  * data inlined), then opens it in Chromium with every network request
- * refused: no errors, the loss chart and the gradient flow drawn.
+ * refused: no errors, the loss chart, the hidden-state heatmap and the gradient flow drawn.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { createModel, DEFAULT_TRAIN, encodeCheckpoint, splitTokens, Trainer, tsKernels, Vocab } from '../../src/engine';
+import { createModel, DEFAULT_TRAIN, encodeCheckpoint, splitTokens, traceHiddenStates, Trainer, tsKernels, Vocab, type Model } from '../../src/engine';
 
 const root = path.resolve(__dirname, '..', '..');
 const CLI = path.join(root, 'dist', 'cli.js');
@@ -25,6 +25,7 @@ declare const window: any, document: any;
 const NAMESPACES = /^https?:\/\/www\.w3\.org\/(2000\/svg|1999\/xhtml|1999\/xlink|1998\/Math\/MathML|XML\/1998\/namespace|2000\/xmlns\/?)$/;
 
 let dir = '';
+let trained: Model;
 before(() => {
   execFileSync(process.execPath, ['esbuild.mjs'], { cwd: root, stdio: 'inherit' });
   dir = mkdtempSync(path.join(tmpdir(), 'rnn-lab-report-'));
@@ -38,6 +39,7 @@ before(() => {
     const r = trainer.step();
     progress.push({ kind: 'train/progress', runId: 'x', step: r.step, epoch: r.epoch, epochProgress: r.epochProgress, loss: r.loss, gradNorm: r.gradNorm, clipped: r.clipped, lr: r.lr, charsPerSec: 1000, charsSeen: trainer.state.charsSeen });
   }
+  trained = model;
   writeFileSync(path.join(dir, 'model.safetensors'), encodeCheckpoint(model, cfg, trainer, { name: 'cats-rnn' }));
   writeFileSync(path.join(dir, 'text.txt'), TEXT);
   writeFileSync(path.join(dir, 'history.json'), JSON.stringify({ progress, validation: [{ kind: 'train/validation', runId: 'x', step: 30, loss: 2.5, bpc: 3.6 }], gradflow: [] }));
@@ -58,6 +60,9 @@ describe('rnn-lab report', () => {
     // The two panels, their bundles and CSS inlined.
     assert.match(html, /<iframe id="loss-frame"/);
     assert.match(html, /<iframe id="gradflow-frame"/);
+    assert.match(html, /<iframe id="hidden-frame"/);
+    assert.ok(html.includes('hidden/trace') && html.includes('hidden/select'), 'the hidden states and the stub that answers hidden/select are inlined');
+    assert.ok(html.length < 3_000_000, `a reasonable size (${html.length} bytes)`);
     assert.ok(html.includes('gradflow/init') && html.includes('loss/data'), 'the panel messages are inlined');
     assert.ok(html.includes(readFileSync(path.join(root, 'media/panel.css'), 'utf8').slice(0, 200).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;')), 'panel.css inlined');
     // No external resource of any kind: no src/href to a URL, no CSS url() or @import, no external scripts.
@@ -77,6 +82,9 @@ describe('rnn-lab report', () => {
     assert.equal(data.model.step, 30);
     assert.ok(data.loss.nats > 0 && data.loss.nats < 5);
     assert.ok(TEXT.includes(data.window));
+    assert.equal(data.hidden.text, TEXT.slice(0, 400), 'the hidden states of the first 400 characters of --text');
+    assert.equal(data.hidden.layers, 2);
+    assert.deepEqual(data.hidden.quantities, ['h']);
     assert.match(html, /30 training points from history\.json/);
   });
 
@@ -85,9 +93,12 @@ describe('rnn-lab report', () => {
     const { html } = runReport(['--out', file]);
     assert.match(html, /no --history given/);
     assert.match(html, /Loss on generated text/);
+    assert.match(html, /<iframe id="hidden-frame"/);
+    const data = JSON.parse(/<script type="application\/json" id="report-data">(.*?)<\/script>/s.exec(html)![1]!);
+    assert.ok(data.hidden.chars > 0 && data.hidden.chars <= 400, `hidden states of the generated sample (${data.hidden.chars} characters)`);
   });
 
-  it('opens in Chromium with the network refused: no errors, the loss chart and the gradient flow drawn', { skip: !existsSync(CHROMIUM) && 'no Chromium' }, async () => {
+  it('opens in Chromium with the network refused: no errors, the loss chart, the hidden-state heatmap (stub answers = traceHiddenStates) and the gradient flow drawn', { skip: !existsSync(CHROMIUM) && 'no Chromium' }, async () => {
     const file = path.join(dir, 'report.html');
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
     try {
@@ -107,8 +118,10 @@ describe('rnn-lab report', () => {
 
 
       const frames = page.frames().filter((f) => f !== page.mainFrame());
-      assert.equal(frames.length, 2);
-      const [lossFrame, gradFrame] = frames;
+      assert.equal(frames.length, 3);
+      const lossFrame = await (await page.$('#loss-frame'))!.contentFrame();
+      const gradFrame = await (await page.$('#gradflow-frame'))!.contentFrame();
+      const hiddenFrame = (await (await page.$('#hidden-frame'))!.contentFrame())!;
       await gradFrame!.waitForFunction(() => document.querySelectorAll('#net circle.node-h').length > 0, undefined, { timeout: 15_000 });
       const counts = await gradFrame!.evaluate(() => ({
         h: document.querySelectorAll('#net circle.node-h').length,
@@ -121,6 +134,69 @@ describe('rnn-lab report', () => {
       await lossFrame!.waitForFunction(() => (window as unknown as { __rnnLab?: { lossChart: { data: { datasets: unknown[] } } } }).__rnnLab?.lossChart.data.datasets.length, undefined, { timeout: 15_000 });
       const points = await lossFrame!.evaluate(() => (window as unknown as { __rnnLab: { lossChart: { data: { datasets: { data: unknown[] }[] } } } }).__rnnLab.lossChart.data.datasets[0]!.data.length);
       assert.equal(points, 30, 'the 30 training points of the history');
+
+      // The hidden states: the heatmap of the first 400 characters, answered by the stub from inlined data.
+      const sample = TEXT.slice(0, 400);
+      const trace = traceHiddenStates(trained, sample, tsKernels);
+      const H = trace.hidden;
+      await hiddenFrame.waitForFunction(() => window.__rnnLab?.rows.length > 0, undefined, { timeout: 15_000 });
+      const cells = [[0, 0], [1, 5], [5, 17], [11, 30]] as const;
+      // One readback of the whole canvas (Chromium warns about repeated ones).
+      const drawn = await hiddenFrame.evaluate((pts) => {
+        const c = document.getElementById('heatmap');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let colored = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i] < 245 || d[i + 1] < 245 || d[i + 2] < 245) colored++;
+        const { cellW: cw, rowH: rh } = window.__rnnLab.layout;
+        const pixels = pts.map(([r, t]: readonly number[]) => {
+          const p = ((r! * rh + rh / 2) * c.width + t! * cw + cw / 2) * 4;
+          return [d[p], d[p + 1], d[p + 2]];
+        });
+        return { colored, pixels, total: d.length / 4, rows: window.__rnnLab.rows, scale: window.__rnnLab.scale, info: document.getElementById('info').textContent };
+      }, cells);
+      assert.equal(drawn.rows.length, H, 'a row per neuron');
+      assert.ok(drawn.colored > drawn.total * 0.3, `the heatmap is drawn (${drawn.colored} of ${drawn.total} pixels not background)`);
+      assert.match(drawn.info, /cats-rnn · text\.txt, line 1 · 400 characters · layer 1 of 2/);
+      // A pixel has the colour of the engine's value: white at 0, charts-blue (#1a85ff) above, charts-red (#e51400) below.
+      const l0 = trace.layers[0]!.h;
+      const max = Math.max(...Array.from(l0, Math.abs));
+      assert.ok(Math.abs(drawn.scale.half - max) < 1e-3 * max, `scaled by the largest |h| (${drawn.scale.half} vs ${max})`);
+      const pixels = drawn.pixels;
+      cells.forEach(([r, t], k) => {
+        const v = l0[t * H + drawn.rows[r]!]!;
+        const x = Math.max(-1, Math.min(1, v / max));
+        const to = x >= 0 ? [0x1a, 0x85, 0xff] : [0xe5, 0x14, 0x00];
+        const want = to.map((c) => Math.round(255 + (c - 255) * Math.abs(x)));
+        const got = pixels[k]!;
+        assert.ok(got.every((c, i) => Math.abs(c - want[i]!) <= 3), `pixel (row ${r}, char ${t}) = ${got}, expected ${want} for h = ${v}`);
+      });
+      // Switching the layer asks the stub (hidden/select), which answers with layer 2's values of traceHiddenStates.
+      await hiddenFrame.evaluate(() => {
+        window.__got = [];
+        window.addEventListener('message', (e: any) => window.__got.push(e.data));
+        const sel = document.getElementById('layer');
+        sel.value = '1';
+        sel.dispatchEvent(new Event('change', { bubbles: true }));
+      });
+      await hiddenFrame.waitForFunction(() => window.__got.some((m: any) => m.kind === 'hidden/matrix'), undefined, { timeout: 5000 });
+      for (const layer of [1, 0]) {
+        if (layer === 0) {
+          await hiddenFrame.evaluate(() => {
+            window.__got = [];
+            const sel = document.getElementById('layer');
+            sel.value = '0';
+            sel.dispatchEvent(new Event('change', { bubbles: true }));
+          });
+          await hiddenFrame.waitForFunction(() => window.__got.some((m: any) => m.kind === 'hidden/matrix'), undefined, { timeout: 5000 });
+        }
+        const answer = await hiddenFrame.evaluate(() => window.__got.find((m: any) => m.kind === 'hidden/matrix'));
+        assert.equal(answer.layer, layer);
+        assert.equal(answer.quantity, 'h');
+        const engine = trace.layers[layer]!.h;
+        assert.equal(answer.values.length, engine.length);
+        answer.values.forEach((v: number, i: number) => assert.ok(Math.abs(v - engine[i]!) <= 6e-4 * Math.abs(engine[i]!) + 1e-7, `layer ${layer} value ${i}: ${v} vs ${engine[i]}`));
+        assert.ok(answer.values.every((v: number) => String(Math.abs(v)).replace(/^0\.0*|\.|e.*$/g, '').length <= 4), 'rounded to 4 significant digits');
+      }
       await page.screenshot({ path: path.join(root, 'test-results', 'report.png'), fullPage: true });
       assert.deepEqual(errors, []);
       assert.deepEqual(requests, [], 'no network request');

@@ -25,7 +25,7 @@ import { Vocab } from '../../src/engine/vocab';
 import { checkGradFlowWebviewMessage } from '../../src/extension/panels/gradientFlowValidate';
 import { makeNonce, renderPanelHtml } from '../../src/extension/panels/html';
 import type { GradFlowDataMessage, GradFlowInitMessage, GradFlowModelInfo, GradFlowSnapshot } from '../../src/shared/webviewProtocol';
-import { DARK_MODERN, LIGHT_MODERN, type ThemeVars } from './themes';
+import { DARK_HC, DARK_MODERN, HC_ONLY, LIGHT_HC, LIGHT_MODERN, type ThemeVars } from './themes';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const window: any, document: any, sessionStorage: any, customElements: any, requestAnimationFrame: any;
@@ -312,6 +312,73 @@ async function main(): Promise<number> {
       }
     });
 
+    await test('keyboard: Tab reaches every control; o_t is one tab stop, ArrowLeft/ArrowRight select the error, Enter/Space toggle; Enter on "Whole window E"; focus ring in --vscode-focusBorder', async () => {
+      const mid = Math.floor(T / 2);
+      const focused = () => page.evaluate(() => {
+        const a = document.activeElement;
+        return a?.id || (a?.classList?.contains('node-o') ? `o${a.getAttribute('data-t')}` : a?.tagName);
+      });
+      await page.locator('#snapshot').focus();
+      const order: string[] = [await focused()];
+      for (let i = 0; i < 5; i++) {
+        await page.keyboard.press('Tab');
+        order.push(await focused());
+      }
+      // Compare is disabled (so skipped) while no other model is listed.
+      const compareOn = await page.evaluate(() => !document.getElementById('compare').hasAttribute('disabled'));
+      const want = ['snapshot', 'layer', 'whole', ...(compareOn ? ['compare'] : []), `o${mid}`];
+      assert.deepEqual(order.slice(0, want.length), want, `tab order ${order}`);
+      assert.notEqual(order[want.length], `o${mid + 1}`, 'the outputs are one tab stop, not T');
+      assert.equal(await page.locator('#net .node-o[tabindex="0"]').count(), 1);
+      await page.keyboard.press('Shift+Tab');
+      assert.equal(await focused(), `o${mid}`);
+      const errorAt = () => page.evaluate(() => window.__rnnLab.view.errorAt);
+      await page.keyboard.press('ArrowLeft');
+      await settle(page);
+      assert.equal(await errorAt(), mid - 1);
+      assert.equal(await focused(), `o${mid - 1}`, 'the focus follows the selection across the redraw');
+      assert.match(await page.locator('#error-label').textContent() ?? '', new RegExp(`e_${mid - 1}`));
+      const ring = await page.evaluate(() => window.getComputedStyle(document.activeElement).stroke);
+      assert.equal(ring, `rgb(${DARK_MODERN.vars['--vscode-focusBorder']!.slice(1).match(/../g)!.map((h) => parseInt(h, 16)).join(', ')})`, 'the focused o_t is ringed in --vscode-focusBorder');
+      await page.keyboard.press('ArrowRight');
+      await page.keyboard.press('ArrowRight');
+      await settle(page);
+      assert.equal(await errorAt(), mid + 1);
+      const i = last.rowTs.indexOf(mid + 1);
+      if (i >= 0) await assertBars(page, last.rowH[top]![i]!, `e_${mid + 1} bars (keyboard)`);
+      await page.keyboard.press('End');
+      await settle(page);
+      assert.equal(await errorAt(), T - 1);
+      await page.keyboard.press('ArrowRight');
+      await settle(page);
+      assert.equal(await errorAt(), T - 1, 'stays on the last output');
+      await page.keyboard.press('Enter');
+      await settle(page);
+      assert.equal(await errorAt(), null, 'Enter on the selected output goes back to the whole window');
+      await page.keyboard.press(' ');
+      await settle(page);
+      assert.equal(await errorAt(), T - 1, 'Space selects it again');
+      // "Whole window E" by keyboard.
+      await page.locator('#whole').focus();
+      await page.keyboard.press('Enter');
+      await settle(page);
+      assert.equal(await errorAt(), null);
+      // The snapshot slider by keyboard.
+      await page.locator('#snapshot').focus();
+      await page.keyboard.press('ArrowLeft');
+      await settle(page);
+      assert.equal(await page.evaluate(() => window.__rnnLab.view.snapshot), S.length - 2);
+      const outline = await page.evaluate(() => { const st = window.getComputedStyle(document.getElementById('snapshot')); return [st.outlineStyle, st.outlineColor]; });
+      assert.equal(outline[0], 'solid', 'the slider shows a focus outline');
+      await page.keyboard.press('End');
+      await settle(page);
+      assert.equal(await page.evaluate(() => window.__rnnLab.view.snapshot), null);
+      // Back to the middle error for the tests that follow.
+      await page.locator(`#net circle.node-o[data-t="${mid}"]`).click();
+      await settle(page);
+      assert.equal(await errorAt(), mid);
+    });
+
     await test('the slider scrubs through the snapshots: network, bars and the cursor on the history chart follow', async () => {
       await setControl(page, 'snapshot', '0', 'input');
       assert.equal(await page.evaluate(() => window.__rnnLab.view.snapshot), 0);
@@ -399,6 +466,19 @@ async function main(): Promise<number> {
       await applyTheme(page, DARK_MODERN);
       await page.screenshot({ path: path.join(OUT, 'webview-gradflow-dark.png'), fullPage: true });
       for (const f of ['webview-gradflow-light.png', 'webview-gradflow-dark.png']) assert.ok(statSync(path.join(OUT, f)).size > 20_000);
+    });
+
+    await test('high contrast (dark and light): nodes, bars and lines use the theme\'s variables; screenshots', async () => {
+      for (const [theme, name] of [[DARK_HC, 'hc-dark'], [LIGHT_HC, 'hc-light']] as const) {
+        await applyTheme(page, theme);
+        const h = (await attrs(page, '#net circle.node-h'))[0]!;
+        assert.equal(h.stroke, theme.vars['--vscode-charts-orange'], `${name}: h nodes in --vscode-charts-orange`);
+        const o = (await attrs(page, '#net circle.node-o.selected'))[0]!;
+        assert.equal(o.fill, theme.vars['--vscode-charts-red'], `${name}: the selected o_t in --vscode-charts-red`);
+        await page.screenshot({ path: path.join(OUT, `webview-gradflow-${name}.png`), fullPage: true });
+      }
+      await page.evaluate((ks) => { for (const k of ks) document.documentElement.style.removeProperty(k); }, HC_ONLY);
+      await applyTheme(page, DARK_MODERN);
     });
 
     await test('reload restores the view (model, error, compare) from the saved state and asks for data again', async () => {

@@ -28,7 +28,7 @@ import { matrixMessage, quantitiesOf, traceMessage } from '../../src/extension/p
 import { checkHiddenWebviewMessage } from '../../src/extension/panels/validate';
 import type { InferTraceResult } from '../../src/shared/protocol';
 import type { HiddenQuantity } from '../../src/shared/webviewProtocol';
-import { DARK_MODERN, LIGHT_MODERN, type ThemeVars } from './themes';
+import { DARK_HC, DARK_MODERN, HC_ONLY, LIGHT_HC, LIGHT_MODERN, type ThemeVars } from './themes';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const window: any, document: any, sessionStorage: any, customElements: any, requestAnimationFrame: any;
@@ -162,6 +162,7 @@ interface Hooks {
   scale: { center: number; half: number };
   surpMax: number;
   picked: number | null;
+  cursor: number;
   topPositions: { most: number[]; least: number[] };
   correlation: number[] | null;
   layout: { cellW: number; rowH: number; surpH: number; charsH: number };
@@ -483,7 +484,7 @@ async function main(): Promise<{ passed: number; failed: number }> {
       const spans = await page.locator('#colored span').count();
       assert.equal(spans, T);
       const tSpan = top.most[0]!;
-      const bgc = await page.evaluate((t) => window.getComputedStyle(document.querySelector(`#colored span[data-t="${t}"]`)).backgroundColor, tSpan);
+      const bgc = await page.evaluate((t) => window.window.getComputedStyle(document.querySelector(`#colored span[data-t="${t}"]`)).backgroundColor, tSpan);
       const scale = await hooks(page, 'scale');
       const want = expectedColor(DARK_MODERN, col[tSpan]!, scale.center, scale.half);
       assert.equal(bgc, `rgb(${want.join(', ')})`);
@@ -493,6 +494,75 @@ async function main(): Promise<{ passed: number; failed: number }> {
       await page.mouse.move(2, 2);
       await settle(page);
       await page.screenshot({ path: path.join(OUT, 'webview-hidden-dark.png'), fullPage: true });
+    });
+
+    await test('keyboard: Tab reaches every control in order; ArrowUp/ArrowDown + Enter/Space pick neurons on the heatmap; Enter on Clear; focus outlines use --vscode-focusBorder', async () => {
+      const focused = () => page.evaluate(() => document.activeElement?.id || document.activeElement?.tagName);
+      // From the first control (Chromium keeps the sequential-focus starting point after a blur).
+      await page.locator('#layer').focus();
+      const order: string[] = [await focused()];
+      for (let i = 0; i < 12; i++) {
+        await page.keyboard.press('Tab');
+        order.push(await focused());
+        if (order.at(-1) === 'clear') break;
+      }
+      assert.deepEqual(order, ['layer', 'quantity', 'sort', 'topk', 'minvar', 'search', 'heatmap', 'clear'], `tab order ${order}`);
+      await page.keyboard.press('Shift+Tab');
+      await settle(page);
+      assert.equal(await focused(), 'heatmap');
+      const rows = await hooks(page, 'rows');
+      const picked0 = await hooks(page, 'picked');
+      assert.equal(await hooks(page, 'cursor'), rows.indexOf(picked0!), 'the cursor starts on the picked neuron');
+      const outline = await page.evaluate(() => { const s = window.getComputedStyle(document.getElementById('heatmap')); return [s.outlineStyle, s.outlineColor]; });
+      assert.deepEqual(outline, ['solid', `rgb(${hexRgb(DARK_MODERN.vars['--vscode-focusBorder']!).join(', ')})`], 'the heatmap shows a focus outline in --vscode-focusBorder');
+      const lastPick = async () => (await posted(page)).filter((m) => m.kind === 'hidden/pick').at(-1);
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('Enter');
+      await settle(page);
+      const c = rows.indexOf(picked0!) + 2;
+      assert.equal(await hooks(page, 'cursor'), c);
+      assert.deepEqual(await lastPick(), { kind: 'hidden/pick', layer: 0, quantity: 'h', neuron: rows[c] });
+      assert.equal(await hooks(page, 'picked'), rows[c]);
+      assert.match(await page.locator('#heatmap').getAttribute('aria-label') ?? '', new RegExp(`Neuron ${rows[c]}, row ${c + 1} of ${rows.length}, picked`));
+      await page.keyboard.press('ArrowUp');
+      await page.keyboard.press(' ');
+      await settle(page);
+      assert.equal(await hooks(page, 'picked'), rows[c - 1], 'Space picks too');
+      await page.keyboard.press('Home');
+      await page.keyboard.press('Enter');
+      await settle(page);
+      assert.equal(await hooks(page, 'picked'), rows[0]);
+      await page.keyboard.press('End');
+      await page.keyboard.press('ArrowDown');
+      assert.equal(await hooks(page, 'cursor'), rows.length - 1, 'the cursor stays on the last row');
+      // Tab to Clear, Enter clears the pick.
+      await page.keyboard.press('Tab');
+      assert.equal(await focused(), 'clear');
+      await page.keyboard.press('Enter');
+      await settle(page);
+      assert.deepEqual(await lastPick(), { kind: 'hidden/pick', layer: 0, quantity: 'h', neuron: null });
+      assert.equal(await page.locator('#neuron').isHidden(), true);
+      // A select operated by keyboard: open, next option, Enter.
+      await page.locator('#layer').focus();
+      await page.keyboard.press('Space');
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('Enter');
+      await settle(page);
+      assert.deepEqual(await answerSelect(page), { layer: 1, quantity: 'h' }, 'the layer select works by keyboard');
+      await setControl(page, 'layer', '0');
+      await answerSelect(page);
+      // Back to the pick of the earlier tests, by keyboard.
+      const rows2 = await hooks(page, 'rows');
+      await page.locator('#heatmap').focus();
+      await page.keyboard.press('Home');
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('Enter');
+      await settle(page);
+      assert.equal(await hooks(page, 'picked'), rows2[2]);
+      await page.evaluate(() => document.activeElement?.blur());
+      await settle(page);
     });
 
     await test('screenshots in the light and dark default themes', async () => {
@@ -508,6 +578,25 @@ async function main(): Promise<{ passed: number; failed: number }> {
       await settle(page);
       assert.deepEqual((await posted(page)).at(-1), { kind: 'hidden/pick', layer: 0, quantity: 'h', neuron: null });
       assert.equal(await page.locator('#neuron').isHidden(), true);
+    });
+
+    await test('high contrast (dark and light): the heatmap, strip and text follow the theme\'s variables; screenshots', async () => {
+      const rows = await hooks(page, 'rows');
+      const scale = await hooks(page, 'scale');
+      const m = matrixOf(0, 'h');
+      for (const [theme, name] of [[DARK_HC, 'hc-dark'], [LIGHT_HC, 'hc-light']] as const) {
+        await applyTheme(page, theme);
+        for (const [r, t] of [[0, 3], [1, 9], [4, 20]] as const) {
+          const got = await heatPixel(page, r, t);
+          const want = expectedColor(theme, m[t * H + rows[r]!]!, scale.center, scale.half);
+          assert.ok(nearColor(got, want), `${name}: pixel (row ${r}, char ${t}) = ${got}, expected ${want}`);
+        }
+        const border = await page.evaluate(() => window.getComputedStyle(document.getElementById('map')).borderTopColor);
+        assert.equal(border, `rgb(${hexRgb(theme.vars['--vscode-contrastBorder']!).join(', ')})`, `${name}: the map is outlined with --vscode-contrastBorder`);
+        await page.screenshot({ path: path.join(OUT, `webview-hidden-${name}.png`), fullPage: true });
+      }
+      await page.evaluate((ks) => { for (const k of ks) document.documentElement.style.removeProperty(k); }, HC_ONLY);
+      await applyTheme(page, DARK_MODERN);
     });
 
     await test('a capped selection says so', async () => {

@@ -26,7 +26,7 @@ import { makeNonce, renderPanelHtml } from '../../src/extension/panels/html';
 import { checkLossWebviewMessage, pngBytes } from '../../src/extension/panels/validate';
 import type { TrainProgressEvent, TrainValidationEvent } from '../../src/shared/protocol';
 import type { LossDataMessage, LossInitMessage, LossModelInfo } from '../../src/shared/webviewProtocol';
-import { DARK_MODERN, LIGHT_MODERN, type ThemeVars } from './themes';
+import { DARK_HC, DARK_MODERN, HC_ONLY, LIGHT_HC, LIGHT_MODERN, type ThemeVars } from './themes';
 
 // The functions given to page.evaluate run in the page; the root tsconfig has no DOM
 // library (host code must not see one), so the page globals are declared here, in this module only.
@@ -424,6 +424,71 @@ async function main(): Promise<number> {
       await page.evaluate(() => (document.querySelector('vscode-tab-header') as HTMLElement).click());
       await settle(page);
       for (const f of ['webview-loss-light.png', 'webview-loss-dark.png']) assert.ok(statSync(path.join(OUT, f)).size > 10_000);
+    });
+
+    await test('keyboard: Tab reaches every control in order; Space/Enter operate the checkbox and buttons, arrows the slider and tabs; focus outline in --vscode-focusBorder', async () => {
+      const focused = () => page.evaluate(() => document.activeElement?.id || document.activeElement?.tagName.toLowerCase());
+      await page.locator('#units').focus();
+      const order: string[] = [await focused()];
+      for (let i = 0; i < 8; i++) {
+        await page.keyboard.press('Tab');
+        order.push(await focused());
+      }
+      assert.deepEqual(order, ['units', 'x', 'yscale', 'smoothing', 'raw', 'export-png', 'export-csv', 'compare', order[8]!], `tab order ${order}`);
+      assert.equal(await page.evaluate(() => document.activeElement?.tagName.toLowerCase()), 'vscode-tab-header', 'then the tabs');
+      // The slider: arrows change the smoothing; its focus outline is the theme's focus border.
+      await page.locator('#smoothing').focus();
+      const before = await page.evaluate(() => Number(document.getElementById('smoothing').value));
+      await page.keyboard.press('ArrowLeft');
+      await settle(page);
+      assert.ok(Math.abs(await page.evaluate(() => Number(document.getElementById('smoothing').value)) - (before - 0.01)) < 1e-9);
+      const outline = await page.evaluate(() => { const st = window.getComputedStyle(document.getElementById('smoothing')); return [st.outlineStyle, st.outlineColor]; });
+      const fb = DARK_MODERN.vars['--vscode-focusBorder']!.slice(1).match(/../g)!.map((h) => parseInt(h, 16)).join(', ');
+      assert.deepEqual(outline, ['solid', `rgb(${fb})`]);
+      await page.keyboard.press('ArrowRight');
+      await settle(page);
+      // The raw-loss checkbox toggles with Space.
+      const raw = () => page.evaluate(() => document.getElementById('raw').checked);
+      const r0 = await raw();
+      await page.keyboard.press('Tab');
+      await page.keyboard.press('Space');
+      await settle(page);
+      assert.equal(await raw(), !r0, 'Space toggles Raw loss');
+      await page.keyboard.press('Space');
+      await settle(page);
+      assert.equal(await raw(), r0);
+      // Enter on Export CSV and Space on Export PNG post the exports.
+      await page.locator('#export-csv').focus();
+      await page.keyboard.press('Enter');
+      await settle(page);
+      assert.equal((await posted(page)).at(-1)!.format, 'csv', 'Enter on Export CSV');
+      await page.locator('#export-png').focus();
+      await page.keyboard.press('Space');
+      await page.waitForFunction(() => window.__posted.at(-1)?.format === 'png');
+      // The tabs: arrows move to the second tab.
+      await page.locator('vscode-tab-header').first().focus();
+      await page.keyboard.press('ArrowRight');
+      await page.keyboard.press('Enter');
+      await settle(page);
+      assert.equal(await page.evaluate(() => document.getElementById('tabs').selectedIndex), 1, 'ArrowRight + Enter opens the second tab');
+      await page.keyboard.press('ArrowLeft');
+      await page.keyboard.press('Enter');
+      await settle(page);
+      assert.equal(await page.evaluate(() => document.getElementById('tabs').selectedIndex), 0);
+    });
+
+    await test('high contrast (dark and light): axis text, grid and curves use the theme\'s variables; screenshots', async () => {
+      for (const [theme, name] of [[DARK_HC, 'hc-dark'], [LIGHT_HC, 'hc-light']] as const) {
+        await applyTheme(page, theme);
+        await settle(page);
+        const opts = await page.evaluate(() => { const c = (window as unknown as Hooks).__rnnLab.lossChart; return { color: c.options.color, grid: (c.options.scales.y as any).grid?.color }; });
+        assert.equal(opts.color.toLowerCase(), theme.vars['--vscode-charts-foreground']!.toLowerCase(), `${name}: text in --vscode-charts-foreground`);
+        const ds = await datasets(page);
+        assert.equal(ds[1]!.borderColor.toLowerCase(), theme.vars['--vscode-charts-blue']!.toLowerCase(), `${name}: the smoothed curve in --vscode-charts-blue`);
+        await page.screenshot({ path: path.join(OUT, `webview-loss-${name}.png`) });
+      }
+      await page.evaluate((ks) => { for (const k of ks) document.documentElement.style.removeProperty(k); }, HC_ONLY);
+      await applyTheme(page, DARK_MODERN);
     });
 
     await test('export CSV: the button posts every point of every shown run, in nats and bits', async () => {

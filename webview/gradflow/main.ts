@@ -192,7 +192,9 @@ function drawNet(s: GradFlowSnapshot): void {
       cx: x, cy: yOf(L + 1), r: selected ? 7 : 5,
       fill: selected ? (theme.palette[4] ?? '#f14c4c') : kept ? withAlpha(theme.palette[4] ?? '#f14c4c', 0.3) : theme.background,
       stroke: kept ? (theme.palette[4] ?? '#f14c4c') : theme.muted, 'stroke-width': selected ? 2 : 1,
-      class: `node-o${selected ? ' selected' : ''}${kept ? ' kept' : ''}`, 'data-t': k, tabindex: 0, role: 'button',
+      // One tab stop for the row of outputs (roving tabindex): ArrowLeft/ArrowRight move along it.
+      class: `node-o${selected ? ' selected' : ''}${kept ? ' kept' : ''}`, 'data-t': k, tabindex: k === (t ?? Math.min(netCursor, T - 1)) ? 0 : -1, role: 'button',
+      'aria-pressed': selected ? 'true' : 'false',
       'aria-label': `error e_${k}: predicting ${glyph(chars[k + 1] ?? '')}`,
     });
     el(o, 'title', {}, kept ? `e_${k}: click to trace its gradient back` : `e_${k}: not traced in this (older) snapshot`);
@@ -397,9 +399,21 @@ function fillSelects(s: GradFlowSnapshot | null): void {
   }
   compareSel.value = view.compare ?? '';
   compareSel.toggleAttribute('disabled', others.length === 0);
+  // vscode-elements restores the tab index the select had when first disabled (-1 before it upgraded): keep it a tab stop.
+  if (others.length > 0 && compareSel.tabIndex < 0) compareSel.tabIndex = 0;
 }
 
+/** The output o_t that holds the tab stop when no error is selected (ArrowLeft/ArrowRight move it). */
+let netCursor = 0;
+
 function draw(): void {
+  // Redrawing replaces the SVG nodes: keep the keyboard focus on the same o_t.
+  const focusedT = (document.activeElement as Element | null)?.classList?.contains('node-o') ? Number(document.activeElement!.getAttribute('data-t')) : null;
+  drawAll();
+  if (focusedT !== null) (document.querySelector(`#net .node-o[data-t="${focusedT}"]`) as SVGElement | null)?.focus();
+}
+
+function drawAll(): void {
   theme = readTheme();
   const list = primary();
   const cur = current();
@@ -465,16 +479,34 @@ $('net').addEventListener('click', (e) => {
   const target = (e.target as Element).closest('.node-o');
   if (!target) return;
   const t = Number(target.getAttribute('data-t'));
+  netCursor = t;
   view.errorAt = view.errorAt === t ? null : t;
   save();
   schedule();
 });
 $('net').addEventListener('keydown', (e) => {
   const ke = e as KeyboardEvent;
-  if ((ke.key === 'Enter' || ke.key === ' ') && (ke.target as Element).classList.contains('node-o')) {
+  const target = ke.target as Element;
+  if (!target.classList.contains('node-o')) return;
+  if (ke.key === 'Enter' || ke.key === ' ') {
     ke.preventDefault();
-    (ke.target as Element).dispatchEvent(new MouseEvent('click', { bubbles: true }));
+    target.dispatchEvent(new MouseEvent('click', { bubbles: true }));
+    return;
   }
+  // ArrowLeft/ArrowRight (Home/End): select the previous/next output o_t and follow its error.
+  const T = current()?.s.T ?? 0;
+  const k = Number(target.getAttribute('data-t'));
+  const next = ke.key === 'ArrowLeft' ? k - 1 : ke.key === 'ArrowRight' ? k + 1 : ke.key === 'Home' ? 0 : ke.key === 'End' ? T - 1 : null;
+  if (next === null) return;
+  ke.preventDefault();
+  if (next < 0 || next >= T) return;
+  netCursor = next;
+  view.errorAt = next;
+  save();
+  draw();
+  const node = document.querySelector(`#net .node-o[data-t="${next}"]`) as SVGElement | null;
+  node?.focus();
+  node?.scrollIntoView?.({ block: 'nearest', inline: 'nearest' });
 });
 window.addEventListener('resize', schedule);
 watchTheme(() => schedule());

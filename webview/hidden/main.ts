@@ -52,6 +52,8 @@ let patternError = '';
 /** The rows drawn, top to bottom: neuron indices. */
 let rows: number[] = [];
 let picked: number | null = null;
+/** The keyboard cursor: a row index into `rows` (ArrowUp/ArrowDown move it, Enter/Space pick its neuron). */
+let cursor = 0;
 let theme: Theme = readTheme();
 let scale = { center: 0, half: 1 };
 let surpMax = 1;
@@ -93,7 +95,7 @@ app.innerHTML = `
         <div class="hs-stick">
           <canvas id="surprisal" role="img" aria-label="Surprisal of each next character, in bits"></canvas>
           <canvas id="chars" role="img" aria-label="Characters"></canvas>
-          <canvas id="heatmap" role="img" aria-label="Neurons × characters heatmap"></canvas>
+          <canvas id="heatmap" tabindex="0" role="listbox" aria-roledescription="heatmap" aria-label="Neurons × characters heatmap: ArrowUp/ArrowDown move between neurons, Enter picks one"></canvas>
         </div>
       </div>
     </div>
@@ -264,6 +266,11 @@ function xOf(t: number): number {
 }
 
 
+/** Whether the heatmap has the keyboard focus (the cursor row is drawn then, not after a mouse click). */
+function keyboardFocus(): boolean {
+  return document.activeElement === heat && heat.matches(':focus-visible');
+}
+
 function draw(): void {
   const msg = $('message');
   const map = $('map');
@@ -363,6 +370,16 @@ function draw(): void {
     hctx.strokeRect(0.5, pr * rh + 0.5, width - 1, rh - 1);
   }
 
+  if (keyboardFocus() && rows.length) {
+    cursor = Math.max(0, Math.min(rows.length - 1, cursor));
+    hctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    hctx.strokeStyle = getComputedStyle(document.documentElement).getPropertyValue('--vscode-focusBorder').trim() || fg;
+    hctx.lineWidth = 2;
+    hctx.setLineDash([3, 2]);
+    hctx.strokeRect(1, cursor * rh + 1, width - 2, rh - 2);
+    hctx.setLineDash([]);
+  }
+
   // Gutter: neuron indices, as many as fit.
   const top = layout.surpH + layout.charsH;
   const gctx = sizeCanvas(gutter, layout.gutterW, top + hh, dpr);
@@ -376,8 +393,9 @@ function draw(): void {
   gctx.fillText('text', layout.gutterW - 6, layout.surpH + layout.charsH / 2);
   const every = Math.max(1, Math.ceil(12 / rh));
   for (let r = 0; r < rows.length; r++) {
-    if (r % every !== 0 && rows[r] !== picked) continue;
-    gctx.fillStyle = rows[r] === picked ? fg : theme.muted;
+    const atCursor = r === cursor && keyboardFocus();
+    if (r % every !== 0 && rows[r] !== picked && !atCursor) continue;
+    gctx.fillStyle = rows[r] === picked || atCursor ? fg : theme.muted;
     gctx.fillText(String(rows[r]), layout.gutterW - 6, top + r * rh + rh / 2);
   }
   renderLegend();
@@ -416,7 +434,7 @@ function renderLegend(): void {
   }
   bar.append(c);
   const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : +v.toPrecision(3)).toString();
-  lg.append(fmt(lo), ' ', bar, ' ', fmt(hi), view.sort === 'correlation' && corr ? ' · rows sorted by |r| with the pattern' : '', ' · click a row to pick a neuron; hover for the next-character guesses');
+  lg.append(fmt(lo), ' ', bar, ' ', fmt(hi), view.sort === 'correlation' && corr ? ' · rows sorted by |r| with the pattern' : '', ' · click a row (or focus the map, ArrowUp/ArrowDown, Enter) to pick a neuron; hover for the next-character guesses');
 }
 
 /** Positions of the picked neuron, by activation (tests read it). */
@@ -550,9 +568,48 @@ scroller.addEventListener('scroll', () => draw(), { passive: true });
 heat.addEventListener('click', (e) => {
   const r = rowAt(e.clientY);
   if (r < 0) return;
+  cursor = r;
   pick(rows[r] === picked ? null : rows[r]!);
 });
 $('clear').addEventListener('click', () => pick(null));
+
+/** Says which neuron the keyboard cursor is on (screen readers read the canvas's label). */
+function announceCursor(): void {
+  const j = rows[cursor];
+  heat.setAttribute('aria-label', j === undefined ? 'Neurons × characters heatmap' : `Neuron ${j}, row ${cursor + 1} of ${rows.length}${j === picked ? ', picked' : ''}: ArrowUp/ArrowDown move, Enter picks`);
+}
+
+heat.addEventListener('keydown', (e) => {
+  if (!rows.length) return;
+  const page = Math.max(1, Math.floor((scroller.parentElement?.clientHeight ?? 200) / layout.rowH) - 1);
+  const moves: Record<string, number> = { ArrowDown: cursor + 1, ArrowUp: cursor - 1, Home: 0, End: rows.length - 1, PageDown: cursor + page, PageUp: cursor - page };
+  if (e.key in moves) {
+    e.preventDefault();
+    cursor = Math.max(0, Math.min(rows.length - 1, moves[e.key]!));
+    // Keep the cursor row in view inside the scrolling map.
+    const map = $('map');
+    const y = heat.offsetTop + cursor * layout.rowH;
+    if (y < map.scrollTop + heat.offsetTop) map.scrollTop = y - heat.offsetTop;
+    else if (y + layout.rowH > map.scrollTop + map.clientHeight) map.scrollTop = y + layout.rowH - map.clientHeight;
+    announceCursor();
+    draw();
+  } else if (e.key === 'Enter' || e.key === ' ') {
+    e.preventDefault();
+    const j = rows[Math.min(cursor, rows.length - 1)]!;
+    pick(j === picked ? null : j);
+    announceCursor();
+  } else if (e.key === 'Escape' && picked !== null) {
+    e.preventDefault();
+    pick(null);
+  }
+});
+heat.addEventListener('focus', () => {
+  const r = picked === null ? -1 : rows.indexOf(picked);
+  if (r >= 0) cursor = r;
+  announceCursor();
+  draw();
+});
+heat.addEventListener('blur', () => draw());
 
 function pick(j: number | null): void {
   picked = j;
@@ -688,6 +745,7 @@ readColors();
   get scale() { return { ...scale }; },
   get surpMax() { return surpMax; },
   get picked() { return picked; },
+  get cursor() { return cursor; },
   get topPositions() { return topPositions; },
   get correlation() { return corr ? Array.from(corr) : null; },
   xOf,

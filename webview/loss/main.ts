@@ -445,6 +445,8 @@ function renderCompareOptions(): void {
   );
   compareSel.value = view.compare.filter((id) => others.some((m) => m.id === id));
   compareSel.toggleAttribute('disabled', others.length === 0);
+  // vscode-elements restores the tab index the select had when first disabled (-1 before it upgraded): keep it a tab stop.
+  if (others.length > 0 && compareSel.tabIndex < 0) compareSel.tabIndex = 0;
 }
 
 unitsSel.addEventListener('change', () => {

@@ -2,18 +2,22 @@
  * `rnn-lab report <checkpoint> [--text file] [--history history.json] [--out report.html]`:
  * ONE self-contained HTML file (no network: the built webview bundles, their
  * CSS and the data are inlined) with the loss curve (from --history, else the
- * model's loss on the text computed now), and the gradient-flow panel for a
- * window of the text. Each panel runs in an iframe (srcdoc) with a stub of the
- * webview API that answers its `panel/ready` with the data, exactly as the
- * extension host would.
+ * model's loss on the text computed now), the hidden states of the first
+ * ~400 characters of the text, and the gradient-flow panel for a window of
+ * the text. Each panel runs in an iframe (srcdoc) with a stub of the webview
+ * API that answers its `panel/ready` with the data, and the hidden view's
+ * `hidden/select` with the precomputed matrix of that layer and quantity
+ * (every layer and quantity is inlined), exactly as the extension host would.
  */
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
-import { DataError, evaluateStream, sample, tsKernels } from '../../engine';
+import { DataError, evaluateStream, sample, traceHiddenStates, tsKernels } from '../../engine';
 import { gradFlowWindow, round4 } from '../../engine/gradflowSnapshot';
-import type { GradFlowSnapshot } from '../../shared/webviewProtocol';
+import { matrixMessage, quantitiesOf, traceMessage } from '../../extension/panels/hiddenStatesData';
+import type { InferTraceResult } from '../../shared/protocol';
+import type { GradFlowSnapshot, HiddenMatrixMessage } from '../../shared/webviewProtocol';
 import { loadCheckpoint } from '../checkpointFile';
 import { encodeMarkingUnknown } from '../corpus';
 import { quotePath, readTextFile, writeFileAtomic } from '../files';
@@ -21,6 +25,12 @@ import { EXIT_OK, type Output } from '../output';
 
 const WINDOW = 48;
 const MAX_EVAL_CHARS = 100_000;
+/** Characters of the text whose hidden states the report shows. */
+export const HIDDEN_SAMPLE_CHARS = 400;
+/** At most this many hidden-state values in the report (all layers and quantities, ~7 bytes each): fewer characters for big models. */
+export const HIDDEN_MAX_VALUES = 600_000;
+/** Significant digits of the inlined hidden states (the heatmap cannot show more). */
+const HIDDEN_DIGITS = 4;
 
 /** VS Code's Light Modern colours, as the panels read them. */
 const THEME: Record<string, string> = {
@@ -48,6 +58,11 @@ const THEME: Record<string, string> = {
   '--vscode-input-background': '#ffffff',
   '--vscode-input-foreground': '#3b3b3b',
   '--vscode-input-border': '#cecece',
+  '--vscode-input-placeholderForeground': '#767676',
+  '--vscode-settings-textInputBackground': '#ffffff',
+  '--vscode-settings-textInputBorder': '#cecece',
+  '--vscode-settings-textInputForeground': '#3b3b3b',
+  '--vscode-editor-font-family': 'ui-monospace, "Droid Sans Mono", monospace',
   '--vscode-checkbox-background': '#f8f8f8',
   '--vscode-checkbox-border': '#cecece',
   '--vscode-list-activeSelectionBackground': '#e8e8e8',
@@ -74,9 +89,9 @@ interface ReportOptions {
 export function addReportCommand(program: Command, run: (json: boolean, fn: (out: Output) => Promise<number>) => Promise<void>): void {
   program
     .command('report')
-    .description('write one self-contained HTML report of a model (loss curve, gradient flow) that opens in any browser offline')
+    .description('write one self-contained HTML report of a model (loss curve, hidden states, gradient flow) that opens in any browser offline')
     .argument('<checkpoint>', 'a model saved by rnn-lab')
-    .option('--text <file>', 'text for the validation loss and the gradient-flow window (default: text the model generates)')
+    .option('--text <file>', 'text for the validation loss, the hidden states (its first 400 characters) and the gradient-flow window (default: text the model generates)')
     .option('--history <file>', 'history.json of the run (the extension keeps it next to the checkpoint) for the loss curve')
     .option('--out <file>', 'where to write the report', 'report.html')
     .option('--json', 'print {"out","bytes"} as JSON')
@@ -101,15 +116,29 @@ function scriptJson(x: unknown): string {
   return JSON.stringify(x).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
-/** One panel as a standalone document: CSS, a webview-API stub that answers `panel/ready` with `messages`, the bundle. */
-function panelDoc(title: string, bundle: string, css: string, mainClass: string, state: unknown, messages: unknown[]): string {
+/** Rounds to `digits` significant digits (short JSON). */
+function roundTo(v: number, digits: number): number {
+  return Number.isFinite(v) ? +v.toPrecision(digits) : 0;
+}
+
+/**
+ * One panel as a standalone document: CSS, a webview-API stub that answers
+ * `panel/ready` with `messages` and a `hidden/select` with the matching
+ * entry of `matrices` (keyed `layer:quantity`), the bundle.
+ */
+function panelDoc(title: string, bundle: string, css: string, mainClass: string, state: unknown, messages: unknown[], matrices: Record<string, HiddenMatrixMessage> = {}): string {
   const vars = Object.entries(THEME).map(([k, v]) => `${k}: ${v}`).join('; ');
   const stub = `window.acquireVsCodeApi = () => {
   let state = ${scriptJson(state)};
   const messages = ${scriptJson(messages)};
+  const matrices = ${scriptJson(matrices)};
   return {
     postMessage(m) {
       if (m && m.kind === 'panel/ready') setTimeout(() => { for (const x of messages) window.postMessage(x, '*'); }, 0);
+      if (m && m.kind === 'hidden/select') {
+        const x = matrices[m.layer + ':' + m.quantity];
+        if (x) setTimeout(() => window.postMessage(x, '*'), 0);
+      }
       if (m && m.kind === 'panel/error') console.warn('report panel: ' + m.message);
     },
     getState: () => state,
@@ -173,21 +202,45 @@ function report(checkpointPath: string, opts: ReportOptions, out: Output): numbe
       validation: { step: [...validation.map((v) => v.step), ...(progress.length ? [] : [step])], loss: [...validation.map((v) => fin(v.loss)), ...(progress.length ? [] : [ev.loss])] },
     },
   ];
+  // Hidden states of the start of the text: every layer and quantity, precomputed.
+  const Q = quantitiesOf(cfg.cell).length;
+  const hiddenChars = Math.max(1, Math.min(HIDDEN_SAMPLE_CHARS, Math.floor(HIDDEN_MAX_VALUES / (cfg.hidden * cfg.layers * Q))));
+  const hiddenText = chars.slice(0, hiddenChars).join('');
+  const hs = traceHiddenStates(model, hiddenText, kernels);
+  const hsTrace: InferTraceResult = {
+    cell: cfg.cell, hidden: hs.hidden, chars: hs.chars, vocab: [...model.vocab.chars], unknown: hs.unknown,
+    layers: hs.layers.map((l) => ({ h: l.h, ...(l.c ? { c: l.c } : {}), gates: l.gates })),
+    nextProbs: hs.nextProbs, surprisalBits: hs.surprisalBits,
+  };
+  const hiddenSource = opts.text ? path.basename(opts.text) : 'generated text';
+  const hsMsg = traceMessage(hsTrace, 1, { modelId: id, modelName: name, source: hiddenSource, firstLine: 1, totalChars: chars.length });
+  hsMsg.topProbs = hsMsg.topProbs.map((p) => roundTo(p, HIDDEN_DIGITS));
+  hsMsg.surprisal = hsMsg.surprisal.map((b) => (b === null ? null : roundTo(b, HIDDEN_DIGITS)));
+  const hiddenMatrices: Record<string, HiddenMatrixMessage> = {};
+  for (let l = 0; l < cfg.layers; l++) {
+    for (const q of quantitiesOf(cfg.cell)) {
+      const m = matrixMessage(hsTrace, 1, l, q);
+      if (m) hiddenMatrices[`${l}:${q}`] = { ...m, values: m.values.map((v) => roundTo(v, HIDDEN_DIGITS)) };
+    }
+  }
   const gradMessages = [
     { kind: 'gradflow/init', models: [{ id, name, cell: cfg.cell, hidden: cfg.hidden, layers: cfg.layers }], primary: id, compare: null },
     { kind: 'gradflow/data', modelId: id, reset: true, snapshots: [...snapshots, now] },
   ];
   const css = readFileSync(path.join(dist, '..', 'media', 'panel.css'), 'utf8');
+  const hiddenCssFile = path.join(dist, '..', 'media', 'hidden.css');
+  const hiddenCss = existsSync(hiddenCssFile) ? readFileSync(hiddenCssFile, 'utf8') : '';
   const frames: string[] = [];
-  const addFrame = (title: string, bundle: string, cls: string, state: unknown, messages: unknown[], height: number): void => {
+  const addFrame = (title: string, bundle: string, cls: string, state: unknown, messages: unknown[], height: number, matrices?: Record<string, HiddenMatrixMessage>, extraCss = ''): void => {
     const file = path.join(dist, 'webview', `${bundle}.js`);
     if (!existsSync(file)) return;
-    const doc = panelDoc(title, readFileSync(file, 'utf8'), css, cls, state, messages);
+    const doc = panelDoc(title, readFileSync(file, 'utf8'), css + extraCss, cls, state, messages, matrices);
     frames.push(`<section><h2>${escapeAttr(title)}</h2><iframe id="${bundle}-frame" title="${escapeAttr(title)}" style="height:${height}px" srcdoc="${escapeAttr(doc)}"></iframe></section>`);
   };
   addFrame('Loss', 'loss', '', { modelId: id }, lossMessages, 620);
+  addFrame(`Hidden states of the first ${[...hiddenText].length} characters`, 'hidden', 'hidden-view', {}, [hsMsg], Math.min(1000, 460 + Math.min(cfg.hidden, 64) * 8), hiddenMatrices, `\n${hiddenCss}`);
   addFrame('Gradient flow', 'gradflow', 'gradflow', { modelId: id }, gradMessages, 1100);
-  const data = { model: { name, cell: cfg.cell, hidden: cfg.hidden, layers: cfg.layers, vocabSize: cfg.vocabSize, params: model.params.count, step }, loss: { nats: ev.loss, bpc: ev.bpc, chars: ev.chars }, window: windowText, snapshots: snapshots.length + 1 };
+  const data = { model: { name, cell: cfg.cell, hidden: cfg.hidden, layers: cfg.layers, vocabSize: cfg.vocabSize, params: model.params.count, step }, loss: { nats: ev.loss, bpc: ev.bpc, chars: ev.chars }, window: windowText, snapshots: snapshots.length + 1, hidden: { text: hiddenText, chars: [...hiddenText].length, layers: cfg.layers, quantities: quantitiesOf(cfg.cell), digits: HIDDEN_DIGITS } };
   const html = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; frame-src 'self' about:; img-src data:">

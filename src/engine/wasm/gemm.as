@@ -115,11 +115,22 @@ function tile1x1(o: usize, a: usize, b: usize, kc: i32, acc: bool): void {
  * tiles of eight 4-lane accumulators, blocked over K (KC) and M (MC).
  */
 export function gemm_abt(out: usize, a: usize, b: usize, M: i32, N: i32, K: i32, accumulate: i32): void {
+  gemm_abt_ld(out, a, b, M, N, K, N, accumulate);
+}
+
+/**
+ * gemm_abt on a block of columns of a wider output whose rows are `ldOut`
+ * floats apart: what the threads split a product into. Every output element
+ * is the same dot product, in the same order, as in the whole product, as
+ * long as blocks of columns start at even columns (the 4×2 and 1×2 tiles add
+ * alike; only the odd last column's 1×1 tile differs, and it stays last).
+ */
+export function gemm_abt_ld(out: usize, a: usize, b: usize, M: i32, N: i32, K: i32, ldOut: i32, accumulate: i32): void {
   const ld = <usize>K << 2;
-  const ldo = <usize>N << 2;
+  const ldo = <usize>ldOut << 2;
   const N2 = N & ~1;
   if (K == 0) {
-    if (!accumulate) memory.fill(out, 0, <usize>M * ldo);
+    if (!accumulate) for (let i = 0; i < M; i++) memory.fill(out + <usize>i * ldo, 0, <usize>N << 2);
     return;
   }
   for (let k0 = 0; k0 < K; k0 += KC) {

@@ -18,12 +18,16 @@ import type { Floats } from '../floats';
 import type { LayerState } from '../cells';
 import type { Activation, CellType } from '../config';
 import { tsKernels, type ArenaKernels, type Kernels } from '../kernels';
-import { relaxedWasmBase64, simdWasmBase64 } from './binaries.generated';
+import { relaxedSharedWasmBase64, relaxedWasmBase64, simdSharedWasmBase64, simdWasmBase64 } from './binaries.generated';
+import { splitGemm, threadsAvailable } from './threads';
+
+export { setSplitMinMacs, splitCount, stopHelpers, threadsAvailable } from './threads';
 
 export type WasmFlavor = 'relaxed' | 'simd';
 
 interface GemmExports {
   gemm_abt(out: number, a: number, b: number, M: number, N: number, K: number, accumulate: number): void;
+  gemm_abt_ld(out: number, a: number, b: number, M: number, N: number, K: number, ldOut: number, accumulate: number): void;
   transpose(out: number, a: number, rows: number, cols: number): void;
   heap_base(): number;
 }
@@ -35,7 +39,7 @@ interface GemmExports {
 interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
 interface WasmApi {
   validate(bytes: Uint8Array): boolean;
-  Memory: new (d: { initial: number; maximum?: number }) => WasmMemory;
+  Memory: new (d: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: object };
 }
@@ -73,9 +77,17 @@ function enableRelaxedSimd(): void {
   }
 }
 
-const bytesCache: Partial<Record<WasmFlavor, Uint8Array>> = {};
-function moduleBytes(flavor: WasmFlavor): Uint8Array {
-  return (bytesCache[flavor] ??= decode(flavor === 'relaxed' ? relaxedWasmBase64 : simdWasmBase64));
+/** A flavor's module for a private memory, or (`shared`) for a shared one that helper threads also run on. */
+type ModuleKey = WasmFlavor | `${WasmFlavor}-shared`;
+const BASE64: Record<ModuleKey, string> = {
+  relaxed: relaxedWasmBase64,
+  simd: simdWasmBase64,
+  'relaxed-shared': relaxedSharedWasmBase64,
+  'simd-shared': simdSharedWasmBase64,
+};
+const bytesCache: Partial<Record<ModuleKey, Uint8Array>> = {};
+function moduleBytes(key: ModuleKey): Uint8Array {
+  return (bytesCache[key] ??= decode(BASE64[key]));
 }
 
 /** Whether this runtime validates (so can run) the kernels of a flavor. */
@@ -113,9 +125,29 @@ interface FusedExports {
 
 const ACTIVATIONS: Record<Activation, number> = { tanh: 0, relu: 1, sigmoid: 2 };
 
-const compiled: Partial<Record<WasmFlavor, object>> = {};
-function compiledModule(flavor: WasmFlavor): object {
-  return (compiled[flavor] ??= new WA!.Module(moduleBytes(flavor)));
+const compiled: Partial<Record<ModuleKey, object>> = {};
+function compiledModule(key: ModuleKey): object {
+  return (compiled[key] ??= new WA!.Module(moduleBytes(key)));
+}
+
+const sharedOk: Partial<Record<WasmFlavor, boolean>> = {};
+/**
+ * Whether arenas of this flavor can be shared with helper threads: shared
+ * wasm memory (SharedArrayBuffer, cross-origin isolation in browsers), the
+ * shared-memory build of the module, and worker_threads.
+ */
+export function sharedArenaAvailable(flavor: WasmFlavor): boolean {
+  if (flavor in sharedOk) return sharedOk[flavor]!;
+  let ok = false;
+  try {
+    if (WA && wasmFlavorAvailable(flavor) && threadsAvailable() && WA.validate(moduleBytes(`${flavor}-shared`))) {
+      const m = new WA.Memory({ initial: 1, maximum: 1, shared: true });
+      ok = typeof SharedArrayBuffer === 'function' && m.buffer instanceof SharedArrayBuffer;
+    }
+  } catch {
+    ok = false;
+  }
+  return (sharedOk[flavor] = ok);
 }
 
 /** Largest arena handed out: wasm32 addresses 4 GiB; stay a page short of it. */
@@ -137,12 +169,22 @@ export class WasmKernels implements Kernels {
   /** First float of the per-call scratch: just after the held operand, if any. */
   private scratch: number;
 
-  constructor(readonly flavor: WasmFlavor, arenaPages = 0) {
+  /** The compiled module behind `fn` (helper threads instantiate it on the same memory). */
+  private readonly module: object;
+
+  /**
+   * `threads` > 1 (arenas only, where sharedArenaAvailable): the arena's
+   * memory is shared and products above a work threshold are split between
+   * this thread and threads - 1 helper threads (see threads.ts).
+   */
+  constructor(readonly flavor: WasmFlavor, arenaPages = 0, readonly threads = 1) {
     if (!wasmFlavorAvailable(flavor)) throw new Error(`this runtime cannot run the wasm-${flavor} kernels`);
     this.name = flavor === 'relaxed' ? 'wasm-relaxed-simd' : 'wasm-simd';
     this.fixed = arenaPages > 0;
-    this.memory = new WA!.Memory(this.fixed ? { initial: arenaPages, maximum: arenaPages } : { initial: 16 });
-    const instance = new WA!.Instance(compiledModule(flavor), { env: { memory: this.memory } });
+    const shared = this.fixed && threads > 1;
+    this.memory = new WA!.Memory(this.fixed ? { initial: arenaPages, maximum: arenaPages, ...(shared ? { shared: true } : {}) } : { initial: 16 });
+    this.module = compiledModule(shared ? `${flavor}-shared` : flavor);
+    const instance = new WA!.Instance(this.module, { env: { memory: this.memory } });
     this.fn = instance.exports as unknown as GemmExports & FusedExports;
     this.heap = new Float32Array(this.memory.buffer);
     if (this.fn.heap_base() > BASE) throw new Error('the wasm kernels\' static data overlaps their buffers');
@@ -162,7 +204,8 @@ export class WasmKernels implements Kernels {
     const pages = Math.ceil(bytes / PAGE);
     if (pages > MAX_PAGES) return null;
     try {
-      return new WasmArena(this.flavor, pages);
+      const threads = this.threads > 1 && sharedArenaAvailable(this.flavor) ? this.threads : 1;
+      return new WasmArena(this.flavor, pages, threads);
     } catch {
       return null; // out of memory: the graph keeps plain arrays
     }
@@ -318,15 +361,21 @@ export class WasmKernels implements Kernels {
     tsKernels.transpose(out, outOff, a, aOff, rows, cols);
   }
 
+  /** gemm_abt at byte addresses, split between threads when this is a threaded arena. */
+  private product(out: number, A: number, Bp: number, M: number, N: number, K: number, accumulate: number): void {
+    if (this.threads > 1) splitGemm(this.fn, this.module, this.memory, this.threads, out, A, Bp, M, N, K, accumulate);
+    else this.fn.gemm_abt(out, A, Bp, M, N, K, accumulate);
+  }
+
   /** out (+)= A·Bᵀ with A, B at byte addresses; po is the scratch float index of a non-resident out. */
   private run(out: Float32Array, outOff: number, ro: boolean, heap: Float32Array, po: number, A: number, Bp: number, M: number, N: number, K: number, accumulate: boolean): void {
     if (ro) {
-      this.fn.gemm_abt(this.addr(out, outOff), A, Bp, M, N, K, accumulate ? 1 : 0);
+      this.product(this.addr(out, outOff), A, Bp, M, N, K, accumulate ? 1 : 0);
       return;
     }
     const n = M * N;
     if (accumulate) heap.set(out.subarray(outOff, outOff + n), po);
-    this.fn.gemm_abt(po * 4, A, Bp, M, N, K, accumulate ? 1 : 0);
+    this.product(po * 4, A, Bp, M, N, K, accumulate ? 1 : 0);
     out.set(heap.subarray(po, po + n), outOff);
   }
 }
@@ -412,6 +461,24 @@ export class WasmArena extends WasmKernels implements ArenaKernels {
   xentGrad(probs: Float32Array, targets: Int32Array, rows: number, V: number, scale: number): void {
     this.fn.xent_grad(this.p(probs), this.p(targets), rows, V, scale);
   }
+}
+
+/**
+ * `kernels` with products split over `threads` threads where it can be done
+ * (wasm kernels whose arenas can be shared with helper threads); otherwise
+ * `kernels` itself, so callers need not check. Only the products of graphs
+ * in an arena (training windows, not one-character inference) are split.
+ */
+export function withThreads(kernels: Kernels, threads: number): Kernels {
+  const n = Math.max(1, Math.floor(threads));
+  if (!(kernels instanceof WasmKernels) || n === kernels.threads) return kernels;
+  if (n > 1 && !sharedArenaAvailable(kernels.flavor)) return kernels.threads === 1 ? kernels : wasmKernels(kernels.flavor) ?? kernels;
+  return n === 1 ? wasmKernels(kernels.flavor) ?? kernels : new WasmKernels(kernels.flavor, 0, n);
+}
+
+/** How many threads a kernels object splits its arenas' products over (1 for every non-threaded backend). */
+export function kernelThreads(kernels: Kernels): number {
+  return kernels instanceof WasmKernels && kernels.threads > 1 && sharedArenaAvailable(kernels.flavor) ? kernels.threads : 1;
 }
 
 const instances: Partial<Record<WasmFlavor, WasmKernels | null>> = {};

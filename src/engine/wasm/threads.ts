@@ -1,0 +1,247 @@
+/**
+ * Helper threads for the wasm products: one training run on several cores.
+ *
+ * A threaded arena (WasmKernels with threads > 1) keeps its buffers in a
+ * shared WebAssembly.Memory and runs the kernels built with shared-memory
+ * support. Each helper is a worker_thread, spawned lazily by the thread that
+ * trains (the extension's trainer worker, the CLI's main thread) and running
+ * the same compiled module on the same memory. A large product is split by
+ * blocks of output columns (or rows, for narrow outputs): the calling thread
+ * posts the helpers' blocks, computes its own, then waits for theirs. Every
+ * output element stays one dot product computed by one thread in the same
+ * order as the unsplit product, so results are bit-identical to one thread.
+ *
+ * Synchronisation is one Int32 word per helper in a small SharedArrayBuffer
+ * of its own (Atomics.wait/notify after a short spin): a job costs some
+ * 5–50 µs, so only products above SPLIT_MIN_MACS are split.
+ *
+ * The helpers are unref'd (they never keep a process alive) and belong to the
+ * thread that spawned them; one set serves every arena of that thread, a
+ * helper re-instantiating the module when a job comes from another memory.
+ */
+
+/** Multiply-adds below which a product runs on the calling thread alone (~0.1 ms of work). */
+export const SPLIT_MIN_MACS = 1 << 22;
+let splitMinMacs = SPLIT_MIN_MACS;
+let splits = 0;
+
+/** Tests: the work threshold (default SPLIT_MIN_MACS), and how many products have been split so far. */
+export function setSplitMinMacs(macs: number): void {
+  splitMinMacs = macs;
+}
+export function splitCount(): number {
+  return splits;
+}
+
+/** Control words (Int32 indices) of a helper. */
+const STATE = 0;
+const IDLE = 0, JOB = 1, DONE = 2, STOP = 3, ATTACH = 4, FAILED = 5;
+/** Job arguments start here: out, a, b, M, N, K, ldOut, accumulate. */
+const ARGS = 2;
+/** Spins (Atomics.load) before sleeping: covers the gap between the per-step products. */
+const HELPER_SPINS = 20000;
+const CALLER_SPINS = 200000;
+
+/** The helper's code, run as an eval'd CommonJS worker so bundles need no extra file. */
+const HELPER_SOURCE = `
+const { workerData, receiveMessageOnPort } = require('node:worker_threads');
+const c = new Int32Array(workerData.control);
+const port = workerData.port;
+let fn = null;
+for (;;) {
+  let v = Atomics.load(c, ${STATE});
+  let spins = 0;
+  while (v !== ${JOB} && v !== ${STOP} && v !== ${ATTACH}) {
+    if (spins++ < ${HELPER_SPINS}) { v = Atomics.load(c, ${STATE}); continue; }
+    Atomics.wait(c, ${STATE}, v, 1000);
+    v = Atomics.load(c, ${STATE});
+  }
+  if (v === ${STOP}) break;
+  try {
+    if (v === ${ATTACH}) {
+      fn = null;
+      const m = receiveMessageOnPort(port);
+      if (m) fn = new WebAssembly.Instance(m.message.module, { env: { memory: m.message.memory } }).exports;
+      if (!fn) throw new Error('no module');
+    } else {
+      fn.gemm_abt_ld(c[${ARGS}], c[${ARGS + 1}], c[${ARGS + 2}], c[${ARGS + 3}], c[${ARGS + 4}], c[${ARGS + 5}], c[${ARGS + 6}], c[${ARGS + 7}]);
+    }
+    Atomics.store(c, ${STATE}, ${DONE});
+  } catch (e) {
+    Atomics.store(c, ${STATE}, ${FAILED});
+  }
+  Atomics.notify(c, ${STATE});
+}
+`;
+
+interface NodeWorker { unref(): void; terminate(): Promise<number>; on(ev: string, f: (...a: unknown[]) => void): void }
+interface NodePort { postMessage(m: unknown): void; unref(): void; close(): void }
+interface WorkerThreads {
+  Worker: new (src: string, opts: object) => NodeWorker;
+  MessageChannel: new () => { port1: NodePort; port2: NodePort };
+}
+
+function workerThreads(): WorkerThreads | null {
+  try {
+    const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
+    if (!proc?.versions?.node || typeof SharedArrayBuffer !== 'function' || typeof Atomics !== 'object') return null;
+    return require('node:worker_threads') as WorkerThreads;
+  } catch {
+    return null;
+  }
+}
+
+class Helper {
+  readonly control = new Int32Array(new SharedArrayBuffer(64));
+  private readonly worker: NodeWorker;
+  private readonly port: NodePort;
+  /** The memory the helper's instance runs on. */
+  private attached: object | null = null;
+  dead = false;
+
+  constructor(wt: WorkerThreads) {
+    const { port1, port2 } = new wt.MessageChannel();
+    this.port = port1;
+    this.worker = new wt.Worker(HELPER_SOURCE, {
+      eval: true,
+      workerData: { control: this.control.buffer, port: port2 },
+      transferList: [port2],
+    });
+    this.worker.unref();
+    this.port.unref();
+    this.worker.on('error', () => { this.dead = true; });
+    this.worker.on('exit', () => { this.dead = true; });
+  }
+
+  /** Makes the helper run `module` on `memory` (blocking until it has). */
+  attach(module: object, memory: object): void {
+    if (this.attached === memory) return;
+    this.port.postMessage({ module, memory });
+    this.signal(ATTACH);
+    this.wait();
+    this.attached = memory;
+  }
+
+  post(out: number, a: number, b: number, M: number, N: number, K: number, ldOut: number, accumulate: number): void {
+    const c = this.control;
+    c[ARGS] = out; c[ARGS + 1] = a; c[ARGS + 2] = b; c[ARGS + 3] = M;
+    c[ARGS + 4] = N; c[ARGS + 5] = K; c[ARGS + 6] = ldOut; c[ARGS + 7] = accumulate;
+    this.signal(JOB);
+  }
+
+  private signal(state: number): void {
+    Atomics.store(this.control, STATE, state);
+    Atomics.notify(this.control, STATE);
+  }
+
+  /** Waits for the posted job; throws if the helper failed or is gone. */
+  wait(): void {
+    const c = this.control;
+    let v = Atomics.load(c, STATE);
+    for (let spins = 0; v !== DONE && v !== FAILED && spins < CALLER_SPINS; spins++) v = Atomics.load(c, STATE);
+    while (v !== DONE && v !== FAILED) {
+      if (this.dead) { this.attached = null; throw new Error('wasm helper thread exited'); }
+      Atomics.wait(c, STATE, v, 100);
+      v = Atomics.load(c, STATE);
+    }
+    Atomics.store(c, STATE, IDLE);
+    if (v === FAILED) {
+      this.attached = null;
+      throw new Error('wasm helper thread failed');
+    }
+  }
+
+  stop(): void {
+    this.signal(STOP);
+    void this.worker.terminate();
+  }
+}
+
+/** The helpers of this thread (index i serves part i + 1 of a split product). */
+const helpers: Helper[] = [];
+let wtCache: WorkerThreads | null | undefined;
+
+/** Whether helper threads can run here (Node with SharedArrayBuffer and worker_threads). */
+export function threadsAvailable(): boolean {
+  if (wtCache === undefined) wtCache = workerThreads();
+  return wtCache !== null;
+}
+
+/** `n` live helpers of this thread, spawning the missing ones; null when they cannot be had. */
+function helperPool(n: number): Helper[] | null {
+  if (!threadsAvailable()) return null;
+  for (let i = 0; i < n; i++) {
+    if (!helpers[i] || helpers[i]!.dead) {
+      try {
+        helpers[i] = new Helper(wtCache!);
+      } catch {
+        return null;
+      }
+    }
+  }
+  return helpers.slice(0, n);
+}
+
+/** Stops this thread's helpers (they are unref'd, so this is only needed to free them early). */
+export function stopHelpers(): void {
+  for (const h of helpers.splice(0)) h.stop();
+}
+
+export interface GemmFn {
+  gemm_abt_ld(out: number, a: number, b: number, M: number, N: number, K: number, ldOut: number, accumulate: number): void;
+}
+
+/**
+ * out[M,N] (+)= A·Bᵀ (byte addresses in `memory`, rows of out N floats apart)
+ * on `threads` threads: the caller's own part first, the helpers' after.
+ * Falls back to one thread below the work threshold or without helpers.
+ */
+export function splitGemm(
+  fn: GemmFn, module: object, memory: object, threads: number,
+  out: number, A: number, B: number, M: number, N: number, K: number, accumulate: number,
+): void {
+  const macs = M * N * K;
+  const parts = macs < splitMinMacs ? 1 : threads;
+  // Columns in even blocks of at least 8; rows when the output is too narrow.
+  const byCols = N >= 16;
+  const span = byCols ? N : M;
+  const unit = byCols ? 8 : 4;
+  const p = Math.min(parts, Math.floor(span / unit));
+  let pool = p > 1 ? helperPool(p - 1) : null;
+  if (pool) {
+    try {
+      for (const h of pool) h.attach(module, memory);
+    } catch {
+      pool = null;
+    }
+  }
+  if (!pool) {
+    fn.gemm_abt_ld(out, A, B, M, N, K, N, accumulate);
+    return;
+  }
+  splits++;
+  const cut = (i: number): number => (i === p ? span : Math.floor((span * i) / p / 2) * 2);
+  const rowBytes = K * 4;
+  const part = (run: (o: number, a: number, b: number, m: number, n: number) => void, i: number): void => {
+    const s = cut(i), e = cut(i + 1);
+    if (byCols) run(out + s * 4, A, B + s * rowBytes, M, e - s);
+    else run(out + s * N * 4, A + s * rowBytes, B, e - s, N);
+  };
+  for (let i = 1; i < p; i++) part((o, a, b, m, n) => pool[i - 1]!.post(o, a, b, m, n, K, N, accumulate), i);
+  const local = (o: number, a: number, b: number, m: number, n: number): void => fn.gemm_abt_ld(o, a, b, m, n, K, N, accumulate);
+  let err: unknown = null;
+  try {
+    part(local, 0);
+  } catch (e) {
+    err = e;
+  }
+  for (let i = 1; i < p; i++) {
+    try {
+      pool[i - 1]!.wait();
+    } catch {
+      // A helper that died or failed: its block is done here instead.
+      if (!err) part(local, i);
+    }
+  }
+  if (err) throw err;
+}
