@@ -8,6 +8,7 @@
  * before it acts on it. The webview checks what the host sends as well (a
  * cheap guard against a protocol mismatch after an update).
  */
+import type { GradFlowWindow } from '../engine/gradflowSnapshot';
 
 // ---------------------------------------------------------------- loss panel
 
@@ -136,9 +137,11 @@ export interface LossPanelState {
 /**
  * One gradient-flow snapshot taken during training (or by `rnn-lab report`):
  * a window of the training text traced with traceGradientFlow, plus the
- * training step's own gradient norms. Plain number arrays (JSON-ready).
+ * training step's own gradient norms. Plain number arrays (JSON-ready). The
+ * window's fields (text, T, loss, the norms by step and by traced error) are
+ * declared once, in the engine's GradFlowWindow.
  */
-export interface GradFlowSnapshot {
+export interface GradFlowSnapshot extends GradFlowWindow {
   step: number;
   /** Global gradient norm of the training step, before and after clipping. */
   gradNorm: number;
@@ -148,23 +151,6 @@ export interface GradFlowSnapshot {
   clip: number;
   /** Per-parameter gradient norms of the training step (before clipping), by state_dict name. */
   paramGradNorms: Record<string, number>;
-  /** The window: steps k = 0..T-1 read text[k] and predict text[k+1]. */
-  text: string;
-  T: number;
-  /** Mean loss of the window. */
-  loss: number;
-  /** [layer][k]: ‖∂E/∂h_k‖ for the window's whole E. */
-  hGradNorm: number[][];
-  /** [layer][k]: ‖δ_k h_{k-1}ᵀ‖, step k's contribution to ∇W_hh. */
-  wContribution: number[][];
-  /** The errors e_t traced one by one (ascending; all t while the snapshot is recent). */
-  rowTs: number[];
-  /** [layer][i][k]: ‖∂e_t/∂h_k‖ for t = rowTs[i]. */
-  rowH: number[][][];
-  /** [layer][i][k]: ‖∂e_t/∂W_hh‖ at step k, for t = rowTs[i]. */
-  rowW: number[][][];
-  /** Per-parameter gradient norms of the window's E. */
-  windowParamNorms: Record<string, number>;
 }
 
 export interface GradFlowModelInfo {

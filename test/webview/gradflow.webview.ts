@@ -12,10 +12,8 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { DEFAULT_TRAIN, type CellType, type TrainConfig } from '../../src/engine/config';
 import { gradFlowWindow } from '../../src/engine/gradflowSnapshot';
 import { tsKernels } from '../../src/engine/kernels';
@@ -23,16 +21,13 @@ import { createModel } from '../../src/engine/model';
 import { splitTokens, Trainer } from '../../src/engine/trainer';
 import { Vocab } from '../../src/engine/vocab';
 import { checkGradFlowWebviewMessage } from '../../src/extension/panels/gradientFlowValidate';
-import { makeNonce, renderPanelHtml } from '../../src/extension/panels/html';
 import type { GradFlowDataMessage, GradFlowInitMessage, GradFlowModelInfo, GradFlowSnapshot } from '../../src/shared/webviewProtocol';
+import { createRunner, launch, OUT, ROOT, runMain, serve } from './harness';
 import { DARK_HC, DARK_MODERN, HC_ONLY, LIGHT_HC, LIGHT_MODERN, type ThemeVars } from './themes';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const window: any, document: any, sessionStorage: any, customElements: any, requestAnimationFrame: any;
 
-const ROOT = path.resolve(__dirname, '../..');
-const OUT = path.join(ROOT, 'test-results');
-const CHROMIUM = process.env.RNN_LAB_CHROMIUM ?? '/usr/lib/chromium/chromium';
 const STEPS = 100;
 const EVERY = 20;
 const SEQ = 40;
@@ -73,47 +68,6 @@ function trainTiny(id: string, cell: CellType, hidden: number, lr: number, clip:
 }
 
 // ------------------------------------------------------------------ the page
-
-function serve(): Promise<{ server: Server; origin: string }> {
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    if (url.pathname === '/favicon.ico') return void res.writeHead(204).end();
-    if (url.pathname === '/') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(renderPanelHtml({
-        cspSource: origin, nonce: makeNonce(), title: 'Gradient Flow',
-        scriptUri: `${origin}/dist/webview/gradflow.js`, styleUris: [`${origin}/media/panel.css`],
-        body: `  <main id="app" class="panel gradflow" aria-busy="true">\n    <p class="placeholder">Loading the gradient flow…</p>\n  </main>`,
-      }));
-      return;
-    }
-    const rel = path.normalize(decodeURIComponent(url.pathname)).replace(/^\/+/, '');
-    const file = path.join(ROOT, rel);
-    if (!/^(dist\/webview|media)\//.test(rel) || rel.includes('..') || !existsSync(file)) return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : 'application/octet-stream' });
-    res.end(readFileSync(file));
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })));
-}
-
-const STUB = `
-  window.__posted = [];
-  window.__csp = [];
-  document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
-  window.acquireVsCodeApi = (() => {
-    let acquired = false;
-    return () => {
-      if (acquired) throw new Error('acquireVsCodeApi called twice');
-      acquired = true;
-      return {
-        postMessage: (m) => window.__posted.push(JSON.parse(JSON.stringify(m))),
-        getState: () => { const s = sessionStorage.getItem('vscodeState'); return s ? JSON.parse(s) : undefined; },
-        setState: (s) => sessionStorage.setItem('vscodeState', JSON.stringify(s)),
-      };
-    };
-  })();
-`;
 
 async function settle(page: Page): Promise<void> {
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(null)))));
@@ -209,30 +163,14 @@ async function main(): Promise<number> {
   const T = last.T;
   const top = 1; // layer 2, shown by default
 
-  const { server, origin } = await serve();
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'] });
-  const context = await browser.newContext({ viewport: { width: 1200, height: 1050 }, deviceScaleFactor: 1 });
-  await context.addInitScript(STUB);
-  const page = await context.newPage();
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(m.text());
+  const { server, origin } = await serve({
+    title: 'Gradient Flow', script: 'gradflow.js', styles: ['panel.css'],
+    body: `  <main id="app" class="panel gradflow" aria-busy="true">\n    <p class="placeholder">Loading the gradient flow…</p>\n  </main>`,
   });
+  const { browser, page, pageErrors } = await launch({ width: 1200, height: 1050 });
 
-  let passed = 0;
-  let failed = 0;
-  const test = async (name: string, fn: () => Promise<void>): Promise<void> => {
-    const t = performance.now();
-    try {
-      await fn();
-      passed++;
-      console.log(`  ✓ ${name} (${Math.round(performance.now() - t)} ms)`);
-    } catch (e) {
-      failed++;
-      console.log(`  ✗ ${name}\n    ${(e as Error).stack?.split('\n').slice(0, 10).join('\n    ')}`);
-    }
-  };
+  const runner = createRunner();
+  const test = runner.test;
 
   try {
     console.log('gradient-flow panel');
@@ -504,15 +442,8 @@ async function main(): Promise<number> {
     await browser.close();
     server.close();
   }
-  console.log(`gradflow webview: ${passed} passed, ${failed} failed (${((performance.now() - t0) / 1000).toFixed(1)}s)`);
-  return failed;
+  console.log(`gradflow webview: ${runner.passed} passed, ${runner.failed} failed (${((performance.now() - t0) / 1000).toFixed(1)}s)`);
+  return runner.failed;
 }
 
-main().then(
-  (failed) => process.exit(failed > 0 ? 1 : 0),
-  (e) => {
-    console.error(e);
-    console.log('gradflow webview: 0 passed, 1 failed');
-    process.exit(1);
-  },
-);
+runMain('gradflow webview', main);

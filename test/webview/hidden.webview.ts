@@ -11,31 +11,26 @@
  * webview tests (each its own process) and its closing line counts them all.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { DEFAULT_TRAIN, type TrainConfig } from '../../src/engine/config';
 import { traceHiddenStates } from '../../src/engine/instrument';
 import { tsKernels } from '../../src/engine/kernels';
 import { createModel } from '../../src/engine/model';
 import { splitTokens, Trainer } from '../../src/engine/trainer';
 import { Vocab } from '../../src/engine/vocab';
-import { makeNonce, renderPanelHtml } from '../../src/extension/panels/html';
 import { matrixMessage, quantitiesOf, traceMessage } from '../../src/extension/panels/hiddenStatesData';
 import { checkHiddenWebviewMessage } from '../../src/extension/panels/validate';
 import type { InferTraceResult } from '../../src/shared/protocol';
 import type { HiddenQuantity } from '../../src/shared/webviewProtocol';
+import { createRunner, ensureChromium, launch, OUT, ROOT, serve } from './harness';
 import { DARK_HC, DARK_MODERN, HC_ONLY, LIGHT_HC, LIGHT_MODERN, type ThemeVars } from './themes';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const window: any, document: any, sessionStorage: any, customElements: any, requestAnimationFrame: any;
 
-const ROOT = path.resolve(__dirname, '../..');
-const OUT = path.join(ROOT, 'test-results');
-const CHROMIUM = process.env.RNN_LAB_CHROMIUM ?? '/usr/lib/chromium/chromium';
 const STEPS = 100;
 
 const TEXT = `He said "hello there" and left.
@@ -114,47 +109,6 @@ function expectedColor(theme: ThemeVars, v: number, center: number, half: number
 // ------------------------------------------------------------------ the page
 
 const BODY = `  <main id="app" class="panel hidden-view" aria-busy="true">\n    <p class="placeholder">Loading the hidden states…</p>\n  </main>`;
-
-function serve(): Promise<{ server: Server; origin: string }> {
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    if (url.pathname === '/favicon.ico') return void res.writeHead(204).end();
-    if (url.pathname === '/') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(renderPanelHtml({
-        cspSource: origin, nonce: makeNonce(), title: 'Hidden states', scriptUri: `${origin}/dist/webview/hidden.js`,
-        styleUris: [`${origin}/media/panel.css`, `${origin}/media/hidden.css`], body: BODY,
-      }));
-      return;
-    }
-    const rel = path.normalize(decodeURIComponent(url.pathname)).replace(/^\/+/, '');
-    const file = path.join(ROOT, rel);
-    if (!/^(dist\/webview|media)\//.test(rel) || rel.includes('..') || !existsSync(file)) return void res.writeHead(404).end();
-    const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : file.endsWith('.map') ? 'application/json' : 'application/octet-stream';
-    res.writeHead(200, { 'content-type': type });
-    res.end(readFileSync(file));
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })));
-}
-
-const STUB = `
-  window.__posted = [];
-  window.__csp = [];
-  document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
-  window.acquireVsCodeApi = (() => {
-    let acquired = false;
-    return () => {
-      if (acquired) throw new Error('acquireVsCodeApi called twice');
-      acquired = true;
-      return {
-        postMessage: (m) => window.__posted.push(JSON.parse(JSON.stringify(m))),
-        getState: () => { const s = sessionStorage.getItem('vscodeState'); return s ? JSON.parse(s) : undefined; },
-        setState: (s) => sessionStorage.setItem('vscodeState', JSON.stringify(s)),
-      };
-    };
-  })();
-`;
 
 type Posted = { kind: string; [k: string]: unknown };
 interface Hooks {
@@ -244,7 +198,7 @@ async function runOthers(files: string[]): Promise<{ passed: number; failed: num
 }
 
 async function main(): Promise<{ passed: number; failed: number }> {
-  if (!existsSync(CHROMIUM)) execFileSync('bash', [path.join(ROOT, 'scripts/vscode-test/setup.sh')], { stdio: 'inherit' });
+  ensureChromium();
   if (!existsSync(path.join(ROOT, 'dist/webview/hidden.js'))) throw new Error('dist/webview/hidden.js is missing: run npm run build first');
   mkdirSync(OUT, { recursive: true });
   const trace = trainAndTrace();
@@ -270,37 +224,11 @@ async function main(): Promise<{ passed: number; failed: number }> {
     return sent;
   };
 
-  const { server, origin } = await serve();
-  const browser: Browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  // About the size of a sidebar view.
-  const context = await browser.newContext({ viewport: { width: 560, height: 900 }, deviceScaleFactor: 1 });
-  await context.addInitScript(STUB);
-  const page = await context.newPage();
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
-  });
-  page.on('response', (r) => {
-    if (r.status() >= 400) pageErrors.push(`${r.status()} ${r.url()}`);
-  });
+  const { server, origin } = await serve({ title: 'Hidden states', script: 'hidden.js', styles: ['panel.css', 'hidden.css'], body: BODY });
+  const { browser, page, pageErrors } = await launch({ width: 560, height: 900 });
 
-  let passed = 0;
-  let failed = 0;
-  const test = async (name: string, fn: () => Promise<void>): Promise<void> => {
-    const t = performance.now();
-    try {
-      await fn();
-      passed++;
-      console.log(`  ✓ ${name} (${Math.round(performance.now() - t)} ms)`);
-    } catch (e) {
-      failed++;
-      console.log(`  ✗ ${name} (${Math.round(performance.now() - t)} ms)\n    ${(e as Error).stack?.split('\n').slice(0, 12).join('\n    ')}`);
-    }
-  };
+  const runner = createRunner();
+  const test = runner.test;
 
   try {
     console.log('hidden states view');
@@ -657,7 +585,7 @@ async function main(): Promise<{ passed: number; failed: number }> {
     await browser.close();
     server.close();
   }
-  return { passed, failed };
+  return { passed: runner.passed, failed: runner.failed };
 }
 
 const also: string[] = [];

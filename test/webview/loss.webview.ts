@@ -10,22 +10,19 @@
  * Run: npm run test:webview (builds first). Prints `webview: N passed, M failed`.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { DEFAULT_TRAIN, type CellType, type TrainConfig } from '../../src/engine/config';
 import { tsKernels } from '../../src/engine/kernels';
 import { createModel } from '../../src/engine/model';
 import { evaluateStream, splitTokens, Trainer } from '../../src/engine/trainer';
 import { Vocab } from '../../src/engine/vocab';
 import { progressChunk, validationChunk } from '../../src/extension/panels/lossData';
-import { makeNonce, renderPanelHtml } from '../../src/extension/panels/html';
 import { checkLossWebviewMessage, pngBytes } from '../../src/extension/panels/validate';
 import type { TrainProgressEvent, TrainValidationEvent } from '../../src/shared/protocol';
 import type { LossDataMessage, LossInitMessage, LossModelInfo } from '../../src/shared/webviewProtocol';
+import { createRunner, ensureChromium, launch, OUT, ROOT, runMain, serve } from './harness';
 import { DARK_HC, DARK_MODERN, HC_ONLY, LIGHT_HC, LIGHT_MODERN, type ThemeVars } from './themes';
 
 // The functions given to page.evaluate run in the page; the root tsconfig has no DOM
@@ -34,9 +31,6 @@ import { DARK_HC, DARK_MODERN, HC_ONLY, LIGHT_HC, LIGHT_MODERN, type ThemeVars }
 declare const window: any, document: any, sessionStorage: any, customElements: any, requestAnimationFrame: any;
 type HTMLElement = any;
 
-const ROOT = path.resolve(__dirname, '../..');
-const OUT = path.join(ROOT, 'test-results');
-const CHROMIUM = process.env.RNN_LAB_CHROMIUM ?? '/usr/lib/chromium/chromium';
 const STEPS = 100;
 const VAL_EVERY = 20;
 
@@ -96,66 +90,6 @@ function tensorboardSmooth(values: number[], weight: number): number[] {
 }
 
 // ------------------------------------------------------------------ the page
-
-function serve(): Promise<{ server: Server; origin: string }> {
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    if (url.pathname === '/favicon.ico') {
-      // A webview never asks for one; the test page's browser does.
-      res.writeHead(204).end();
-      return;
-    }
-    if (url.pathname === '/') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(
-        renderPanelHtml({
-          cspSource: origin,
-          nonce: makeNonce(),
-          title: 'Loss',
-          scriptUri: `${origin}/dist/webview/loss.js`,
-          styleUris: [`${origin}/media/panel.css`],
-          body: `  <main id="app" class="panel" aria-busy="true">\n    <p class="placeholder">Loading the loss chart…</p>\n  </main>`,
-        }),
-      );
-      return;
-    }
-    // Like localResourceRoots: only dist/webview and media.
-    const rel = path.normalize(decodeURIComponent(url.pathname)).replace(/^\/+/, '');
-    if (!/^(dist\/webview|media)\//.test(rel) || rel.includes('..')) {
-      res.writeHead(404).end();
-      return;
-    }
-    const file = path.join(ROOT, rel);
-    if (!existsSync(file)) {
-      res.writeHead(404).end();
-      return;
-    }
-    const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : file.endsWith('.map') ? 'application/json' : 'application/octet-stream';
-    res.writeHead(200, { 'content-type': type });
-    res.end(readFileSync(file));
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })));
-}
-
-/** Runs in the page before its scripts: the webview API stub, and a CSP violation log. */
-const STUB = `
-  window.__posted = [];
-  window.__csp = [];
-  document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
-  window.acquireVsCodeApi = (() => {
-    let acquired = false;
-    return () => {
-      if (acquired) throw new Error('acquireVsCodeApi called twice');
-      acquired = true;
-      return {
-        postMessage: (m) => window.__posted.push(JSON.parse(JSON.stringify(m))),
-        getState: () => { const s = sessionStorage.getItem('vscodeState'); return s ? JSON.parse(s) : undefined; },
-        setState: (s) => sessionStorage.setItem('vscodeState', JSON.stringify(s)),
-      };
-    };
-  })();
-`;
 
 /** What VS Code does on a theme switch: variables on <html style>, a class on <body>. */
 async function applyTheme(page: Page, theme: ThemeVars): Promise<void> {
@@ -244,10 +178,7 @@ function assertSeries(actual: (number | null)[], expected: number[], what: strin
 
 async function main(): Promise<number> {
   const t0 = performance.now();
-  if (!existsSync(CHROMIUM)) {
-    console.log(`[webview] ${CHROMIUM} missing: installing Chromium (scripts/vscode-test/setup.sh)`);
-    execFileSync('bash', [path.join(ROOT, 'scripts/vscode-test/setup.sh')], { stdio: 'inherit' });
-  }
+  ensureChromium();
   if (!existsSync(path.join(ROOT, 'dist/webview/loss.js'))) throw new Error('dist/webview/loss.js is missing: run npm run build first');
   mkdirSync(OUT, { recursive: true });
 
@@ -262,37 +193,15 @@ async function main(): Promise<number> {
   const init: LossInitMessage = { kind: 'loss/init', models: [lstm.info, gru.info], primary: lstm.info.id, compare: [] };
   const nats = lstm.progress.map((p) => p.loss);
 
-  const { server, origin } = await serve();
-  const browser: Browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  const { server, origin } = await serve({
+    title: 'Loss',
+    script: 'loss.js',
+    styles: ['panel.css'],
+    body: `  <main id="app" class="panel" aria-busy="true">\n    <p class="placeholder">Loading the loss chart…</p>\n  </main>`,
   });
-  const context = await browser.newContext({ viewport: { width: 1100, height: 760 }, deviceScaleFactor: 1 });
-  await context.addInitScript(STUB);
-  const page = await context.newPage();
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => {
-    // 404s are reported with their URL below.
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
-  });
-  page.on('response', (r) => {
-    if (r.status() >= 400) pageErrors.push(`${r.status()} ${r.url()}`);
-  });
-
-  let passed = 0;
-  let failed = 0;
-  const test = async (name: string, fn: () => Promise<void>): Promise<void> => {
-    const t = performance.now();
-    try {
-      await fn();
-      passed++;
-      console.log(`  ✓ ${name} (${Math.round(performance.now() - t)} ms)`);
-    } catch (e) {
-      failed++;
-      console.log(`  ✗ ${name} (${Math.round(performance.now() - t)} ms)\n    ${(e as Error).stack?.split("\n").slice(0, 12).join('\n    ')}`);
-    }
-  };
+  const { browser, page, pageErrors } = await launch({ width: 1100, height: 760 });
+  const runner = createRunner();
+  const test = runner.test;
 
   try {
     console.log('loss panel');
@@ -569,15 +478,8 @@ async function main(): Promise<number> {
     await browser.close();
     server.close();
   }
-  console.log(`webview: ${passed} passed, ${failed} failed (${((performance.now() - t0) / 1000).toFixed(1)}s)`);
-  return failed;
+  console.log(`webview: ${runner.passed} passed, ${runner.failed} failed (${((performance.now() - t0) / 1000).toFixed(1)}s)`);
+  return runner.failed;
 }
 
-main().then(
-  (failed) => process.exit(failed > 0 ? 1 : 0),
-  (e) => {
-    console.error(e);
-    console.log('webview: 0 passed, 1 failed');
-    process.exit(1);
-  },
-);
+runMain('webview', main);

@@ -1,9 +1,10 @@
 import * as vscode from 'vscode';
-import type { GradFlowHostMessage, GradFlowModelInfo, GradFlowPanelState, GradFlowSnapshot, GradFlowWebviewMessage } from '../../shared/webviewProtocol';
+import type { GradFlowHostMessage, GradFlowModelInfo, GradFlowSnapshot, GradFlowWebviewMessage } from '../../shared/webviewProtocol';
 import type { ModelEntry, ModelLibrary } from '../library';
 import type { LiveRun, TrainingManager } from '../training';
 import { checkGradFlowWebviewMessage } from './gradientFlowValidate';
-import { panelOptions, PanelHost, type PanelDeps } from './panelBase';
+import { ModelPanels } from './modelPanels';
+import { PanelHost, type PanelDeps } from './panelBase';
 
 export const GRADFLOW_VIEW_TYPE = 'rnnLab.gradientFlow';
 
@@ -113,54 +114,20 @@ export class GradientFlowPanel extends PanelHost<GradFlowWebviewMessage, GradFlo
 }
 
 /** Every gradient-flow panel: one per model, restored after a reload from its page's state. */
-export class GradientFlowPanels implements vscode.Disposable {
-  private readonly panels = new Map<string, GradientFlowPanel>();
-  private readonly disposables: vscode.Disposable[] = [];
-
-  constructor(private readonly deps: GradFlowPanelDeps) {
-    this.disposables.push(
-      vscode.window.registerWebviewPanelSerializer(GRADFLOW_VIEW_TYPE, {
-        deserializeWebviewPanel: async (panel, state: unknown) => {
-          const s = state as Partial<GradFlowPanelState> | undefined;
-          const id = typeof s?.modelId === 'string' ? s.modelId : undefined;
-          if (!id || !deps.library.get(id)) {
-            panel.dispose();
-            return;
-          }
-          this.adopt(panel, id, typeof s?.compare === 'string' ? s.compare : null);
-        },
-      }),
-    );
+export class GradientFlowPanels extends ModelPanels<GradientFlowPanel, string | null, GradFlowPanelDeps> {
+  constructor(deps: GradFlowPanelDeps) {
+    super(deps, GRADFLOW_VIEW_TYPE, 'Gradient Flow');
   }
 
-  show(entry: ModelEntry): GradientFlowPanel {
-    const open = this.panels.get(entry.id);
-    if (open) {
-      open.panel.reveal(undefined, false);
-      return open;
-    }
-    const panel = vscode.window.createWebviewPanel(GRADFLOW_VIEW_TYPE, `Gradient Flow: ${entry.name}`, vscode.ViewColumn.Beside, panelOptions(this.deps.extensionUri));
-    return this.adopt(panel, entry.id, null);
+  protected create(panel: vscode.WebviewPanel, modelId: string, compare: string | null): GradientFlowPanel {
+    return new GradientFlowPanel(panel, this.deps, modelId, compare);
   }
 
-  get(modelId: string): GradientFlowPanel | undefined {
-    return this.panels.get(modelId);
+  protected restoredCompare(compare: unknown): string | null {
+    return typeof compare === 'string' ? compare : null;
   }
 
-  private adopt(panel: vscode.WebviewPanel, modelId: string, compare: string | null): GradientFlowPanel {
-    const name = this.deps.library.get(modelId)?.name;
-    if (name) panel.title = `Gradient Flow: ${name}`;
-    const p = new GradientFlowPanel(panel, this.deps, modelId, compare);
-    this.panels.set(modelId, p);
-    p.onDidDispose(() => {
-      if (this.panels.get(modelId) === p) this.panels.delete(modelId);
-    });
-    return p;
-  }
-
-  dispose(): void {
-    for (const p of this.panels.values()) p.dispose();
-    this.panels.clear();
-    for (const d of this.disposables.splice(0)) d.dispose();
+  protected noCompare(): string | null {
+    return null;
   }
 }

@@ -1,10 +1,11 @@
 import * as os from 'node:os';
 import * as vscode from 'vscode';
-import type { LossHostMessage, LossModelInfo, LossPanelState, LossWebviewMessage } from '../../shared/webviewProtocol';
+import type { LossHostMessage, LossModelInfo, LossWebviewMessage } from '../../shared/webviewProtocol';
 import type { ModelEntry, ModelLibrary } from '../library';
 import type { LiveRun, TrainingManager } from '../training';
 import { progressChunk, validationChunk } from './lossData';
-import { panelOptions, PanelHost, type PanelDeps } from './panelBase';
+import { ModelPanels } from './modelPanels';
+import { PanelHost, type PanelDeps } from './panelBase';
 import { checkLossWebviewMessage, pngBytes } from './validate';
 
 export const LOSS_VIEW_TYPE = 'rnnLab.loss';
@@ -208,57 +209,20 @@ export class LossPanel extends PanelHost<LossWebviewMessage, LossHostMessage> {
 }
 
 /** Every loss panel: one per model, reopened after a window reload from the state its page kept. */
-export class LossPanels implements vscode.Disposable {
-  private readonly panels = new Map<string, LossPanel>();
-  private readonly disposables: vscode.Disposable[] = [];
-
-  constructor(private readonly deps: LossPanelDeps) {
-    this.disposables.push(
-      vscode.window.registerWebviewPanelSerializer(LOSS_VIEW_TYPE, {
-        deserializeWebviewPanel: async (panel, state: unknown) => {
-          const s = state as Partial<LossPanelState> | undefined;
-          const id = typeof s?.modelId === 'string' ? s.modelId : undefined;
-          if (!id || !deps.library.get(id)) {
-            // The model is gone (or the state unreadable): nothing to restore.
-            panel.dispose();
-            return;
-          }
-          const compare = Array.isArray(s?.compare) ? s.compare.filter((x): x is string => typeof x === 'string') : [];
-          this.adopt(panel, id, compare);
-        },
-      }),
-    );
+export class LossPanels extends ModelPanels<LossPanel, string[], LossPanelDeps> {
+  constructor(deps: LossPanelDeps) {
+    super(deps, LOSS_VIEW_TYPE, 'Loss');
   }
 
-  /** Shows the chart of a model, creating its panel if needed. */
-  show(entry: ModelEntry): LossPanel {
-    const open = this.panels.get(entry.id);
-    if (open) {
-      open.panel.reveal(undefined, false);
-      return open;
-    }
-    const panel = vscode.window.createWebviewPanel(LOSS_VIEW_TYPE, `Loss: ${entry.name}`, vscode.ViewColumn.Beside, panelOptions(this.deps.extensionUri));
-    return this.adopt(panel, entry.id, []);
+  protected create(panel: vscode.WebviewPanel, modelId: string, compare: string[]): LossPanel {
+    return new LossPanel(panel, this.deps, modelId, compare);
   }
 
-  get(modelId: string): LossPanel | undefined {
-    return this.panels.get(modelId);
+  protected restoredCompare(compare: unknown): string[] {
+    return Array.isArray(compare) ? compare.filter((x): x is string => typeof x === 'string') : [];
   }
 
-  private adopt(panel: vscode.WebviewPanel, modelId: string, compare: string[]): LossPanel {
-    const name = this.deps.library.get(modelId)?.name;
-    if (name) panel.title = `Loss: ${name}`;
-    const p = new LossPanel(panel, this.deps, modelId, compare);
-    this.panels.set(modelId, p);
-    p.onDidDispose(() => {
-      if (this.panels.get(modelId) === p) this.panels.delete(modelId);
-    });
-    return p;
-  }
-
-  dispose(): void {
-    for (const p of this.panels.values()) p.dispose();
-    this.panels.clear();
-    for (const d of this.disposables.splice(0)) d.dispose();
+  protected noCompare(): string[] {
+    return [];
   }
 }

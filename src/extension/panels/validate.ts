@@ -5,7 +5,7 @@
  * anything else is rejected with a reason the host logs. Pure (no `vscode`),
  * so the Node tests run it directly.
  */
-import { HIDDEN_QUANTITIES, WEBVIEW_LIMITS, type HiddenQuantity, type HiddenWebviewMessage, type LossWebviewMessage } from '../../shared/webviewProtocol';
+import { HIDDEN_QUANTITIES, WEBVIEW_LIMITS, type HiddenQuantity, type HiddenWebviewMessage, type LossWebviewMessage, type PanelErrorMessage, type PanelReadyMessage } from '../../shared/webviewProtocol';
 
 export type Checked<T> = { ok: true; message: T } | { ok: false; error: string };
 
@@ -32,21 +32,28 @@ function onlyKeys(m: Record<string, unknown>, keys: string[]): string | undefine
   return extra.length ? `unexpected field(s) ${extra.join(', ')}` : undefined;
 }
 
+type Rejected = { ok: false; error: string };
+
+/** The two messages every panel's page sends: panel/ready and panel/error (its text capped). */
+function checkPanelMessage(raw: Record<string, unknown>, kind: 'panel/ready' | 'panel/error', bad: (why: string) => Rejected): Checked<PanelReadyMessage | PanelErrorMessage> {
+  if (kind === 'panel/ready') {
+    const extra = onlyKeys(raw, ['kind']);
+    return extra ? bad(extra) : { ok: true, message: { kind } };
+  }
+  const extra = onlyKeys(raw, ['kind', 'message']);
+  if (extra) return bad(extra);
+  if (typeof raw.message !== 'string') return bad('panel/error needs a string message');
+  return { ok: true, message: { kind, message: raw.message.slice(0, WEBVIEW_LIMITS.maxErrorChars) } };
+}
+
 export function checkLossWebviewMessage(raw: unknown): Checked<LossWebviewMessage> {
-  const bad = (why: string): Checked<LossWebviewMessage> => ({ ok: false, error: `ignored a message from the loss panel: ${why}` });
+  const bad = (why: string): Rejected => ({ ok: false, error: `ignored a message from the loss panel: ${why}` });
   if (!isRecord(raw)) return bad(`not an object: ${describe(raw)}`);
   const kind = raw.kind;
   switch (kind) {
-    case 'panel/ready': {
-      const extra = onlyKeys(raw, ['kind']);
-      return extra ? bad(extra) : { ok: true, message: { kind } };
-    }
-    case 'panel/error': {
-      const extra = onlyKeys(raw, ['kind', 'message']);
-      if (extra) return bad(extra);
-      if (typeof raw.message !== 'string') return bad('panel/error needs a string message');
-      return { ok: true, message: { kind, message: raw.message.slice(0, WEBVIEW_LIMITS.maxErrorChars) } };
-    }
+    case 'panel/ready':
+    case 'panel/error':
+      return checkPanelMessage(raw, kind, bad);
     case 'loss/compare': {
       const extra = onlyKeys(raw, ['kind', 'modelIds']);
       if (extra) return bad(extra);
@@ -79,20 +86,13 @@ function isQuantity(x: unknown): x is HiddenQuantity {
 }
 
 export function checkHiddenWebviewMessage(raw: unknown): Checked<HiddenWebviewMessage> {
-  const bad = (why: string): Checked<HiddenWebviewMessage> => ({ ok: false, error: `ignored a message from the hidden-states view: ${why}` });
+  const bad = (why: string): Rejected => ({ ok: false, error: `ignored a message from the hidden-states view: ${why}` });
   if (!isRecord(raw)) return bad(`not an object: ${describe(raw)}`);
   const kind = raw.kind;
   switch (kind) {
-    case 'panel/ready': {
-      const extra = onlyKeys(raw, ['kind']);
-      return extra ? bad(extra) : { ok: true, message: { kind } };
-    }
-    case 'panel/error': {
-      const extra = onlyKeys(raw, ['kind', 'message']);
-      if (extra) return bad(extra);
-      if (typeof raw.message !== 'string') return bad('panel/error needs a string message');
-      return { ok: true, message: { kind, message: raw.message.slice(0, WEBVIEW_LIMITS.maxErrorChars) } };
-    }
+    case 'panel/ready':
+    case 'panel/error':
+      return checkPanelMessage(raw, kind, bad);
     case 'hidden/select':
     case 'hidden/pick': {
       const extra = onlyKeys(raw, kind === 'hidden/pick' ? ['kind', 'layer', 'quantity', 'neuron'] : ['kind', 'layer', 'quantity']);

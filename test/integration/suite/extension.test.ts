@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { decodeCheckpoint, Rng, Stepper, tsKernels } from '../../../src/engine';
 import type { RnnLabApi } from '../../../src/extension/extension';
 import type { ModelEntry } from '../../../src/extension/library';
+import { waiter } from '../helpers';
 
 const TEXT = 'the cat sat on the mat.\nthe dog sat on the log.\nthe cat saw the dog.\n'.repeat(30);
 
@@ -26,15 +27,7 @@ async function writeFile(name: string, content: string | Uint8Array): Promise<vs
   return uri;
 }
 
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitFor = waiter(60_000);
 
 async function setConfig(section: string, value: unknown): Promise<void> {
   await vscode.workspace.getConfiguration('rnnLab').update(section, value, vscode.ConfigurationTarget.Global);

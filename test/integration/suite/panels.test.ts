@@ -8,18 +8,11 @@ import * as vscode from 'vscode';
 import type { RnnLabApi } from '../../../src/extension/extension';
 import type { ModelEntry } from '../../../src/extension/library';
 import { LOSS_VIEW_TYPE } from '../../../src/extension/panels/lossPanel';
+import { waiter } from '../helpers';
 
 const TEXT = 'the cat sat on the mat.\nthe dog sat on the log.\nthe cat saw the dog.\n'.repeat(30);
 
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitFor = waiter(30_000);
 
 function lossTabs(): vscode.Tab[] {
   return vscode.window.tabGroups.all
