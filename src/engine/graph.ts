@@ -198,6 +198,7 @@ export class Graph {
           fused.addRows(pre as Float32Array, bias, TB, GH);
         }
         if (cellType === 'gru') for (let j = 0; j < H; j++) this.bhnBuf[j] = data[lp.bHh + 2 * H + j]!;
+        if (fused.forwardLoop?.(cellType, s, T, data, lp.wHh, this.bhnBuf)) continue;
         kernels.hold?.(data, lp.wHh, GH * H);
         for (let t = 0; t < T; t++) {
           kernels.gemmABt(s.hh, 0, s.h, t * B * H, data, lp.wHh, B, GH, H, false);
@@ -330,8 +331,10 @@ export class Graph {
       s.dh.fill(0);
       s.dc.fill(0);
       const rec = this.record;
-      kernels.hold?.(this.whhT, 0, H * GH);
-      for (let t = T - 1; t >= 0; t--) {
+      // The whole loop in one call where the backend has it (not while recording per-step statistics).
+      const looped = !rec && fused !== null && fused.backwardLoop?.(cellType, s, T, this.whhT as Float32Array) === true;
+      if (!looped) kernels.hold?.(this.whhT, 0, H * GH);
+      for (let t = T - 1; t >= 0 && !looped; t--) {
         if (rec) rec.hGradNorm[l]![t] = sumSquaresOfSum(s.dOut, t * B * H, s.dh, B * H);
         if (fused) fused.cellBackward(cellType, s, t);
         else this.cell.backwardStep(s, t);
@@ -345,8 +348,8 @@ export class Graph {
       }
       kernels.release?.();
       kernels.gemmAtB(grad, lp.wHh, s.dPreHh, 0, s.h, 0, GH, H, TB, true);
-      this.columnSums(grad, lp.bHh, s.dPreHh, TB, GH);
-      this.columnSums(grad, lp.bIh, s.dPre, TB, GH);
+      this.columnSums(grad, lp.bHh, s.dPreHh, TB, GH, s.dPreHh === s.dPre ? lp.bIh : -1);
+      if (s.dPreHh !== s.dPre || !this.fused) this.columnSums(grad, lp.bIh, s.dPre, TB, GH);
       if (l === 0) {
         // One-hot input: ∇U is a scatter-add of δ into the token's column.
         if (fused) {
@@ -378,12 +381,14 @@ export class Graph {
     }
   }
 
-  /** out[off + j] += Σ_r a[r, j] */
-  private columnSums(out: Floats, off: number, a: Floats, rows: number, cols: number): void {
+  /** out[off + j] += Σ_r a[r, j] (and out[off2 + j] in the arena; the caller sums again otherwise) */
+  private columnSums(out: Floats, off: number, a: Floats, rows: number, cols: number, off2 = -1): void {
     if (this.fused) {
+      // In the arena the sums are formed once, then added (also at off2, when given: LSTM's two biases share δ).
       const sums = this.colBuf;
       this.fused.colSums(sums, a as Float32Array, rows, cols);
       for (let j = 0; j < cols; j++) out[off + j] += sums[j]!;
+      if (off2 >= 0) for (let j = 0; j < cols; j++) out[off2 + j] += sums[j]!;
       return;
     }
     columnSums(out, off, a, rows, cols);

@@ -66,6 +66,15 @@ export interface ArenaKernels extends Kernels {
   cellForward(cell: CellType, s: LayerState, t: number, bhn: Float32Array | null): void;
   /** The cell's backwardStep for step t. */
   cellBackward(cell: CellType, s: LayerState, t: number): void;
+  /**
+   * Optional: the whole forward time loop of a layer (the recurrent product
+   * with W_hh = w[wOff ..] and cellForward, for t = 0..T-1) in one call,
+   * split by batch rows between threads where it can be. False when this
+   * cell or operand is not handled (the caller then loops itself).
+   */
+  forwardLoop?(cell: CellType, s: LayerState, T: number, w: Floats, wOff: number, bhn: Float32Array | null): boolean;
+  /** Optional: the backward time loop (zeroed dh/dc, cellBackward and the product with whhT, t = T-1..0); false when not handled. */
+  backwardLoop?(cell: CellType, s: LayerState, T: number, whhT: Float32Array): boolean;
   /** a[r, :] += bias */
   addRows(a: Float32Array, bias: Float32Array, rows: number, cols: number): void;
   /** out[r, :] = table[idx[r], :] + bias */

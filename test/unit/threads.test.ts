@@ -80,12 +80,34 @@ describe('threads', { skip: flavors.length === 0 ? 'no shared wasm memory here' 
     }
   });
 
+  it('split transposes and column sums equal the unsplit ones bit for bit', () => {
+    setSplitMinMacs(1);
+    for (const flavor of flavors) {
+      for (const [rows, cols] of [[301, 2048], [37, 129], [64, 33], [5, 15]] as [number, number][]) {
+        const n = rows * cols;
+        const rng = new Rng(rows + cols);
+        const a = new Float32Array(n);
+        for (let i = 0; i < n; i++) a[i] = rng.uniform() * 2 - 1;
+        const outs = [new WasmKernels(flavor).arena(3 * n + cols + 64, 0)!, withThreads(new WasmKernels(flavor), 2).arena!(3 * n + cols + 64, 0)!].map((k) => {
+          const ka = k.f32(n), kt = k.f32(n), ks = k.f32(cols);
+          ka.set(a);
+          k.transpose(kt, 0, ka, 0, rows, cols);
+          k.colSums(ks, ka, rows, cols);
+          return [Buffer.from(kt.slice().buffer), Buffer.from(ks.slice().buffer)];
+        });
+        assert.equal(Buffer.compare(outs[0]![0]!, outs[1]![0]!), 0, `${flavor} transpose ${rows}×${cols}`);
+        assert.equal(Buffer.compare(outs[0]![1]!, outs[1]![1]!), 0, `${flavor} column sums ${rows}×${cols}`);
+      }
+    }
+  });
+
   const cases: [CellType, number, number, number, number, number][] = [
     // cell, hidden, layers, batch, seq, dropout
     ['lstm', 67, 2, 13, 11, 0.2],
     ['gru', 53, 2, 9, 17, 0],
     ['rnn', 129, 1, 17, 15, 0],
     ['lstm', 130, 1, 32, 20, 0],
+    ['gru', 64, 1, 32, 12, 0],
   ];
   for (const flavor of flavors) {
     for (const [cell, hidden, layers, batch, seq, dropout] of cases) {

@@ -156,16 +156,40 @@ export function gemm_abt_ld(out: usize, a: usize, b: usize, M: i32, N: i32, K: i
 
 /** out[cols,rows] = a[rows,cols]ᵀ in 16×16 tiles, so reads and writes both stay in cache. */
 export function transpose(out: usize, a: usize, rows: i32, cols: i32): void {
+  transpose_cols(out, a, rows, cols, 0, cols);
+}
+
+/** The rows [from, to) of transpose(out, a, rows, cols): columns from..to-1 of a. Threads split a transpose by these. */
+export function transpose_cols(out: usize, a: usize, rows: i32, cols: i32, from: i32, to: i32): void {
   const T: i32 = 16;
   for (let r0 = 0; r0 < rows; r0 += T) {
     const r1 = min(r0 + T, rows);
-    for (let c0 = 0; c0 < cols; c0 += T) {
-      const c1 = min(c0 + T, cols);
-      for (let r = r0; r < r1; r++) {
-        const src = a + (<usize>r * <usize>cols << 2);
-        for (let c = c0; c < c1; c++) {
-          store<f32>(out + ((<usize>c * <usize>rows + <usize>r) << 2), load<f32>(src + (<usize>c << 2)));
+    for (let c0 = from; c0 < to; c0 += T) {
+      const c1 = min(c0 + T, to);
+      // 4×4 blocks by SIMD shuffles, the tile's ragged edges element by element.
+      const r4 = r0 + ((r1 - r0) & ~3), c4 = c0 + ((c1 - c0) & ~3);
+      const lda = <usize>cols << 2, ldo = <usize>rows << 2;
+      for (let r = r0; r < r4; r += 4) {
+        const src = a + <usize>r * lda;
+        for (let c = c0; c < c4; c += 4) {
+          const p = src + (<usize>c << 2);
+          const v0 = v128.load(p), v1 = v128.load(p + lda), v2 = v128.load(p + 2 * lda), v3 = v128.load(p + 3 * lda);
+          const t0 = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5);
+          const t2 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
+          const o = out + <usize>c * ldo + (<usize>r << 2);
+          v128.store(o, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+          v128.store(o + ldo, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+          v128.store(o + 2 * ldo, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+          v128.store(o + 3 * ldo, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
         }
+        for (let rr = r; rr < r + 4; rr++) {
+          const srow = a + <usize>rr * lda;
+          for (let c = c4; c < c1; c++) store<f32>(out + ((<usize>c * <usize>rows + <usize>rr) << 2), load<f32>(srow + (<usize>c << 2)));
+        }
+      }
+      for (let r = r4; r < r1; r++) {
+        const srow = a + <usize>r * lda;
+        for (let c = c0; c < c1; c++) store<f32>(out + ((<usize>c * <usize>rows + <usize>r) << 2), load<f32>(srow + (<usize>c << 2)));
       }
     }
   }
@@ -410,13 +434,20 @@ export function scatter_add_rows(table: usize, idx: usize, a: usize, rows: i32, 
 /** out[j] = Σ_r a[r, j] (overwrites out). */
 export function col_sums(out: usize, a: usize, rows: i32, cols: i32): void {
   memory.fill(out, 0, <usize>cols << 2);
-  add_rows_into(out, a, rows, cols);
+  add_rows_into(out, a, rows, cols, cols);
+}
+
+/** Columns [from, to) of col_sums (from a multiple of 4): each column's sum is formed in the same order. Threads split col_sums by these. */
+export function col_sums_cols(out: usize, a: usize, rows: i32, cols: i32, from: i32, to: i32): void {
+  const f = <usize>from << 2;
+  memory.fill(out + f, 0, <usize>(to - from) << 2);
+  add_rows_into(out + f, a + f, rows, to - from, cols);
 }
 
 // @ts-ignore: decorator
-@inline function add_rows_into(out: usize, a: usize, rows: i32, cols: i32): void {
+@inline function add_rows_into(out: usize, a: usize, rows: i32, cols: i32, lda: i32): void {
   const c4 = cols & ~3;
-  const ldc = <usize>cols << 2;
+  const ldc = <usize>lda << 2;
   for (let r = 0; r < rows; r++) {
     const p = a + <usize>r * ldc;
     let j = 0;
@@ -484,4 +515,68 @@ export function xent_grad(probs: usize, targets: usize, rows: i32, V: i32, scale
 /** First byte after the module's static data (the tables of Math.exp/Math.log): the host's buffers start above it. */
 export function heap_base(): usize {
   return __heap_base;
+}
+
+// ---------------------------------------------------------------------------
+// Whole recurrent loops over a block of batch rows [b0, b1): each batch row's
+// recurrence depends on that row alone, so threads run the T steps of
+// disjoint row blocks without meeting once per step. Every element is the
+// same dot product and the same elementwise arithmetic as in the step-by-step
+// path (gemm_abt_ld's result per element does not depend on M), so any
+// split gives the bits of one thread. Strides: gates GH = gates·H per row.
+
+/** LSTM forward for steps 0..T-1 of rows [b0, b1): hh is the [B, 4H] scratch, W = W_hh [4H, H]. */
+export function lstm_seq_fwd(pre: usize, h: usize, c: usize, aux: usize, hh: usize, W: usize, T: i32, B: i32, b0: i32, b1: i32, H: i32): void {
+  const m = b1 - b0;
+  if (m <= 0) return;
+  const GH = H * 4;
+  const rh = <usize>H << 2, rg = <usize>GH << 2;
+  for (let t = 0; t < T; t++) {
+    const row = <usize>(t * B + b0), next = <usize>((t + 1) * B + b0);
+    const q = hh + <usize>b0 * rg;
+    gemm_abt_ld(q, h + row * rh, W, m, GH, H, GH, 0);
+    lstm_fwd(pre + row * rg, q, c + row * rh, c + next * rh, h + next * rh, aux + row * rh, m, H);
+  }
+}
+
+/** LSTM backward for steps T-1..0 of rows [b0, b1): WT = W_hhᵀ [H, 4H]; dh, dc [B, H] start at zero. */
+export function lstm_seq_bwd(pre: usize, c: usize, aux: usize, dOut: usize, dh: usize, dc: usize, dPre: usize, WT: usize, T: i32, B: i32, b0: i32, b1: i32, H: i32): void {
+  const m = b1 - b0;
+  if (m <= 0) return;
+  const GH = H * 4;
+  const rh = <usize>H << 2, rg = <usize>GH << 2;
+  const dhb = dh + <usize>b0 * rh, dcb = dc + <usize>b0 * rh;
+  for (let t = T - 1; t >= 0; t--) {
+    const row = <usize>(t * B + b0);
+    lstm_bwd(pre + row * rg, c + row * rh, aux + row * rh, dOut + row * rh, dhb, dcb, dPre + row * rg, m, H);
+    gemm_abt_ld(dhb, dPre + row * rg, WT, m, H, GH, H, 0);
+  }
+}
+
+/** GRU forward for steps 0..T-1 of rows [b0, b1): hh [B, 3H] scratch, bhn = b_hn [H], W = W_hh [3H, H]. */
+export function gru_seq_fwd(pre: usize, h: usize, aux: usize, hh: usize, bhn: usize, W: usize, T: i32, B: i32, b0: i32, b1: i32, H: i32): void {
+  const m = b1 - b0;
+  if (m <= 0) return;
+  const GH = H * 3;
+  const rh = <usize>H << 2, rg = <usize>GH << 2;
+  for (let t = 0; t < T; t++) {
+    const row = <usize>(t * B + b0), next = <usize>((t + 1) * B + b0);
+    const q = hh + <usize>b0 * rg;
+    gemm_abt_ld(q, h + row * rh, W, m, GH, H, GH, 0);
+    gru_fwd(pre + row * rg, q, bhn, h + row * rh, h + next * rh, aux + row * rh, m, H);
+  }
+}
+
+/** GRU backward for steps T-1..0 of rows [b0, b1): WT = W_hhᵀ [H, 3H]; dh [B, H] starts at zero. */
+export function gru_seq_bwd(pre: usize, h: usize, aux: usize, dOut: usize, dh: usize, dPre: usize, dPreHh: usize, WT: usize, T: i32, B: i32, b0: i32, b1: i32, H: i32): void {
+  const m = b1 - b0;
+  if (m <= 0) return;
+  const GH = H * 3;
+  const rh = <usize>H << 2, rg = <usize>GH << 2;
+  const dhb = dh + <usize>b0 * rh;
+  for (let t = T - 1; t >= 0; t--) {
+    const row = <usize>(t * B + b0);
+    gru_bwd(pre + row * rg, h + row * rh, aux + row * rh, dOut + row * rh, dhb, dPre + row * rg, dPreHh + row * rg, m, H);
+    gemm_abt_ld(dhb, dPreHh + row * rg, WT, m, H, GH, H, 1);
+  }
 }

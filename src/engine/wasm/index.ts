@@ -19,7 +19,7 @@ import type { LayerState } from '../cells';
 import type { Activation, CellType } from '../config';
 import { tsKernels, type ArenaKernels, type Kernels } from '../kernels';
 import { relaxedSharedWasmBase64, relaxedWasmBase64, simdSharedWasmBase64, simdWasmBase64 } from './binaries.generated';
-import { splitGemm, threadsAvailable } from './threads';
+import { splitColSums, splitGemm, splitRows, splitTranspose, threadsAvailable } from './threads';
 
 export { setSplitMinMacs, splitCount, stopHelpers, threadsAvailable } from './threads';
 
@@ -29,6 +29,7 @@ interface GemmExports {
   gemm_abt(out: number, a: number, b: number, M: number, N: number, K: number, accumulate: number): void;
   gemm_abt_ld(out: number, a: number, b: number, M: number, N: number, K: number, ldOut: number, accumulate: number): void;
   transpose(out: number, a: number, rows: number, cols: number): void;
+  transpose_cols(out: number, a: number, rows: number, cols: number, from: number, to: number): void;
   heap_base(): number;
 }
 
@@ -119,8 +120,13 @@ interface FusedExports {
   gather_rows(out: number, table: number, idx: number, bias: number, rows: number, cols: number): void;
   scatter_add_rows(table: number, idx: number, a: number, rows: number, cols: number): void;
   col_sums(out: number, a: number, rows: number, cols: number): void;
+  col_sums_cols(out: number, a: number, rows: number, cols: number, from: number, to: number): void;
   softmax_xent(probs: number, bias: number, targets: number, rows: number, V: number, scoredOut: number): number;
   xent_grad(probs: number, targets: number, rows: number, V: number, scale: number): void;
+  lstm_seq_fwd(pre: number, h: number, c: number, aux: number, hh: number, W: number, T: number, B: number, b0: number, b1: number, H: number): void;
+  lstm_seq_bwd(pre: number, c: number, aux: number, dOut: number, dh: number, dc: number, dPre: number, WT: number, T: number, B: number, b0: number, b1: number, H: number): void;
+  gru_seq_fwd(pre: number, h: number, aux: number, hh: number, bhn: number, W: number, T: number, B: number, b0: number, b1: number, H: number): void;
+  gru_seq_bwd(pre: number, h: number, aux: number, dOut: number, dh: number, dPre: number, dPreHh: number, WT: number, T: number, B: number, b0: number, b1: number, H: number): void;
 }
 
 const ACTIVATIONS: Record<Activation, number> = { tanh: 0, relu: 1, sigmoid: 2 };
@@ -170,7 +176,7 @@ export class WasmKernels implements Kernels {
   private scratch: number;
 
   /** The compiled module behind `fn` (helper threads instantiate it on the same memory). */
-  private readonly module: object;
+  protected readonly module: object;
 
   /**
    * `threads` > 1 (arenas only, where sharedArenaAvailable): the arena's
@@ -251,6 +257,17 @@ export class WasmKernels implements Kernels {
     this.scratch = base + n;
   }
 
+  /** Byte address of the copy hold() made of b[bOff ..], or -1 when that operand is not held. */
+  protected heldAddr(b: Floats, bOff: number, n: number): number {
+    return this.held !== null && b === this.held && bOff === this.heldOff && n <= this.heldLen ? this.floor * 4 : -1;
+  }
+
+  /** Runs a recurrent loop (see splitRows) on this thread, or split by batch rows on a threaded arena. */
+  protected rows(op: 'lstm_seq_fwd' | 'lstm_seq_bwd' | 'gru_seq_fwd' | 'gru_seq_bwd', B: number, macs: number, T: number, args: (b0: number, b1: number) => number[]): void {
+    if (this.threads > 1) splitRows(this.fn, this.module, this.memory, this.threads, op, B, macs, T, args);
+    else (this.fn[op] as (...a: number[]) => void)(...args(0, B));
+  }
+
   release(): void {
     this.held = null;
     this.heldLen = 0;
@@ -317,7 +334,7 @@ export class WasmKernels implements Kernels {
     if (!heap) return this.spill.gemmAB(out, outOff, a, aOff, b, bOff, M, N, K, accumulate);
     if (!ra) heap.set(a.subarray(aOff, aOff + M * K), pa);
     if (!rb) heap.set(b.subarray(bOff, bOff + K * N), pRaw);
-    this.fn.transpose(pb * 4, rb ? this.addr(b, bOff) : pRaw * 4, K, N);
+    this.tr(pb * 4, rb ? this.addr(b, bOff) : pRaw * 4, K, N);
     this.run(out, outOff, ro, heap, po, ra ? this.addr(a, aOff) : pa * 4, pb * 4, M, N, K, accumulate);
   }
 
@@ -337,9 +354,9 @@ export class WasmKernels implements Kernels {
     const heap = this.reserve(this.scratch, p - this.scratch);
     if (!heap) return this.spill.gemmAtB(out, outOff, a, aOff, b, bOff, M, N, K, accumulate);
     if (!ra) heap.set(a.subarray(aOff, aOff + K * M), pRaw);
-    this.fn.transpose(pa * 4, ra ? this.addr(a, aOff) : pRaw * 4, K, M);
+    this.tr(pa * 4, ra ? this.addr(a, aOff) : pRaw * 4, K, M);
     if (!rb) heap.set(b.subarray(bOff, bOff + K * N), pRaw);
-    this.fn.transpose(pb * 4, rb ? this.addr(b, bOff) : pRaw * 4, K, N);
+    this.tr(pb * 4, rb ? this.addr(b, bOff) : pRaw * 4, K, N);
     this.run(out, outOff, ro, heap, po, pa * 4, pb * 4, M, N, K, accumulate);
   }
 
@@ -348,17 +365,23 @@ export class WasmKernels implements Kernels {
     if (out instanceof Float32Array && a instanceof Float32Array && this.resident(out)) {
       const n = rows * cols;
       if (this.resident(a)) {
-        this.fn.transpose(this.addr(out, outOff), this.addr(a, aOff), rows, cols);
+        this.tr(this.addr(out, outOff), this.addr(a, aOff), rows, cols);
         return;
       }
       const heap = this.reserve(this.scratch, n);
       if (heap) {
         heap.set(a.subarray(aOff, aOff + n), this.scratch);
-        this.fn.transpose(this.addr(out, outOff), this.scratch * 4, rows, cols);
+        this.tr(this.addr(out, outOff), this.scratch * 4, rows, cols);
         return;
       }
     }
     tsKernels.transpose(out, outOff, a, aOff, rows, cols);
+  }
+
+  /** transpose at byte addresses, split between threads when this is a threaded arena. */
+  private tr(out: number, a: number, rows: number, cols: number): void {
+    if (this.threads > 1) splitTranspose(this.fn, this.module, this.memory, this.threads, out, a, rows, cols);
+    else this.fn.transpose(out, a, rows, cols);
   }
 
   /** gemm_abt at byte addresses, split between threads when this is a threaded arena. */
@@ -438,6 +461,44 @@ export class WasmArena extends WasmKernels implements ArenaKernels {
     }
   }
 
+  forwardLoop(cell: CellType, s: LayerState, T: number, w: Floats, wOff: number, bhn: Float32Array | null): boolean {
+    if (cell === 'rnn' || !(w instanceof Float32Array)) return false;
+    const { B, H, GH } = s;
+    let W = this.resident(w) ? this.addr(w, wOff) : -1;
+    if (W < 0) {
+      this.hold(w, wOff, GH * H);
+      W = this.heldAddr(w, wOff, GH * H);
+    }
+    if (W < 0) return false;
+    const macs = B * GH * H * T;
+    if (cell === 'lstm') {
+      const pre = this.p(s.pre), h = this.p(s.h), c = this.p(s.c), aux = this.p(s.aux), hh = this.p(s.hh);
+      this.rows('lstm_seq_fwd', B, macs, T, (b0, b1) => [pre, h, c, aux, hh, W, T, B, b0, b1, H]);
+    } else {
+      const pre = this.p(s.pre), h = this.p(s.h), aux = this.p(s.aux), hh = this.p(s.hh), bh = this.p(bhn!);
+      this.rows('gru_seq_fwd', B, macs, T, (b0, b1) => [pre, h, aux, hh, bh, W, T, B, b0, b1, H]);
+    }
+    this.release();
+    return true;
+  }
+
+  backwardLoop(cell: CellType, s: LayerState, T: number, whhT: Float32Array): boolean {
+    if (cell === 'rnn' || !this.resident(whhT)) return false;
+    const { B, H, GH } = s;
+    const WT = this.p(whhT);
+    const macs = B * GH * H * T;
+    s.dh.fill(0);
+    s.dc.fill(0);
+    if (cell === 'lstm') {
+      const pre = this.p(s.pre), c = this.p(s.c), aux = this.p(s.aux), dOut = this.p(s.dOut), dh = this.p(s.dh), dc = this.p(s.dc), dPre = this.p(s.dPre);
+      this.rows('lstm_seq_bwd', B, macs, T, (b0, b1) => [pre, c, aux, dOut, dh, dc, dPre, WT, T, B, b0, b1, H]);
+    } else {
+      const pre = this.p(s.pre), h = this.p(s.h), aux = this.p(s.aux), dOut = this.p(s.dOut), dh = this.p(s.dh), dPre = this.p(s.dPre), dPreHh = this.p(s.dPreHh);
+      this.rows('gru_seq_bwd', B, macs, T, (b0, b1) => [pre, h, aux, dOut, dh, dPre, dPreHh, WT, T, B, b0, b1, H]);
+    }
+    return true;
+  }
+
   addRows(a: Float32Array, bias: Float32Array, rows: number, cols: number): void {
     this.fn.add_rows(this.p(a), this.p(bias), rows, cols);
   }
@@ -451,7 +512,8 @@ export class WasmArena extends WasmKernels implements ArenaKernels {
   }
 
   colSums(out: Float32Array, a: Float32Array, rows: number, cols: number): void {
-    this.fn.col_sums(this.p(out), this.p(a), rows, cols);
+    if (this.threads > 1) splitColSums(this.fn, this.module, this.memory, this.threads, this.p(out), this.p(a), rows, cols);
+    else this.fn.col_sums(this.p(out), this.p(a), rows, cols);
   }
 
   softmaxXent(probs: Float32Array, bias: Float32Array, targets: Int32Array, rows: number, V: number, scored: Int32Array): number {

@@ -10,6 +10,11 @@
  * posts the helpers' blocks, computes its own, then waits for theirs. Every
  * output element stays one dot product computed by one thread in the same
  * order as the unsplit product, so results are bit-identical to one thread.
+ * A layer's whole recurrent loop (T steps of product + cell) is split by
+ * blocks of batch rows instead (splitRows): rows never depend on each other,
+ * so the threads meet once per loop rather than once per step, and the
+ * cells' elementwise work is shared too. Large transposes and column sums
+ * are split by columns (splitTranspose, splitColSums).
  *
  * Synchronisation is one Int32 word per helper in a small SharedArrayBuffer
  * of its own (Atomics.wait/notify after a short spin): a job costs some
@@ -36,8 +41,13 @@ export function splitCount(): number {
 /** Control words (Int32 indices) of a helper. */
 const STATE = 0;
 const IDLE = 0, JOB = 1, DONE = 2, STOP = 3, ATTACH = 4, FAILED = 5;
-/** Job arguments start here: out, a, b, M, N, K, ldOut, accumulate. */
+/** Which export a job runs (index into OPS), and where its arguments start. */
+const OP = 1;
 const ARGS = 2;
+/** Exports a helper can run; the gemm (out, a, b, M, N, K, ldOut, accumulate) is op 0. */
+export const OPS = ['gemm_abt_ld', 'lstm_seq_fwd', 'lstm_seq_bwd', 'gru_seq_fwd', 'gru_seq_bwd', 'transpose_cols', 'col_sums_cols'] as const;
+export type Op = (typeof OPS)[number];
+const MAX_ARGS = 14;
 /** Spins (Atomics.load) before sleeping: covers the gap between the per-step products. */
 const HELPER_SPINS = 20000;
 const CALLER_SPINS = 200000;
@@ -47,6 +57,7 @@ const HELPER_SOURCE = `
 const { workerData, receiveMessageOnPort } = require('node:worker_threads');
 const c = new Int32Array(workerData.control);
 const port = workerData.port;
+const ops = workerData.ops;
 let fn = null;
 for (;;) {
   let v = Atomics.load(c, ${STATE});
@@ -63,8 +74,13 @@ for (;;) {
       const m = receiveMessageOnPort(port);
       if (m) fn = new WebAssembly.Instance(m.message.module, { env: { memory: m.message.memory } }).exports;
       if (!fn) throw new Error('no module');
-    } else {
+    } else if (c[${OP}] === 0) {
       fn.gemm_abt_ld(c[${ARGS}], c[${ARGS + 1}], c[${ARGS + 2}], c[${ARGS + 3}], c[${ARGS + 4}], c[${ARGS + 5}], c[${ARGS + 6}], c[${ARGS + 7}]);
+    } else {
+      const n = c[${ARGS + MAX_ARGS}];
+      const args = [];
+      for (let i = 0; i < n; i++) args.push(c[${ARGS} + i]);
+      fn[ops[c[${OP}]]](...args);
     }
     Atomics.store(c, ${STATE}, ${DONE});
   } catch (e) {
@@ -92,7 +108,7 @@ function workerThreads(): WorkerThreads | null {
 }
 
 class Helper {
-  readonly control = new Int32Array(new SharedArrayBuffer(64));
+  readonly control = new Int32Array(new SharedArrayBuffer(128));
   private readonly worker: NodeWorker;
   private readonly port: NodePort;
   /** The memory the helper's instance runs on. */
@@ -104,7 +120,7 @@ class Helper {
     this.port = port1;
     this.worker = new wt.Worker(HELPER_SOURCE, {
       eval: true,
-      workerData: { control: this.control.buffer, port: port2 },
+      workerData: { control: this.control.buffer, port: port2, ops: [...OPS] },
       transferList: [port2],
     });
     this.worker.unref();
@@ -126,6 +142,16 @@ class Helper {
     const c = this.control;
     c[ARGS] = out; c[ARGS + 1] = a; c[ARGS + 2] = b; c[ARGS + 3] = M;
     c[ARGS + 4] = N; c[ARGS + 5] = K; c[ARGS + 6] = ldOut; c[ARGS + 7] = accumulate;
+    c[OP] = 0;
+    this.signal(JOB);
+  }
+
+  /** Posts a call of export OPS[op] with integer arguments. */
+  postOp(op: number, args: readonly number[]): void {
+    const c = this.control;
+    for (let i = 0; i < args.length; i++) c[ARGS + i] = args[i]!;
+    c[ARGS + MAX_ARGS] = args.length;
+    c[OP] = op;
     this.signal(JOB);
   }
 
@@ -241,6 +267,88 @@ export function splitGemm(
     } catch {
       // A helper that died or failed: its block is done here instead.
       if (!err) part(local, i);
+    }
+  }
+  if (err) throw err;
+}
+
+/**
+ * One of the recurrent loops (lstm_seq_fwd ...) over all B batch rows, split
+ * into blocks of rows between `threads` threads: `args(b0, b1)` gives the
+ * export's arguments for rows [b0, b1). Rows never depend on each other, so
+ * every thread runs its T steps without waiting for the others. `products`
+ * is how many products the loop holds (counted by splitCount when split);
+ * `macs` its multiply-adds, below the threshold it runs on this thread alone.
+ */
+export function splitRows(
+  fn: object, module: object, memory: object, threads: number, op: Op,
+  B: number, macs: number, products: number, args: (b0: number, b1: number) => number[],
+): void {
+  const p = macs < splitMinMacs ? 1 : Math.min(threads, Math.floor(B / 4));
+  splitRange(fn, module, memory, p, op, B, 4, products, args);
+}
+
+/** Moves (floats) below which a transpose runs on the calling thread alone. */
+const SPLIT_MIN_MOVES = 1 << 16;
+
+/**
+ * transpose(out, a, rows, cols) split by blocks of a's columns (rows of out)
+ * between threads: pure moves, so any split gives the same bits.
+ */
+export function splitTranspose(fn: object, module: object, memory: object, threads: number, out: number, a: number, rows: number, cols: number): void {
+  const p = rows * cols < Math.min(SPLIT_MIN_MOVES, splitMinMacs) ? 1 : Math.min(threads, Math.floor(cols / 16));
+  splitRange(fn, module, memory, p, 'transpose_cols', cols, 16, 0, (c0, c1) => [out, a, rows, cols, c0, c1]);
+}
+
+/** col_sums(out, a, rows, cols) split by blocks of columns (each column summed in the same order by one thread). */
+export function splitColSums(fn: object, module: object, memory: object, threads: number, out: number, a: number, rows: number, cols: number): void {
+  const p = rows * cols < Math.min(SPLIT_MIN_MOVES, splitMinMacs) ? 1 : Math.min(threads, Math.floor(cols / 16));
+  splitRange(fn, module, memory, p, 'col_sums_cols', cols, 4, 0, (c0, c1) => [out, a, rows, cols, c0, c1]);
+}
+
+/**
+ * Runs export `op` over [0, span) in p blocks (multiples of `unit` apart),
+ * the first on this thread. `products` > 0 marks the recurrent loops: they
+ * count as that many split products, and a failed helper's block is an error.
+ */
+function splitRange(
+  fn: object, module: object, memory: object, p: number, op: Op,
+  span: number, unit: number, products: number, args: (b0: number, b1: number) => number[],
+): void {
+  const B = span;
+  const call = (a: number[]): void => (fn as Record<string, (...x: number[]) => void>)[op]!(...a);
+  let pool = p > 1 ? helperPool(p - 1) : null;
+  if (pool) {
+    try {
+      for (const h of pool) h.attach(module, memory);
+    } catch {
+      pool = null;
+    }
+  }
+  if (!pool) {
+    call(args(0, B));
+    return;
+  }
+  splits += products;
+  const cut = (i: number): number => (i === p ? B : Math.floor((B * i) / p / unit) * unit);
+  const index = OPS.indexOf(op);
+  for (let i = 1; i < p; i++) pool[i - 1]!.postOp(index, args(cut(i), cut(i + 1)));
+  let err: unknown = null;
+  try {
+    call(args(0, cut(1)));
+  } catch (e) {
+    err = e;
+  }
+  for (let i = 1; i < p; i++) {
+    try {
+      pool[i - 1]!.wait();
+    } catch (e) {
+      // A helper that died or failed: its block is redone here, unless the
+      // export works in place (the recurrent loops), where a partial run cannot be redone.
+      if (!err) {
+        if (products > 0) err = e;
+        else call(args(cut(i), cut(i + 1)));
+      }
     }
   }
   if (err) throw err;
