@@ -5,7 +5,7 @@
  *
  *   node dist/bench.js [--only lstm] [--seconds 3] [--json]
  *                      [--backend wasm-relaxed-simd|wasm-simd|typescript] [--no-torch]
- *                      [--threads 2 | --threads 1,2]
+ *                      [--threads 2 | --threads 1,2]  (default: 1,2 on a multi-core machine)
  *
  * Every available backend is measured unless --backend picks one, with one
  * thread unless --threads gives the count(s) (wasm backends split their large
@@ -28,7 +28,8 @@ import {
 interface Args { only: string | null; seconds: number; json: boolean; backend: BackendName | null; torch: boolean; threads: number[] }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { only: null, seconds: 3, json: false, backend: null, torch: true, threads: [1] };
+  // One and two threads by default on a multi-core machine: the extension trains with two there.
+  const args: Args = { only: null, seconds: 3, json: false, backend: null, torch: true, threads: os.cpus().length > 1 ? [1, 2] : [1] };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--only') args.only = argv[++i] ?? null;
     else if (argv[i] === '--seconds') args.seconds = Number(argv[++i]);
