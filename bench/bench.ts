@@ -7,8 +7,8 @@
  *                      [--backend wasm-relaxed-simd|wasm-simd|typescript] [--no-torch]
  *                      [--threads 2 | --threads 1,2]  (default: 1,2 on a multi-core machine)
  *
- * Every available backend is measured unless --backend picks one, with one
- * thread unless --threads gives the count(s) (wasm backends split their large
+ * Every available backend is measured unless --backend picks one, with the
+ * thread counts of --threads (wasm backends split their large
  * products over helper threads; see src/engine/wasm/threads.ts). The cpu
  * column is the process's CPU time per step (all threads), next to the wall clock. When
  * Debian's python3-torch is installed, bench/torch_bench.py measures PyTorch
