@@ -72,7 +72,13 @@ describe('threads', { skip: flavors.length === 0 ? 'no shared wasm memory here' 
             const before = splitCount();
             k.gemmABt(ko, 0, ka, 0, kb, 0, M, N, K, accumulate);
             if (k === two && K > 0 && (N >= 16 || M >= 8)) assert.ok(splitCount() > before, `${M}×${N}×${K} was not split`);
-            return Buffer.from(ko.slice().buffer);
+            const abt = Buffer.from(ko.slice().buffer);
+            // gemmAtB on the same data read as a[K,M], b[K,N] (its own outer-product kernel).
+            ko.set(init);
+            const mid = splitCount();
+            k.gemmAtB(ko, 0, ka, 0, kb, 0, M, N, K, accumulate);
+            if (k === two && K > 0 && (N >= 16 || M >= 8)) assert.ok(splitCount() > mid, `AtB ${M}×${N}×${K} was not split`);
+            return Buffer.concat([abt, Buffer.from(ko.slice().buffer)]);
           });
           assert.equal(Buffer.compare(outs[0]!, outs[1]!), 0, `${flavor} ${M}×${N}×${K} accumulate ${accumulate}`);
         }

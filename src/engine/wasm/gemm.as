@@ -580,3 +580,124 @@ export function gru_seq_bwd(pre: usize, h: usize, aux: usize, dOut: usize, dh: u
     gemm_abt_ld(dhb, dPreHh + row * rg, WT, m, H, GH, H, 1);
   }
 }
+
+// ---------------------------------------------------------------------------
+// out[M,N] (+)= a[K,M]ᵀ · b[K,N] on the untransposed operands, in outer-product
+// form: for each k, a 6×8 tile of out gains a[k, i..i+6] (splat) ⊗ b[k, j..j+8].
+// Every output element is one accumulator lane that starts at zero for each
+// block of K (AKC) and gains madd(a[k,i], b[k,j]) for k in order, then is added
+// to out (or stored, for the first block without accumulate). Edge tiles do the
+// same arithmetic lane by lane, so any split by rows or columns gives the same bits.
+
+/** K rows per pass: the packed 6-wide strip of a (AKC·24 bytes) stays in L1. */
+const AKC: i32 = 128;
+/** Columns of b per block: AKC·ANC floats of b stay in L2 while the rows of a go by. */
+const ANC: i32 = 1024;
+
+// @ts-ignore: decorator
+@inline function vput(p: usize, v: v128, acc: bool): void {
+  if (acc) v128.store(p, f32x4.add(v128.load(p), v));
+  else v128.store(p, v);
+}
+
+/** out[6, 8] (+)= Σ_k ap[k, 0..6]ᵀ ⊗ b[k, 0..8]; ap is packed (24 bytes per k), b's rows lb bytes apart. */
+function atb6x8(o: usize, lo: usize, ap: usize, b: usize, lb: usize, kc: i32, acc: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  const end = ap + <usize>kc * 24;
+  let p = b;
+  for (let q = ap; q < end; q += 24) {
+    const y0 = v128.load(p), y1 = v128.load(p + 16);
+    const x0 = v128.load32_splat(q);
+    c00 = madd(x0, y0, c00); c01 = madd(x0, y1, c01);
+    const x1 = v128.load32_splat(q + 4);
+    c10 = madd(x1, y0, c10); c11 = madd(x1, y1, c11);
+    const x2 = v128.load32_splat(q + 8);
+    c20 = madd(x2, y0, c20); c21 = madd(x2, y1, c21);
+    const x3 = v128.load32_splat(q + 12);
+    c30 = madd(x3, y0, c30); c31 = madd(x3, y1, c31);
+    const x4 = v128.load32_splat(q + 16);
+    c40 = madd(x4, y0, c40); c41 = madd(x4, y1, c41);
+    const x5 = v128.load32_splat(q + 20);
+    c50 = madd(x5, y0, c50); c51 = madd(x5, y1, c51);
+    p += lb;
+  }
+  vput(o, c00, acc); vput(o + 16, c01, acc);
+  const o1 = o + lo, o2 = o1 + lo, o3 = o2 + lo, o4 = o3 + lo, o5 = o4 + lo;
+  vput(o1, c10, acc); vput(o1 + 16, c11, acc);
+  vput(o2, c20, acc); vput(o2 + 16, c21, acc);
+  vput(o3, c30, acc); vput(o3 + 16, c31, acc);
+  vput(o4, c40, acc); vput(o4 + 16, c41, acc);
+  vput(o5, c50, acc); vput(o5 + 16, c51, acc);
+}
+
+/** One row: out[1, 8] (+)= Σ_k a[k, i] · b[k, 0..8]; a points at a[k0, i], rows la bytes apart. */
+function atb1x8(o: usize, a: usize, la: usize, b: usize, lb: usize, kc: i32, acc: bool): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
+  let p = b, q = a;
+  for (let k = 0; k < kc; k++) {
+    const x = v128.load32_splat(q);
+    c0 = madd(x, v128.load(p), c0); c1 = madd(x, v128.load(p + 16), c1);
+    p += lb; q += la;
+  }
+  vput(o, c0, acc); vput(o + 16, c1, acc);
+}
+
+/** Any rows × cols block element by element, with the same lane arithmetic as the tiles. */
+function atb_edge(o: usize, lo: usize, a: usize, la: usize, b: usize, lb: usize, rows: i32, cols: i32, kc: i32, acc: bool): void {
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) {
+      let c = f32x4.splat(0);
+      let p = b + (<usize>j << 2), q = a + (<usize>i << 2);
+      for (let k = 0; k < kc; k++) {
+        c = madd(v128.load32_splat(q), v128.load32_splat(p), c);
+        p += lb; q += la;
+      }
+      put(o + <usize>i * lo + (<usize>j << 2), f32x4.extract_lane(c, 0), acc);
+    }
+  }
+}
+
+/**
+ * out[M,N] (+)= a[K,M]ᵀ · b[K,N] with rows of a, b, out lda, ldb, ldo floats
+ * apart (a block of rows or columns of a larger product: what threads split
+ * it into). ws: AKC·16 bytes of this caller's own workspace for the packed strip of a.
+ */
+export function gemm_atb_ld(out: usize, a: usize, b: usize, M: i32, N: i32, K: i32, lda: i32, ldb: i32, ldo: i32, accumulate: i32, ws: usize): void {
+  const la = <usize>lda << 2, lb = <usize>ldb << 2, lo = <usize>ldo << 2;
+  if (K == 0) {
+    if (!accumulate) for (let i = 0; i < M; i++) memory.fill(out + <usize>i * lo, 0, <usize>N << 2);
+    return;
+  }
+  const M6 = M - M % 6;
+  for (let k0 = 0; k0 < K; k0 += AKC) {
+    const kc = min(AKC, K - k0);
+    const acc = accumulate != 0 || k0 > 0;
+    const ak = a + <usize>k0 * la, bk = b + <usize>k0 * lb;
+    for (let j0 = 0; j0 < N; j0 += ANC) {
+      const j1 = min(j0 + ANC, N);
+      const j8 = j0 + ((j1 - j0) & ~7);
+      for (let i0 = 0; i0 < M6; i0 += 6) {
+        const src = ak + (<usize>i0 << 2);
+        for (let k = 0; k < kc; k++) {
+          const s = src + <usize>k * la, d = ws + <usize>k * 24;
+          v128.store(d, v128.load(s));
+          store<u64>(d + 16, load<u64>(s + 16));
+        }
+        const orow = out + <usize>i0 * lo;
+        for (let j = j0; j < j8; j += 8) atb6x8(orow + (<usize>j << 2), lo, ws, bk + (<usize>j << 2), lb, kc, acc);
+        if (j8 < j1) atb_edge(orow + (<usize>j8 << 2), lo, src, la, bk + (<usize>j8 << 2), lb, 6, j1 - j8, kc, acc);
+      }
+      for (let i = M6; i < M; i++) {
+        const src = ak + (<usize>i << 2);
+        const orow = out + <usize>i * lo;
+        for (let j = j0; j < j8; j += 8) atb1x8(orow + (<usize>j << 2), src, la, bk + (<usize>j << 2), lb, kc, acc);
+        if (j8 < j1) atb_edge(orow + (<usize>j8 << 2), lo, src, la, bk + (<usize>j8 << 2), lb, 1, j1 - j8, kc, acc);
+      }
+    }
+  }
+}

@@ -8,18 +8,20 @@
  * the recurrent product (B×H activations against a 4H×H weight matrix every
  * time step), which costs about a tenth of that step's arithmetic.
  *
- * All three products reduce to one micro-kernel, out (+)= a·bᵀ with both
+ * gemmABt and gemmAB reduce to one micro-kernel, out (+)= a·bᵀ with both
  * operands read along K (dot products of contiguous rows, no packing):
- * gemmAB and gemmAtB transpose their operands inside wasm memory first, as
- * the TypeScript reference does. Float64 operands (gradient checks) go to
- * the TypeScript kernels.
+ * gemmAB transposes b inside wasm memory first, as the TypeScript reference
+ * does. gemmAtB (the weight gradients) has a kernel of its own in
+ * outer-product form on the untransposed operands (gemm_atb_ld), so its
+ * results differ from the reference's at float32 rounding level. Float64
+ * operands (gradient checks) go to the TypeScript kernels.
  */
 import type { Floats } from '../floats';
 import type { LayerState } from '../cells';
 import type { Activation, CellType } from '../config';
 import { tsKernels, type ArenaKernels, type Kernels } from '../kernels';
 import { relaxedSharedWasmBase64, relaxedWasmBase64, simdSharedWasmBase64, simdWasmBase64 } from './binaries.generated';
-import { splitColSums, splitGemm, splitRows, splitTranspose, threadsAvailable } from './threads';
+import { ATB_WS_BYTES, splitColSums, splitGemm, splitGemmAtB, splitRows, splitTranspose, threadsAvailable } from './threads';
 
 export { setSplitMinMacs, splitCount, stopHelpers, threadsAvailable } from './threads';
 
@@ -30,6 +32,7 @@ interface GemmExports {
   gemm_abt_ld(out: number, a: number, b: number, M: number, N: number, K: number, ldOut: number, accumulate: number): void;
   transpose(out: number, a: number, rows: number, cols: number): void;
   transpose_cols(out: number, a: number, rows: number, cols: number, from: number, to: number): void;
+  gemm_atb_ld(out: number, a: number, b: number, M: number, N: number, K: number, lda: number, ldb: number, ldo: number, accumulate: number, ws: number): void;
   heap_base(): number;
 }
 
@@ -344,20 +347,26 @@ export class WasmKernels implements Kernels {
       return;
     }
     if (M === 0 || N === 0) return;
-    // a[K,M] and b[K,N] (resident, or copied to pRaw) are transposed to aᵀ[M,K], bᵀ[N,K].
+    // a[K,M] and b[K,N] are used as they are (copied in when not resident),
+    // by the outer-product kernel gemm_atb_ld: no transposes.
     const ra = this.resident(a), rb = this.resident(b), ro = this.resident(out);
     let p = this.scratch;
-    const pa = p; p += M * K;
-    const pb = p; p += N * K;
+    const ws = p; p += (ATB_WS_BYTES >> 2) * Math.max(1, this.threads);
+    const pa = ra ? -1 : p; if (!ra) p += K * M;
+    const pb = rb ? -1 : p; if (!rb) p += K * N;
     const po = ro ? -1 : p; if (!ro) p += M * N;
-    const pRaw = p; if (!(ra && rb)) p += K * Math.max(M, N);
     const heap = this.reserve(this.scratch, p - this.scratch);
     if (!heap) return this.spill.gemmAtB(out, outOff, a, aOff, b, bOff, M, N, K, accumulate);
-    if (!ra) heap.set(a.subarray(aOff, aOff + K * M), pRaw);
-    this.tr(pa * 4, ra ? this.addr(a, aOff) : pRaw * 4, K, M);
-    if (!rb) heap.set(b.subarray(bOff, bOff + K * N), pRaw);
-    this.tr(pb * 4, rb ? this.addr(b, bOff) : pRaw * 4, K, N);
-    this.run(out, outOff, ro, heap, po, pa * 4, pb * 4, M, N, K, accumulate);
+    if (!ra) heap.set(a.subarray(aOff, aOff + K * M), pa);
+    if (!rb) heap.set(b.subarray(bOff, bOff + K * N), pb);
+    const A = ra ? this.addr(a, aOff) : pa * 4;
+    const Bp = rb ? this.addr(b, bOff) : pb * 4;
+    const acc = accumulate ? 1 : 0;
+    const O = ro ? this.addr(out, outOff) : po * 4;
+    if (!ro && accumulate) heap.set(out.subarray(outOff, outOff + M * N), po);
+    if (this.threads > 1) splitGemmAtB(this.fn, this.module, this.memory, this.threads, O, A, Bp, M, N, K, acc, ws * 4);
+    else this.fn.gemm_atb_ld(O, A, Bp, M, N, K, M, N, N, acc, ws * 4);
+    if (!ro) out.set(heap.subarray(po, po + M * N), outOff);
   }
 
   /** Runs in wasm when the destination is resident; otherwise copying would cost more than the move itself. */

@@ -45,7 +45,7 @@ const IDLE = 0, JOB = 1, DONE = 2, STOP = 3, ATTACH = 4, FAILED = 5;
 const OP = 1;
 const ARGS = 2;
 /** Exports a helper can run; the gemm (out, a, b, M, N, K, ldOut, accumulate) is op 0. */
-export const OPS = ['gemm_abt_ld', 'lstm_seq_fwd', 'lstm_seq_bwd', 'gru_seq_fwd', 'gru_seq_bwd', 'transpose_cols', 'col_sums_cols'] as const;
+export const OPS = ['gemm_abt_ld', 'lstm_seq_fwd', 'lstm_seq_bwd', 'gru_seq_fwd', 'gru_seq_bwd', 'transpose_cols', 'col_sums_cols', 'gemm_atb_ld'] as const;
 export type Op = (typeof OPS)[number];
 const MAX_ARGS = 14;
 /** Spins (Atomics.load) before sleeping: covers the gap between the per-step products. */
@@ -288,6 +288,28 @@ export function splitRows(
   splitRange(fn, module, memory, p, op, B, 4, products, args);
 }
 
+/** Bytes of workspace gemm_atb_ld needs per thread (AKC·24 in gemm.as), kept a multiple of 16. */
+export const ATB_WS_BYTES = 128 * 24;
+
+/**
+ * out[M,N] (+)= a[K,M]ᵀ·b[K,N] (byte addresses; ws: threads · ATB_WS_BYTES of
+ * workspace) on `threads` threads, split by blocks of 8 output columns (rows
+ * in blocks of 4 when the output is narrow). Each element is formed by one
+ * thread with the same arithmetic in the same k order, whatever the split.
+ */
+export function splitGemmAtB(
+  fn: object, module: object, memory: object, threads: number,
+  out: number, A: number, B: number, M: number, N: number, K: number, accumulate: number, ws: number,
+): void {
+  const byCols = N >= 16;
+  const span = byCols ? N : M;
+  const unit = byCols ? 8 : 4;
+  const p = M * N * K < splitMinMacs ? 1 : Math.min(threads, Math.floor(span / unit));
+  splitRange(fn, module, memory, p, 'gemm_atb_ld', span, unit, 1, (s, e, i) => byCols
+    ? [out + s * 4, A, B + s * 4, M, e - s, K, M, N, N, accumulate, ws + i * ATB_WS_BYTES]
+    : [out + s * N * 4, A + s * 4, B, e - s, N, K, M, N, N, accumulate, ws + i * ATB_WS_BYTES]);
+}
+
 /** Moves (floats) below which a transpose runs on the calling thread alone. */
 const SPLIT_MIN_MOVES = 1 << 16;
 
@@ -313,7 +335,7 @@ export function splitColSums(fn: object, module: object, memory: object, threads
  */
 function splitRange(
   fn: object, module: object, memory: object, p: number, op: Op,
-  span: number, unit: number, products: number, args: (b0: number, b1: number) => number[],
+  span: number, unit: number, products: number, args: (b0: number, b1: number, part: number) => number[],
 ): void {
   const B = span;
   const call = (a: number[]): void => (fn as Record<string, (...x: number[]) => void>)[op]!(...a);
@@ -326,16 +348,16 @@ function splitRange(
     }
   }
   if (!pool) {
-    call(args(0, B));
+    call(args(0, B, 0));
     return;
   }
   splits += products;
   const cut = (i: number): number => (i === p ? B : Math.floor((B * i) / p / unit) * unit);
   const index = OPS.indexOf(op);
-  for (let i = 1; i < p; i++) pool[i - 1]!.postOp(index, args(cut(i), cut(i + 1)));
+  for (let i = 1; i < p; i++) pool[i - 1]!.postOp(index, args(cut(i), cut(i + 1), i));
   let err: unknown = null;
   try {
-    call(args(0, cut(1)));
+    call(args(0, cut(1), 0));
   } catch (e) {
     err = e;
   }
@@ -347,7 +369,7 @@ function splitRange(
       // export works in place (the recurrent loops), where a partial run cannot be redone.
       if (!err) {
         if (products > 0) err = e;
-        else call(args(cut(i), cut(i + 1)));
+        else call(args(cut(i), cut(i + 1), i));
       }
     }
   }
