@@ -233,14 +233,7 @@ export function splitGemm(
   const span = byCols ? N : M;
   const unit = byCols ? 8 : 4;
   const p = Math.min(parts, Math.floor(span / unit));
-  let pool = p > 1 ? helperPool(p - 1) : null;
-  if (pool) {
-    try {
-      for (const h of pool) h.attach(module, memory);
-    } catch {
-      pool = null;
-    }
-  }
+  const pool = attachedPool(p, module, memory);
   if (!pool) {
     fn.gemm_abt_ld(out, A, B, M, N, K, N, accumulate);
     return;
@@ -333,20 +326,25 @@ export function splitColSums(fn: object, module: object, memory: object, threads
  * the first on this thread. `products` > 0 marks the recurrent loops: they
  * count as that many split products, and a failed helper's block is an error.
  */
+/** p − 1 helpers attached to this module and memory, or null to run on the calling thread alone. */
+function attachedPool(p: number, module: object, memory: object): Helper[] | null {
+  const pool = p > 1 ? helperPool(p - 1) : null;
+  if (!pool) return null;
+  try {
+    for (const h of pool) h.attach(module, memory);
+    return pool;
+  } catch {
+    return null;
+  }
+}
+
 function splitRange(
   fn: object, module: object, memory: object, p: number, op: Op,
   span: number, unit: number, products: number, args: (b0: number, b1: number, part: number) => number[],
 ): void {
   const B = span;
   const call = (a: number[]): void => (fn as Record<string, (...x: number[]) => void>)[op]!(...a);
-  let pool = p > 1 ? helperPool(p - 1) : null;
-  if (pool) {
-    try {
-      for (const h of pool) h.attach(module, memory);
-    } catch {
-      pool = null;
-    }
-  }
+  const pool = attachedPool(p, module, memory);
   if (!pool) {
     call(args(0, B, 0));
     return;
