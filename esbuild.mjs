@@ -32,6 +32,8 @@ const common = {
   sourcemap: !production,
   minify: production,
   logLevel: 'warning',
+  // The exported PyTorch project's sources (pytorch/*.py) are bundled as text.
+  loader: { '.py': 'text' },
 };
 
 const builds = [

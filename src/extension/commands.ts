@@ -5,6 +5,7 @@ import type { InferenceService } from './inference';
 import type { LossPanels } from './panels/lossPanel';
 import type { GradientFlowPanels } from './panels/gradientFlowPanel';
 import type { ModelEntry, ModelLibrary, RunSettings } from './library';
+import { projectFolderIn, writePytorchProject } from './exportPytorch';
 import { describeEstimate, presets } from './presets';
 import { readRunSettings } from './settings';
 import { formatRate } from './statusBar';
@@ -70,6 +71,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     guarded('rnnLab.generate', (m?: ModelArg) => generateCommand(ctx, m)),
     guarded('rnnLab.renameModel', (m?: ModelArg) => renameCommand(ctx, m)),
     guarded('rnnLab.exportModel', (m?: ModelArg, target?: vscode.Uri) => exportCommand(ctx, m, target)),
+    guarded('rnnLab.exportPytorchProject', (m?: ModelArg, target?: vscode.Uri) => exportPytorchCommand(ctx, m, target)),
     guarded('rnnLab.importModel', (source?: vscode.Uri) => importCommand(ctx, source)),
     guarded('rnnLab.deleteModel', (m?: ModelArg, confirmed?: boolean) => deleteCommand(ctx, m, confirmed)),
     guarded('rnnLab.setCompletionModel', async (m?: ModelArg) => {
@@ -369,6 +371,33 @@ async function exportCommand(ctx: CommandContext, arg: ModelArg, target?: vscode
   await vscode.workspace.fs.writeFile(uri, ctx.library.readCheckpoint(entry.id));
   if (!target) void vscode.window.showInformationMessage(`RNN Lab: exported "${entry.name}" to ${uri.fsPath || uri.toString()}. Load it in PyTorch with load_state_dict (see the README).`);
   return uri;
+}
+
+async function exportPytorchCommand(ctx: CommandContext, arg: ModelArg, target?: vscode.Uri): Promise<vscode.Uri | undefined> {
+  const entry = await pickModel(ctx, arg, 'checkpoint');
+  if (!entry) return undefined;
+  if (!entry.hasCheckpoint) throw new UserError(`"${entry.name}" has no saved checkpoint yet`);
+  let folder = target;
+  if (!folder) {
+    const parent = await vscode.window.showOpenDialog({
+      canSelectFolders: true,
+      canSelectFiles: false,
+      openLabel: 'Export Here',
+      title: `Export "${entry.name}" as a PyTorch project (a new folder is made inside the one you pick)`,
+      ...(vscode.workspace.workspaceFolders?.[0] ? { defaultUri: vscode.workspace.workspaceFolders[0].uri } : {}),
+    });
+    if (!parent?.[0]) return undefined;
+    folder = projectFolderIn(parent[0], entry);
+  }
+  await writePytorchProject(entry, ctx.library.readCheckpoint(entry.id), folder);
+  if (!target) {
+    const open = await vscode.window.showInformationMessage(
+      `RNN Lab: wrote a PyTorch project for "${entry.name}" to ${folder.fsPath}. Its README says how to train on under torchrun.`,
+      'Open README',
+    );
+    if (open) await vscode.window.showTextDocument(vscode.Uri.joinPath(folder, 'README.md'));
+  }
+  return folder;
 }
 
 async function importCommand(ctx: CommandContext, source?: vscode.Uri): Promise<ModelEntry | undefined> {

@@ -9,30 +9,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import * as esbuild from 'esbuild';
-
 import { decodeCheckpoint, type Checkpoint } from '../../src/engine/checkpoint';
 import { encodeSafetensors } from '../../src/engine/safetensors';
 import { FileError, writeFileAtomic } from '../../src/cli/files';
-
-const ROOT = path.resolve(__dirname, '..', '..');
-const CLI = path.join(ROOT, 'dist', 'cli.js');
+import { buildCli, CLI } from './helpers/buildCli';
 
 let tmpRoot = '';
 
 before(async () => {
-  // Build only the CLI bundle, with the options of esbuild.mjs (other bundles are not ours to rebuild).
-  await esbuild.build({
-    entryPoints: { cli: path.join(ROOT, 'src/cli/main.ts') },
-    bundle: true,
-    outdir: path.join(ROOT, 'dist'),
-    sourcemap: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    logLevel: 'warning',
-    banner: { js: '#!/usr/bin/env node' },
-  });
+  await buildCli();
   tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'rnn-lab-cli-'));
 });
 

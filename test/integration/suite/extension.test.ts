@@ -5,6 +5,7 @@
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { decodeCheckpoint, Rng, Stepper, tsKernels } from '../../../src/engine';
 import type { RnnLabApi } from '../../../src/extension/extension';
@@ -215,6 +216,19 @@ suite('RNN Lab in a real VS Code', function () {
     // The imported model can generate, and can be deleted.
     await vscode.commands.executeCommand('rnnLab.deleteModel', imported.id, true);
     assert.equal(api.library.get(imported.id), undefined);
+  });
+
+  test('exports a model as a PyTorch project, and refuses a folder that is not empty', async () => {
+    const folder = workspaceUri('tiny-pytorch');
+    const written = await vscode.commands.executeCommand<vscode.Uri>('rnnLab.exportPytorchProject', tinyModel.id, folder);
+    assert.equal(written?.fsPath, folder.fsPath);
+    for (const f of ['model.py', 'data.py', 'train.py', 'evaluate.py', 'checkpoint_io.py', 'requirements.txt', 'README.md']) {
+      assert.ok(fs.statSync(path.join(folder.fsPath, f)).size > 0, `${f} was written`);
+    }
+    const copied = fs.readFileSync(path.join(folder.fsPath, 'model.safetensors'));
+    assert.deepEqual(new Uint8Array(copied), new Uint8Array(api.library.readCheckpoint(tinyModel.id)));
+    assert.match(fs.readFileSync(path.join(folder.fsPath, 'README.md'), 'utf8'), /lstm · width 64 · 1 layer /);
+    await expectError(/not empty/, () => vscode.commands.executeCommand('rnnLab.exportPytorchProject', tinyModel.id, folder));
   });
 
   test('bad files, settings and checkpoints give clear messages', async () => {
