@@ -5,7 +5,11 @@ The same model and step as RNN Lab's benchmark: one layer of nn.LSTM / nn.GRU /
 nn.RNN(tanh) fed one-hot characters, nn.Linear decoder, softmax cross-entropy,
 Adam (lr 0.002), gradient-norm clipping at 5, truncated BPTT over windows of
 T characters in B parallel streams with the state carried (detached) between
-windows. Prints one JSON object per configuration on stdout:
+windows. The block families (gpt, mingru, minlstm: config
+family:C:B:T:layers:heads) are the modules of the exported PyTorch project
+(pytorch/model.py: nanoGPT's GPT, and minGRU/minLSTM with the log-space
+parallel scan PyTorch users train them with), AdamW with nanoGPT's weight
+decay groups, clipping at 1. Prints one JSON object per configuration on stdout:
 
     {"cell": "lstm", "hidden": 512, "batch": 32, "seq": 100, "threads": 2,
      "charsPerSec": 12600.0, "msPerStep": 254.0, "torch": "1.13.1"}
@@ -23,14 +27,22 @@ import json
 import sys
 import time
 
+import os
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'pytorch'))
+from model import BLOCKS, BlockLM  # noqa: E402  (the exported project's modules)
+
 
 def parse_config(s):
-    cell, h, b, t = s.split(':')
-    return cell, int(h), int(b), int(t)
+    parts = s.split(':')
+    cell, h, b, t = parts[0], int(parts[1]), int(parts[2]), int(parts[3])
+    layers = int(parts[4]) if len(parts) > 4 else 1
+    heads = int(parts[5]) if len(parts) > 5 else 1
+    return cell, h, b, t, layers, heads
 
 
 class CharModel(nn.Module):
@@ -53,32 +65,44 @@ def detach(state):
     return state.detach()
 
 
-def bench(cell, hidden, batch, seq, data, vocab, seconds):
-    torch.manual_seed(1)
+def make(cell, vocab, hidden, layers, heads, seq):
+    """The model, its optimizer and clipping norm, as each family's users train it."""
+    if cell in BLOCKS:
+        model = BlockLM(vocab, hidden, layers, cell, heads=heads, context=seq)
+        decay = [p for p in model.parameters() if p.dim() >= 2]
+        rest = [p for p in model.parameters() if p.dim() < 2]
+        groups = [{'params': decay, 'weight_decay': 0.1}, {'params': rest, 'weight_decay': 0.0}]
+        return model, torch.optim.AdamW(groups, lr=1e-3, betas=(0.9, 0.99)), 1.0
     model = CharModel(cell, vocab, hidden)
-    opt = torch.optim.Adam(model.parameters(), lr=0.002)
+    return model, torch.optim.Adam(model.parameters(), lr=0.002), 5.0
+
+
+def bench(cell, hidden, batch, seq, data, vocab, seconds, layers=1, heads=1):
+    torch.manual_seed(1)
+    model, opt, clip = make(cell, vocab, hidden, layers, heads, seq)
     # B streams laid end to end, as the engine does.
     stream = (len(data) - 1) // batch
     steps_per_epoch = stream // seq
     inputs = data[: batch * stream].view(batch, stream).t().contiguous()       # [stream, B]
     targets = data[1: batch * stream + 1].view(batch, stream).t().contiguous()
-    state = None
+    initial = model.zero_state(batch, torch.device('cpu')) if cell in BLOCKS else None
+    state = initial
     pos = 0
 
     def step():
         nonlocal state, pos
         if pos >= steps_per_epoch:
-            pos, state = 0, None
+            pos, state = 0, initial
         x = inputs[pos * seq:(pos + 1) * seq]
         y = targets[pos * seq:(pos + 1) * seq]
         pos += 1
         logits, new_state = model(x, state)
-        loss = F.cross_entropy(logits.view(-1, vocab), y.reshape(-1))
+        loss = F.cross_entropy(logits.reshape(-1, vocab), y.reshape(-1))
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
         opt.step()
-        state = detach(new_state)
+        state = None if new_state is None else detach(new_state)
         return loss.item()
 
     step()  # warm-up: first touch of every buffer
@@ -96,7 +120,7 @@ def bench(cell, hidden, batch, seq, data, vocab, seconds):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--text', required=True)
-    p.add_argument('--config', action='append', required=True, help='cell:H:B:T')
+    p.add_argument('--config', action='append', required=True, help='cell:H:B:T, or family:C:B:T:layers:heads for gpt/mingru/minlstm')
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--seconds', type=float, default=3.0)
     args = p.parse_args()
@@ -107,9 +131,9 @@ def main():
     index = {c: i for i, c in enumerate(chars)}
     data = torch.tensor([index[c] for c in text], dtype=torch.long)
     for c in args.config:
-        cell, h, b, t = parse_config(c)
-        cps, ms = bench(cell, h, b, t, data, len(chars), args.seconds)
-        print(json.dumps({'cell': cell, 'hidden': h, 'batch': b, 'seq': t, 'threads': torch.get_num_threads(),
+        cell, h, b, t, layers, heads = parse_config(c)
+        cps, ms = bench(cell, h, b, t, data, len(chars), args.seconds, layers, heads)
+        print(json.dumps({'cell': cell, 'hidden': h, 'batch': b, 'seq': t, 'layers': layers, 'heads': heads, 'threads': torch.get_num_threads(),
                           'charsPerSec': cps, 'msPerStep': ms, 'torch': torch.__version__}), flush=True)
 
 
