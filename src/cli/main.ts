@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { version } from '../../package.json';
 import { addDemoCommand } from './commands/demo';
 import { addEvalCommand } from './commands/eval';
+import { addExperimentCommand } from './commands/experiment';
 import { addInspectCommand } from './commands/inspect';
 import { addReportCommand } from './commands/report';
 import { addSampleCommand } from './commands/sample';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   addInspectCommand(program, run);
   addDemoCommand(program, run);
   addReportCommand(program, run);
+  addExperimentCommand(program, run);
   return program;
 }
 
