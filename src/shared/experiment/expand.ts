@@ -11,7 +11,7 @@ import { ExperimentError, type ExperimentSpec, type Problem } from './spec';
 
 export interface PlannedRun {
   id: string;
-  /** Where the run comes from: `grid` or `runs[i]`. */
+  /** Where the run comes from: `grid`, `runs[i]`, or `base` (an experiment of one run). */
   origin: string;
   /** The settings the grid combination or the runs entry gives (what sets this run apart), in file order. */
   varied: PartialSettings;
@@ -50,7 +50,9 @@ export function gridCombinations(grid: ExperimentSpec['grid']): PartialSettings[
 /** The setting lists of the experiment before seeds: grid combinations, then the runs entries. */
 function variants(spec: ExperimentSpec): { origin: string; varied: PartialSettings }[] {
   const out: { origin: string; varied: PartialSettings }[] = [];
-  if (spec.grid.length > 0 || spec.runs.length === 0) for (const varied of gridCombinations(spec.grid)) out.push({ origin: 'grid', varied });
+  if (spec.grid.length > 0 || spec.runs.length === 0) {
+    for (const varied of gridCombinations(spec.grid)) out.push({ origin: spec.grid.length > 0 ? 'grid' : 'base', varied });
+  }
   spec.runs.forEach((varied, i) => out.push({ origin: `runs[${i}]`, varied }));
   return out;
 }

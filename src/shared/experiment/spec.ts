@@ -107,6 +107,7 @@ function describeAjvError(e: ErrorObject): Problem {
       const path = jsonPath([...segs, key]);
       if (where === 'grid' && segs.length === 1 && key === 'seed') return { path, message: 'seeds are not a grid setting: list them in the top-level "seeds"' };
       if (isSettings) return { path, message: `unknown setting "${key}"${suggestion(key, SETTING_NAMES)}; settings are ${SETTING_NAMES.join(', ')}` };
+      if (segs.length === 0 && (SETTING_NAMES as readonly string[]).includes(key)) return { path, message: `"${key}" is a run setting: put it in base, grid or runs` };
       if (segs.length === 0) return { path, message: `unknown key "${key}"${suggestion(key, TOP_KEYS)}` };
       if (where === 'budget') return { path, message: `unknown budget "${key}": give one of steps, minutes or chars` };
       return { path, message: `unknown key "${key}"` };
