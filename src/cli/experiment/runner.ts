@@ -92,7 +92,7 @@ export function planExperiment(file: string, trainer: RunTrainer, opts: PlanOpti
   const refused: Problem[] = [];
   for (const run of runs) {
     const why = trainer.refusal(run.settings, corpus, opts.maxMemoryBytes);
-    if (why && !refused.some((p) => p.path === run.origin)) refused.push({ path: run.origin, message: `run ${run.id} ${why}` });
+    if (why && !refused.some((p) => p.path === run.origin)) refused.push({ path: run.origin, message: `run ${run.id}: ${why}` });
   }
   if (refused.length > 0) throw new ExperimentError(refused, where);
   const fingerprint = createHash('sha256').update(source).update('\u0000').update(text).digest('hex');
