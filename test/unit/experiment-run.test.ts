@@ -17,6 +17,7 @@ import type { TrainRequest } from '../../src/cli/experiment/trainer';
 import { Output } from '../../src/cli/output';
 import type { TrainReporter } from '../../src/cli/progress';
 import type { ResultRow, RunHistory } from '../../src/shared/experiment';
+import { makeText } from './helpers/text';
 
 class SilentOutput extends Output {
   constructor() {
@@ -38,21 +39,6 @@ class CountingReporter implements TrainReporter {
   checkpoint(): void {}
   finish(): void {}
   done(): void {}
-}
-
-/** Deterministic text with some structure to learn. */
-export function makeText(chars: number, seed = 7): string {
-  const words = ['the', 'cat', 'sat', 'on', 'a', 'mat', 'and', 'dog', 'ran', 'far', 'away', 'from', 'it'];
-  let x = seed;
-  const out: string[] = [];
-  let n = 0;
-  while (n < chars) {
-    x = (x * 1103515245 + 12345) % 2 ** 31;
-    const w = words[x % words.length]!;
-    out.push(w);
-    n += w.length + 1;
-  }
-  return out.join(' ').slice(0, chars);
 }
 
 let root = '';
