@@ -67,6 +67,7 @@ async function run(file: string, out: string, opts: { resume?: boolean; saveEver
     out,
     resume: opts.resume ?? false,
     saveEvery: opts.saveEvery ?? 0,
+    saveSeconds: Infinity,
     maxMemoryBytes: 2 ** 30,
     output: new SilentOutput(),
     trainer,

@@ -8,6 +8,9 @@ import { CLI_RANGES, checkOptional, parseNumber } from '../options';
 import { EXIT_INTERRUPTED, EXIT_OK, type Output } from '../output';
 import { createReporter } from '../progress';
 
+/** A running run is checkpointed at least this often (the extension's default too), so a kill loses little. */
+const SAVE_SECONDS = 30;
+
 interface ExperimentOptions {
   out: string;
   json?: boolean;
@@ -26,7 +29,7 @@ export function addExperimentCommand(program: Command, run: (json: boolean, fn: 
     .requiredOption('--out <dir>', 'folder for the checkpoints, histories, results.jsonl and report.html (created if needed)')
     .option('--resume', 'continue an interrupted experiment in --out: finished runs are kept, the interrupted one continues from its checkpoint')
     .option('--yes', 'run an experiment of more than 100 runs')
-    .addOption(num('--save-every <steps>', 'also checkpoint every this many steps, so a kill loses little (default: 0, at the end of each rung only)'))
+    .addOption(num('--save-every <steps>', 'also checkpoint every this many steps (default: 0; a run is checkpointed every 30 seconds and at the end of each rung anyway)'))
     .addOption(num('--max-memory-mb <mb>', 'refuse runs whose buffers would need more than this').default(DEFAULT_MEMORY_LIMIT_BYTES / 1024 ** 2))
     .option('--json', 'one JSON event per line on stdout instead of progress bars')
     .action(async (file: string, opts: ExperimentOptions) => {
@@ -56,6 +59,7 @@ async function experiment(file: string, opts: ExperimentOptions, out: Output): P
       out: opts.out,
       resume: Boolean(opts.resume),
       saveEvery,
+      saveSeconds: SAVE_SECONDS,
       maxMemoryBytes,
       output: out,
       trainer,

@@ -166,6 +166,7 @@ export class EngineTrainer implements RunTrainer {
     let done = 0;
     let interrupted = false;
     let lastYield = performance.now();
+    let lastSave = lastYield;
     try {
       while (!reached(until, trainer.state.step, trainer.state.charsSeen, totalSeconds())) {
         if (req.shouldStop()) {
@@ -187,7 +188,10 @@ export class EngineTrainer implements RunTrainer {
         pushCapped(history.progress, { ...r, charsPerSec: cps, charsSeen: trainer.state.charsSeen, seconds: totalSeconds() });
         reporter.step({ result: r, done, elapsed: trainSeconds, charsPerSec: cps });
         if (req.valEvery > 0 && r.step % req.valEvery === 0) validate();
-        if (req.saveEvery > 0 && r.step % req.saveEvery === 0) save();
+        if ((req.saveEvery > 0 && r.step % req.saveEvery === 0) || t1 - lastSave >= req.saveSeconds * 1000) {
+          save();
+          lastSave = performance.now();
+        }
         if (t1 - lastYield >= YIELD_MS) {
           await new Promise<void>((resolve) => setImmediate(resolve));
           lastYield = performance.now();

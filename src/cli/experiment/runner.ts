@@ -177,6 +177,8 @@ export interface RunOptions {
   resume: boolean;
   /** Also checkpoint every this many steps (0: only at the end of each rung). */
   saveEvery: number;
+  /** And at least this often, in seconds of wall time, so a kill loses little. */
+  saveSeconds: number;
   maxMemoryBytes: number;
   output: Output;
   trainer: RunTrainer;
@@ -210,7 +212,7 @@ export async function runExperiment(plan: Plan, opts: RunOptions): Promise<Exper
   const R = plan.rungs.length;
   output.event('experiment', { name: plan.spec.name, runs: plan.runs.map((r) => ({ id: r.id, params: r.params })), rungs: plan.rungs, out, resumed: existing !== null });
   output.info(
-    `${existing ? 'Resuming' : 'Running'} experiment ${plan.spec.name ? `"${plan.spec.name}" ` : ''}: ${plan.runs.length} run${plan.runs.length === 1 ? '' : 's'}` +
+    `${existing ? 'Resuming' : 'Running'} experiment${plan.spec.name ? ` "${plan.spec.name}"` : ''}: ${plan.runs.length} run${plan.runs.length === 1 ? '' : 's'}` +
       `${R > 1 ? `, successive halving over ${R} rungs (${plan.rungs.map(budgetLabel).join(', ')})` : `, ${budgetLabel(plan.rungs[0]!)} each`}` +
       `, ${formatCount(plan.corpus.trainChars)} training + ${formatCount(plan.corpus.valChars)} validation characters; writing to ${quotePath(out)}`,
   );
@@ -254,6 +256,7 @@ export async function runExperiment(plan: Plan, opts: RunOptions): Promise<Exper
         out: ckpt,
         historyOut: path.join(out, `${run.id}.history.json`),
         saveEvery: opts.saveEvery,
+        saveSeconds: opts.saveSeconds,
         valEvery: plan.spec.valEvery,
         maxMemoryBytes: opts.maxMemoryBytes,
         shouldStop: opts.shouldStop,

@@ -23,6 +23,8 @@ export interface TrainRequest {
   historyOut: string;
   /** Also save every this many steps (0: only at the end). */
   saveEvery: number;
+  /** And at least this often, in seconds of wall time (Infinity: never by time). */
+  saveSeconds: number;
   /** Also validate every this many steps for the curves (0: only at the end). */
   valEvery: number;
   maxMemoryBytes: number;

@@ -74,6 +74,8 @@ export function svgChart(series: readonly Series[], o: ChartOptions): string {
   const pad = (y1 - y0) * 0.05;
   y0 -= pad;
   y1 += pad;
+  // Dots on the frame would be cut in half.
+  if (o.mode === 'dots') [x0, x1] = [x0 - (x1 - x0) * 0.04, x1 + (x1 - x0) * 0.04];
   const sx = (x: number): number => m.l + ((x - x0) / (x1 - x0)) * (W - m.l - m.r);
   const sy = (y: number): number => H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b);
   const parts: string[] = [head];
@@ -112,7 +114,7 @@ function cell(v: unknown): string {
 
 const CSS = `body{font-family:system-ui,-apple-system,"Segoe UI",Ubuntu,sans-serif;margin:16px 24px;color:#3b3b3b;background:#fff}
 h1{font-size:1.4em}h2{font-size:1.1em;margin:22px 0 6px}table{border-collapse:collapse;font-size:13px}
-th,td{padding:3px 8px;border-bottom:1px solid #e5e5e5;text-align:right;white-space:nowrap}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
+th,td{padding:3px 8px;border-bottom:1px solid #e5e5e5;text-align:right;white-space:nowrap}th{background:#f3f3f3}td:nth-child(-n+2),th:nth-child(-n+2){text-align:left}
 .legend span{display:inline-block;margin-right:14px;font-size:12px}.legend i{display:inline-block;width:12px;height:3px;margin-right:4px;vertical-align:middle}
 .charts{display:flex;flex-wrap:wrap;gap:12px}.chart{border:1px solid #e5e5e5;border-radius:4px;max-width:100%;height:auto}
 .chart .title{font-size:13px;font-weight:600;fill:#3b3b3b}.chart .tick{font-size:10px;fill:#616161}.chart .axis{font-size:11px;fill:#616161}
@@ -127,14 +129,14 @@ export function experimentReportHtml(input: ReportInput): string {
   const head = ['#', 'run', ...varied, 'seed', 'params', 'steps', 'time (s)', 'chars/s', 'val loss', 'val bpc', 'stopped at rung'];
   const body = ranked.map((r, i) => {
     const s = r.settings as unknown as Record<string, unknown>;
-    const cells = [String(i + 1), `<i style="display:inline-block;width:10px;height:10px;background:${color.get(r.id)}"></i> ${escapeHtml(r.id)}`, ...varied.map((k) => cell(s[k])), cell(r.seed), cell(r.params), cell(r.steps), cell(+r.seconds.toFixed(1)), cell(Math.round(r.charsPerSec)), cell(r.valLoss), cell(r.valBpc), cell(r.stoppedAt)];
+    const cells = [String(i + 1), `<i style="display:inline-block;width:10px;height:10px;background:${color.get(r.id)}"></i> ${escapeHtml(r.id)}`, ...varied.map((k) => cell(s[k])), cell(r.seed), cell(r.params), cell(r.steps), r.seconds.toFixed(2), cell(Math.round(r.charsPerSec)), cell(r.valLoss), cell(r.valBpc), cell(r.stoppedAt)];
     return `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
   });
   const groups = seedGroups(input.rows);
   const multiSeed = groups.some((g) => g.n > 1);
   const groupTable = multiSeed
     ? `<h2>Mean ± std over seeds</h2><table><tr><th>runs</th><th>seeds</th><th>params</th><th>val bpc</th><th>time (s)</th></tr>${groups
-        .map((g) => `<tr><td>${escapeHtml(g.key)}</td><td>${g.seeds.join(', ')}</td><td>${cell(g.params)}</td><td>${Number.isFinite(g.meanBpc) ? `${g.meanBpc.toFixed(4)} ± ${g.stdBpc.toFixed(4)}` : '–'}</td><td>${g.meanSeconds.toFixed(1)}</td></tr>`)
+        .map((g) => `<tr><td>${escapeHtml(g.key)}</td><td>${g.seeds.join(', ')}</td><td>${cell(g.params)}</td><td>${Number.isFinite(g.meanBpc) ? `${g.meanBpc.toFixed(4)} ± ${g.stdBpc.toFixed(4)}` : '–'}</td><td>${g.meanSeconds.toFixed(2)}</td></tr>`)
         .join('')}</table>`
     : '';
 

@@ -97,7 +97,7 @@ export function seedGroups(rows: readonly ResultRow[]): SeedGroup[] {
     out.push({
       key,
       ids: g.map((r) => r.id),
-      seeds: g.map((r) => r.seed),
+      seeds: g.map((r) => r.seed).sort((a, b) => a - b),
       n,
       meanBpc: mean,
       stdBpc: std,
