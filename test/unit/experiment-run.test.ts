@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { decodeCheckpoint, type Checkpoint } from '../../src/engine/checkpoint';
 import { EngineTrainer } from '../../src/cli/experiment/engineTrainer';
 import { RESULTS_FILE, planExperiment, runExperiment, type ExperimentOutcome } from '../../src/cli/experiment/runner';
-import type { TrainRequest } from '../../src/cli/experiment/trainer';
+import type { RunTrainer, TrainRequest } from '../../src/cli/experiment/trainer';
 import { Output } from '../../src/cli/output';
 import type { TrainReporter } from '../../src/cli/progress';
 import type { ResultRow, RunHistory } from '../../src/shared/experiment';
@@ -157,6 +157,45 @@ describe('experiment runner', () => {
     assert.deepEqual(calls.map((c) => [c.id, c.checkpointIn !== null]), [[whole.rows[1]!.id, true], [whole.rows[2]!.id, false]], 'the finished run is not redone');
     assert.deepEqual(readRows(dir).map(untimed), whole.rows.map(untimed));
     for (const r of whole.rows) assertSameTraining(checkpointOf(dir, r.id), checkpointOf(path.join(root, 'whole'), r.id), r.id);
+  });
+
+  it('halving over three rungs with a scripted trainer: ⌈n·keep⌉ continue, a diverged run never does', async () => {
+    // Each run's validation loss is set by its lr (lower is better); lr 0.003 and above diverge at step 3.
+    const engine = new EngineTrainer();
+    const calls: [string, number][] = [];
+    const scripted: RunTrainer = {
+      sizes: engine.sizes,
+      families: engine.families,
+      corpus: (text, f) => engine.corpus(text, f),
+      refusal: () => null,
+      train: async (req) => {
+        const steps = (req.until as { steps: number }).steps;
+        calls.push([req.id, steps]);
+        const diverged = req.settings.lr >= 0.003 ? 3 : null;
+        fs.writeFileSync(req.out, 'checkpoint');
+        const loss = diverged === null ? req.settings.lr * 100 + 1 / steps : null;
+        return { steps: diverged ?? steps, chars: steps * 32, seconds: 0.5, charsPerSec: 64, valLoss: loss, valBpc: loss === null ? null : loss / Math.LN2, params: 10, interrupted: false, diverged };
+      },
+    };
+    const file = experimentFile({ text: 'notes.txt', budget: { steps: 16 }, base: BASE, grid: { lr: [0.005, 0.001, 0.004, 0.003, 0.002] }, halving: { rungs: 3, keep: 0.5 } });
+    const plan = planExperiment(file, scripted, { yes: false, maxMemoryBytes: 2 ** 30 });
+    assert.deepEqual(plan.rungs, [{ steps: 4 }, { steps: 8 }, { steps: 16 }]);
+    const out = path.join(root, 'scripted');
+    const result = await runExperiment(plan, { out, resume: false, saveEvery: 0, saveSeconds: Infinity, maxMemoryBytes: 2 ** 30, output: new SilentOutput(), trainer: scripted, reporter: () => new CountingReporter(), shouldStop: () => false });
+    const id = (lr: number): string => `lstm-lr${lr}-s42`;
+    // Rung 1: all five, and ⌈5 · 0.5⌉ = 3 places, but only two runs did not diverge; rung 2: ⌈2 · 0.5⌉ = 1 continues.
+    assert.deepEqual(calls, [
+      [id(0.005), 4], [id(0.001), 4], [id(0.004), 4], [id(0.003), 4], [id(0.002), 4],
+      [id(0.001), 8], [id(0.002), 8],
+      [id(0.001), 16],
+    ]);
+    const byId = new Map(result.rows.map((r) => [r.id, r]));
+    assert.deepEqual([...byId.keys()], [id(0.005), id(0.004), id(0.003), id(0.002), id(0.001)], 'rows in the order the runs finished');
+    for (const lr of [0.005, 0.004, 0.003]) {
+      assert.deepEqual([byId.get(id(lr))!.diverged, byId.get(id(lr))!.stoppedAt, byId.get(id(lr))!.valLoss], [3, 1, null], `lr ${lr}`);
+    }
+    assert.deepEqual([byId.get(id(0.002))!.stoppedAt, byId.get(id(0.002))!.steps, byId.get(id(0.002))!.diverged], [2, 8, null]);
+    assert.deepEqual([byId.get(id(0.001))!.stoppedAt, byId.get(id(0.001))!.steps], [null, 16]);
   });
 
   it('refuses a folder that holds another experiment', async () => {

@@ -307,7 +307,7 @@ function row(id: string, valBpc: number | null, extra: Partial<ResultRow> = {}):
   const settings = { cell: 'lstm', hidden: 8, lr: 0.01, seed: 1 } as unknown as RunSettings;
   return {
     id, origin: 'grid', varied: {}, settings, seed: 1, params: 100, steps: 10, chars: 100, seconds: 1, charsPerSec: 100,
-    valLoss: valBpc === null ? null : valBpc * Math.LN2, valBpc, checkpoint: `${id}.safetensors`, history: `${id}.history.json`, stoppedAt: null, ...extra,
+    valLoss: valBpc === null ? null : valBpc * Math.LN2, valBpc, checkpoint: `${id}.safetensors`, history: `${id}.history.json`, stoppedAt: null, diverged: null, ...extra,
   };
 }
 

@@ -165,6 +165,7 @@ export class EngineTrainer implements RunTrainer {
     const chars0 = trainer.state.charsSeen;
     let done = 0;
     let interrupted = false;
+    let diverged: number | null = null;
     let lastYield = performance.now();
     let lastSave = lastYield;
     try {
@@ -178,8 +179,10 @@ export class EngineTrainer implements RunTrainer {
         try {
           r = trainer.step();
         } catch (e) {
-          if (e instanceof DivergenceError) throw new DivergenceError(`run ${req.id}: ${e.message}`, e.step);
-          throw e;
+          // The trainer throws before it updates anything: the state is the last good step's.
+          if (!(e instanceof DivergenceError)) throw e;
+          diverged = e.step;
+          break;
         }
         const t1 = performance.now();
         trainSeconds += (t1 - t0) / 1000;
@@ -198,7 +201,7 @@ export class EngineTrainer implements RunTrainer {
         }
       }
       reporter.finish();
-      if (!interrupted) validate();
+      if (!interrupted && diverged === null) validate();
       save();
     } finally {
       reporter.finish();
@@ -215,6 +218,7 @@ export class EngineTrainer implements RunTrainer {
       valBpc: finalVal ? finalVal.bpc : null,
       params,
       interrupted,
+      diverged,
     };
   }
 }

@@ -138,12 +138,14 @@ export function finishedRows(plan: Plan, state: Pick<State, 'rungs'>): { rows: R
     const records = alive.map((run) => state.rungs[run.id]?.[r - 1]);
     if (r === R) {
       alive.forEach((run, i) => {
-        if (records[i]) rows.push(row(run, records[i]!, null));
+        if (records[i]) rows.push(row(run, records[i]!, records[i]!.diverged !== null && R > 1 ? r : null));
       });
       return { rows, alive, rung: R };
     }
     if (records.some((x) => !x)) return { rows, alive, rung: r };
-    const survivors = new Set(selectSurvivors(alive.map((run, i) => ({ id: run.id, valLoss: records[i]!.valLoss })), plan.spec.halving!.keep).map((x) => x.id));
+    // A diverged run never continues (it would diverge again at the same step).
+    const ranked = selectSurvivors(alive.map((run, i) => ({ id: run.id, valLoss: records[i]!.valLoss })), plan.spec.halving!.keep);
+    const survivors = new Set(ranked.filter((x) => state.rungs[x.id]![r - 1]!.diverged === null).map((x) => x.id));
     alive.forEach((run, i) => {
       if (!survivors.has(run.id)) rows.push(row(run, records[i]!, r));
     });
@@ -169,6 +171,7 @@ function row(run: PlannedRun, rec: RungRecord, stoppedAt: number | null): Result
     checkpoint: `${run.id}.safetensors`,
     history: `${run.id}.history.json`,
     stoppedAt,
+    diverged: rec.diverged,
   };
 }
 
@@ -311,7 +314,7 @@ export function formatTable(rows: readonly ResultRow[]): string[] {
     formatDuration(r.seconds),
     formatCount(r.charsPerSec),
     r.valBpc !== null ? r.valBpc.toFixed(4) : '-',
-    r.stoppedAt !== null ? `rung ${r.stoppedAt}` : '',
+    r.diverged !== null ? `diverged at step ${r.diverged}` : r.stoppedAt !== null ? `rung ${r.stoppedAt}` : '',
   ]);
   const widths = head.map((h, c) => Math.max(h.length, ...body.map((b) => b[c]!.length)));
   const line = (cells: string[]): string => cells.map((x, c) => (c === 1 ? x.padEnd(widths[c]!) : x.padStart(widths[c]!))).join('  ').trimEnd();

@@ -48,6 +48,8 @@ export interface TrainOutcome {
   params: number;
   /** The run stopped because shouldStop() said so, before reaching `until`. */
   interrupted: boolean;
+  /** The step at which the loss became NaN or infinite (the run ends there, its last good weights saved); null if it did not. */
+  diverged: number | null;
 }
 
 export interface CorpusFacts {

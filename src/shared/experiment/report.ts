@@ -126,10 +126,10 @@ export function experimentReportHtml(input: ReportInput): string {
   const varied = variedSettingNames(input.rows);
   const title = `RNN Lab experiment${input.name ? `: ${input.name}` : ''}`;
 
-  const head = ['#', 'run', ...varied, 'seed', 'params', 'steps', 'time (s)', 'chars/s', 'val loss', 'val bpc', 'stopped at rung'];
+  const head = ['#', 'run', ...varied, 'seed', 'params', 'steps', 'time (s)', 'chars/s', 'val loss', 'val bpc', 'stopped'];
   const body = ranked.map((r, i) => {
     const s = r.settings as unknown as Record<string, unknown>;
-    const cells = [String(i + 1), `<i style="display:inline-block;width:10px;height:10px;background:${color.get(r.id)}"></i> ${escapeHtml(r.id)}`, ...varied.map((k) => cell(s[k])), cell(r.seed), cell(r.params), cell(r.steps), r.seconds.toFixed(2), cell(Math.round(r.charsPerSec)), cell(r.valLoss), cell(r.valBpc), cell(r.stoppedAt)];
+    const cells = [String(i + 1), `<i style="display:inline-block;width:10px;height:10px;background:${color.get(r.id)}"></i> ${escapeHtml(r.id)}`, ...varied.map((k) => cell(s[k])), cell(r.seed), cell(r.params), cell(r.steps), r.seconds.toFixed(2), cell(Math.round(r.charsPerSec)), cell(r.valLoss), cell(r.valBpc), r.diverged !== null ? `diverged at step ${r.diverged}` : cell(r.stoppedAt)];
     return `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
   });
   const groups = seedGroups(input.rows);

@@ -23,8 +23,10 @@ export interface ResultRow {
   /** Checkpoint and history, relative to the experiment's output folder. */
   checkpoint: string;
   history: string;
-  /** The rung after which halving stopped the run; null when it trained its whole budget. */
+  /** The rung after which halving stopped the run (or at which it diverged); null when it trained its whole budget. */
   stoppedAt: number | null;
+  /** The step at which the loss became NaN or infinite (valLoss is then null); null if it did not. */
+  diverged: number | null;
 }
 
 /** One logged training step, as the loss panel's history has it, plus the training seconds so far. */
