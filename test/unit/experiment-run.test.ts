@@ -198,6 +198,16 @@ describe('experiment runner', () => {
     assert.deepEqual([byId.get(id(0.001))!.stoppedAt, byId.get(id(0.001))!.steps], [null, 16]);
   });
 
+  it('character and time budgets: a run stops at the first step that reaches them, counted over rungs', async () => {
+    // batch 4 × seq 8 = 32 characters a step: 200 characters end at step 7; halving's first rung (100) at step 4.
+    const chars = await run(experimentFile({ text: 'notes.txt', budget: { chars: 200 }, base: BASE, grid: { lr: [0.01, 0.02] }, halving: { rungs: 2, keep: 0.5 } }), path.join(root, 'chars'));
+    assert.deepEqual(chars.rows.map((r) => [r.steps, r.chars, r.stoppedAt]), [[4, 128, 1], [7, 224, null]]);
+    const minutes = await run(experimentFile({ text: 'notes.txt', budget: { minutes: 0.002 }, base: BASE }), path.join(root, 'minutes'));
+    const r = minutes.rows[0]!;
+    assert.ok(r.seconds >= 0.12 && r.steps > 0, `${r.seconds} s, ${r.steps} steps`);
+    assert.equal(r.chars, r.steps * 32);
+  });
+
   it('refuses a folder that holds another experiment', async () => {
     const dir = path.join(root, 'other');
     await run(experimentFile({ text: 'notes.txt', budget: { steps: 2 }, base: BASE }), dir);
