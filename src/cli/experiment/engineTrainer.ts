@@ -17,6 +17,7 @@ import {
   streamLayout,
   type CellType,
   type ModelConfig,
+  type StepResult,
   type TrainConfig,
 } from '../../engine';
 import { buildSession } from '../../engine/session';
@@ -175,7 +176,7 @@ export class EngineTrainer implements RunTrainer {
           break;
         }
         const t0 = performance.now();
-        let r;
+        let r: StepResult;
         try {
           r = trainer.step();
         } catch (e) {

@@ -267,7 +267,7 @@ export async function runExperiment(plan: Plan, opts: RunOptions): Promise<Exper
         title:
           `Run ${index}/${plan.runs.length} ${run.id}: ${formatCount(run.params)} parameters` +
           (R > 1 ? `, rung ${rung}/${R} to ${budgetLabel(target)}` : '') +
-          (resumeFrom ? `, continuing from step ${(state.rungs[run.id]?.at(-1)?.steps ?? 'its checkpoint')}` : ''),
+          (resumeFrom ? ', continuing from its checkpoint' : ''),
       });
       if (result.interrupted) {
         interrupted = true;
