@@ -8,6 +8,7 @@ import { version } from '../../package.json';
 import { addDemoCommand } from './commands/demo';
 import { addEvalCommand } from './commands/eval';
 import { addExportPytorchCommand } from './commands/exportPytorch';
+import { addExperimentCommand } from './commands/experiment';
 import { addInspectCommand } from './commands/inspect';
 import { addReportCommand } from './commands/report';
 import { addSampleCommand } from './commands/sample';
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   addDemoCommand(program, run);
   addReportCommand(program, run);
   addExportPytorchCommand(program, run);
+  addExperimentCommand(program, run);
   return program;
 }
 
