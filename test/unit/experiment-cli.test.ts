@@ -10,27 +10,18 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import * as esbuild from 'esbuild';
 
+import { buildCli } from './helpers/buildCli';
 import { makeText } from './helpers/text';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 let tmp = '';
 let cliPath = '';
 
 before(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rnn-lab-experiment-cli-'));
-  // A bundle of its own (esbuild.mjs's options), so this test never races another over dist/cli.js.
+  // A bundle of its own, so this test never races another over dist/cli.js.
   cliPath = path.join(tmp, 'bin', 'cli.js');
-  await esbuild.build({
-    entryPoints: [path.join(ROOT, 'src/cli/main.ts')],
-    bundle: true,
-    outfile: cliPath,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    logLevel: 'warning',
-  });
+  await buildCli(cliPath);
   fs.writeFileSync(path.join(tmp, 'notes.txt'), makeText(6000, 11));
 });
 

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { decodeCheckpoint, type Checkpoint } from '../../src/engine/checkpoint';
-import { buildCli, CLI } from './helpers/buildCli';
+import { buildCli } from './helpers/buildCli';
 
 const PYTHON = '/usr/bin/python3';
 const TORCHRUN = '/usr/bin/torchrun';
@@ -21,10 +21,11 @@ const SKIP = torchMissing ? 'Debian python3-torch is not installed (apt-get inst
 
 let root = '';
 let text = '';
+let CLI = '';
 
 before(async () => {
-  await buildCli();
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'rnn-lab-torch-'));
+  CLI = await buildCli(path.join(root, 'bin', 'cli.js'));
   // A small text with some structure, made here (no corpus needed).
   const words = ['the', 'quick', 'brown', 'fox', 'jumps', 'over', 'a', 'lazy', 'dog', 'and', 'runs', 'far'];
   let s = '';

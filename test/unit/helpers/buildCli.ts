@@ -5,12 +5,16 @@ import * as esbuild from 'esbuild';
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
 
-/** Builds only the CLI bundle, with the options of esbuild.mjs (other bundles are not ours to rebuild). */
-export async function buildCli(): Promise<void> {
+/**
+ * Builds only the CLI bundle, with the options of esbuild.mjs (other bundles
+ * are not ours to rebuild), to dist/cli.js or to `outfile` — a test that
+ * must never race another over dist/cli.js builds its own.
+ */
+export async function buildCli(outfile = CLI): Promise<string> {
   await esbuild.build({
-    entryPoints: { cli: path.join(ROOT, 'src/cli/main.ts') },
+    entryPoints: [path.join(ROOT, 'src/cli/main.ts')],
     bundle: true,
-    outdir: path.join(ROOT, 'dist'),
+    outfile,
     sourcemap: true,
     platform: 'node',
     target: 'node20',
@@ -19,4 +23,5 @@ export async function buildCli(): Promise<void> {
     banner: { js: '#!/usr/bin/env node' },
     loader: { '.py': 'text' },
   });
+  return outfile;
 }
