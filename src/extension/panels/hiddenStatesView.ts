@@ -65,7 +65,6 @@ export class HiddenStatesViewProvider implements vscode.WebviewViewProvider, vsc
   private ready = false;
   private dirty = true;
   private current: Current | undefined;
-  private lastStatus: HiddenStatusMessage | undefined;
   private decorated: vscode.TextEditor | undefined;
   private readonly decorationTypes = new Map<number, vscode.TextEditorDecorationType>();
   private rpc: Rpc<HostToHiddenPage, HiddenPageToHost> | undefined;
@@ -176,7 +175,6 @@ export class HiddenStatesViewProvider implements vscode.WebviewViewProvider, vsc
   private status(state: HiddenStatusMessage['state'], message: string): void {
     const s: HiddenStatusMessage = { kind: 'hidden/status', state, message };
     if (state !== 'loading') this.current = undefined;
-    this.lastStatus = s;
     void this.post(s);
   }
 
@@ -226,7 +224,6 @@ export class HiddenStatesViewProvider implements vscode.WebviewViewProvider, vsc
     if (seq !== this.seq) return; // a newer request is on its way
     this.clearDecorations();
     this.current = { seq, modelId, document, version: document.version, start, offsets: charOffsets(trace.chars), trace };
-    this.lastStatus = undefined;
     await this.post(
       traceMessage(trace, seq, {
         modelId,
@@ -270,21 +267,11 @@ export class HiddenStatesViewProvider implements vscode.WebviewViewProvider, vsc
     return t;
   }
 
-  /** Number of ranges decorated now (tests read it). */
-  get decoratedEditor(): vscode.TextEditor | undefined {
-    return this.decorated;
-  }
-
   private clearDecorations(): void {
     const e = this.decorated;
     this.decorated = undefined;
     if (!e) return;
     for (const t of this.decorationTypes.values()) e.setDecorations(t, []);
-  }
-
-  /** The status shown now, if any (tests read it). */
-  get shownStatus(): HiddenStatusMessage | undefined {
-    return this.lastStatus;
   }
 
   dispose(): void {
