@@ -356,7 +356,9 @@ export class Rpc<Sends extends Direction, Receives extends Direction> {
       this.reject(`ignored a request from ${this.options.peer}: request ${id} is already being answered`);
       return;
     }
-    const flag = $cancelFlag instanceof SharedArrayBuffer && $cancelFlag.byteLength >= 4 ? new Int32Array($cancelFlag, 0, 1) : undefined;
+    // A page without cross-origin isolation has no SharedArrayBuffer at all (not even the name).
+    const shared = typeof SharedArrayBuffer === 'function' && $cancelFlag instanceof SharedArrayBuffer && $cancelFlag.byteLength >= 4;
+    const flag = shared ? new Int32Array($cancelFlag as SharedArrayBuffer, 0, 1) : undefined;
     const token = new ReceivedToken(flag);
     this.inFlight.set(id, token);
     const checked = this.accept(body);
