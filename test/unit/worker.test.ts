@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { decodeCheckpoint, DEFAULT_TRAIN, type TrainConfig } from '../../src/engine';
+import { decodeCheckpoint, DEFAULT_TRAIN, encodeCheckpoint, type TrainConfig } from '../../src/engine';
 import { inferenceClient, trainerClient, type InferenceClient, type TrainerClient } from '../../src/extension/workerClient';
 import type { InferenceEvent } from '../../src/shared/inferenceProtocol';
 import type { CancellationSignal } from '../../src/shared/rpc';
@@ -290,6 +290,11 @@ describe('inference worker', () => {
     );
     assert.equal(summary.params, decodeCheckpoint(checkpoint).model.params.count);
     await assert.rejects(client.request({ kind: 'checkpoint/inspect', bytes: checkpoint.slice(0, 64) }), /safetensors|checkpoint|header/i);
+    // A hostile name is capped before it reaches the model library's index.
+    const { model } = decodeCheckpoint(checkpoint);
+    const named = encodeCheckpoint(model, DEFAULT_TRAIN, null, { name: 'n'.repeat(100_000) });
+    const cappedName = (await client.request({ kind: 'checkpoint/inspect', bytes: named })).name ?? '';
+    assert.ok(cappedName.length <= 240 && cappedName.startsWith('nnnn'), `${cappedName.length} characters`);
     const { gflops } = await client.request({ kind: 'kernels/benchmark' });
     assert.ok(gflops > 0 && Number.isFinite(gflops), `${gflops} GFLOP/s`);
   });
