@@ -137,10 +137,10 @@ interface Pending {
 }
 
 class ReceivedToken implements CancellationFlag {
-  cancelledByMessage = false;
+  cancelled = false;
   constructor(private readonly flag: Int32Array | undefined) {}
   get isCancellationRequested(): boolean {
-    return this.cancelledByMessage || (this.flag !== undefined && Atomics.load(this.flag, 0) !== 0);
+    return this.cancelled || (this.flag !== undefined && Atomics.load(this.flag, 0) !== 0);
   }
 }
 
@@ -246,7 +246,7 @@ export class Rpc<Sends extends Direction, Receives extends Direction> {
     this.closedReason = reason;
     this.subscription.dispose();
     for (const id of [...this.pending.keys()]) this.settle(id, new RpcError('closed', reason));
-    for (const token of this.inFlight.values()) token.cancelledByMessage = true;
+    for (const token of this.inFlight.values()) token.cancelled = true;
     this.inFlight.clear();
   }
 
@@ -305,7 +305,7 @@ export class Rpc<Sends extends Direction, Receives extends Direction> {
     }
     if (isId(raw.$cancel)) {
       const token = this.inFlight.get(raw.$cancel);
-      if (token) token.cancelledByMessage = true;
+      if (token) token.cancelled = true;
       return;
     }
     this.reject(`ignored a message from ${this.options.peer}: neither a message, a response nor a cancellation: ${preview(raw)}`);
