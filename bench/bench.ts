@@ -18,7 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { WorkerClient } from '../src/extension/workerClient';
+import { inferenceClient } from '../src/extension/workerClient';
 import { presets } from '../src/extension/presets';
 import {
   availableKernels, BACKENDS, createModel, DEFAULT_TRAIN, encodeCheckpoint, flopsPerChar, kernelsByName, sample, splitTokens,
@@ -150,7 +150,7 @@ async function benchCompletionWorker(vocab: Vocab, text: string): Promise<{ p50:
   const preset = presets().find((p) => p.id === 'small')!;
   const { model } = createModel(preset.settings.model, vocab, 1);
   const checkpoint = encodeCheckpoint(model, preset.settings.train, null);
-  const client = new WorkerClient(path.join(__dirname, 'inference-worker.js'), () => undefined, (r) => console.error(r));
+  const client = inferenceClient(path.join(__dirname, 'inference-worker.js'), () => undefined, (r) => console.error(r));
   await client.request({ kind: 'infer/load', modelId: 'm', checkpoint });
   const times: number[] = [];
   const base = text.slice(0, 2000);

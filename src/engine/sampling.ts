@@ -143,8 +143,9 @@ export class Stepper {
 
 /**
  * Generates text after `prime`, streaming each character to `onChar` (return
- * false to stop early). Without a prime the model starts from a newline if it
- * knows one, else from its fallback character.
+ * false to stop early). `shouldStop` is read before every character (a
+ * cancelled request's flag: it must be cheap). Without a prime the model
+ * starts from a newline if it knows one, else from its fallback character.
  */
 export function sample(
   model: Model,
@@ -152,6 +153,7 @@ export function sample(
   prime: string,
   options: SampleOptions,
   onChar?: (ch: string) => boolean | void,
+  shouldStop?: () => boolean,
 ): string {
   const stepper = new Stepper(model, kernels);
   const rng = new Rng(options.seed);
@@ -159,6 +161,7 @@ export function sample(
   else stepper.feed(model.vocab.has('\n') ? model.vocab.tokenOf('\n') : model.vocab.fallback);
   let out = '';
   for (let i = 0; i < options.length; i++) {
+    if (shouldStop?.()) break;
     const token = stepper.choose(rng, options);
     const ch = model.vocab.chars[token]!;
     out += ch;

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { CheckpointError, decodeCheckpoint, parameterCount, UserError } from '../engine';
+import { UserError } from '../engine/errors';
+import { parameterCount } from '../engine/memory';
 import { COMPLETION_MODEL_KEY } from './completions';
 import type { InferenceService } from './inference';
 import type { LossPanels } from './panels/lossPanel';
@@ -11,6 +12,7 @@ import { readRunSettings } from './settings';
 import { formatRate } from './statusBar';
 import { displayName, distinctChars, MANY_DISTINCT_CHARS, readTrainingText } from './sourceText';
 import type { TrainingManager } from './training';
+import type { Observers } from './observers';
 
 /** Largest checkpoint the import command reads. */
 const MAX_IMPORT_BYTES = 1024 * 1024 * 1024;
@@ -21,8 +23,8 @@ export interface CommandContext {
   inference: InferenceService;
   state: vscode.Memento;
   log: vscode.OutputChannel;
-  /** Every error message shown to the user, newest last (the integration tests read it). */
-  shownErrors: string[];
+  /** Told of every error message shown to the user. */
+  observers: Observers;
   /** The loss chart panels (rnnLab.showLoss). */
   lossPanels?: LossPanels;
   /** The gradient-flow panels (rnnLab.showGradientFlow). */
@@ -87,7 +89,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
 function showError(ctx: CommandContext, e: unknown): void {
   const message = e instanceof Error ? e.message : String(e);
   ctx.log.appendLine(`error: ${message}`);
-  ctx.shownErrors.push(message);
+  ctx.observers.errorShown(message);
   if (/^rnnLab\.[\w.]+ must/.test(message)) {
     // Not awaited: the command is over; the button only matters if the user clicks it.
     void vscode.window.showErrorMessage(`RNN Lab: ${message}`, 'Open Settings').then((action) => {
@@ -95,7 +97,7 @@ function showError(ctx: CommandContext, e: unknown): void {
     });
     return;
   }
-  const known = e instanceof UserError || e instanceof CheckpointError;
+  const known = e instanceof UserError;
   void vscode.window.showErrorMessage(`RNN Lab: ${message}${known ? '' : ' (see the RNN Lab output for details)'}`);
 }
 
@@ -136,6 +138,11 @@ async function trainCommand(ctx: CommandContext, uri?: vscode.Uri, uris?: vscode
   }
   const targets = uris && uris.length > 0 ? uris : uri ? [uri] : vscode.window.activeTextEditor ? [vscode.window.activeTextEditor.document.uri] : [];
   if (targets.length === 0) throw new UserError('open or select a text file to train on');
+  // Measured in the inference worker while the files are read; without it the estimates leave out the times.
+  const gflops = options.preset ? undefined : ctx.inference.machineGflops().catch((e: unknown) => {
+    ctx.log.appendLine(`no time estimates: ${(e as Error).message}`);
+    return undefined;
+  });
   const texts: string[] = [];
   for (const t of targets) texts.push(await readTrainingText(t));
   const text = texts.join('\n');
@@ -148,7 +155,7 @@ async function trainCommand(ctx: CommandContext, uri?: vscode.Uri, uris?: vscode
     );
     if (!go) return undefined;
   }
-  const settings = options.preset ? presetSettings(options.preset, targets[0]) : await choosePreset(text.length, vocabSize, targets[0]);
+  const settings = options.preset ? presetSettings(options.preset, targets[0]) : await choosePreset(text.length, vocabSize, targets[0], await gflops);
   if (!settings) return undefined;
   const label = targets.length === 1 ? displayName(targets[0]!) : `${displayName(targets[0]!)} +${targets.length - 1}`;
   const name = options.name ?? `${label} · ${settings.model.cell.toUpperCase()} ${settings.model.hidden}×${settings.model.layers}`;
@@ -185,7 +192,7 @@ function showRunProgress(ctx: CommandContext, entry: ModelEntry): void {
       const final = ctx.library.get(entry.id);
       if (final?.state === 'failed') {
         const message = `training "${final.name}" failed: ${final.reason ?? 'unknown reason'}`;
-        ctx.shownErrors.push(message);
+        ctx.observers.errorShown(message);
         const action = await vscode.window.showErrorMessage(`RNN Lab: ${message}`, 'Show Output');
         if (action) ctx.log.show();
       } else if (final) {
@@ -204,11 +211,11 @@ function presetSettings(preset: NonNullable<TrainOptions['preset']>, scope: vsco
   return found.settings;
 }
 
-async function choosePreset(chars: number, vocabSize: number, scope: vscode.Uri | undefined): Promise<RunSettings | undefined> {
+async function choosePreset(chars: number, vocabSize: number, scope: vscode.Uri | undefined, gflops: number | undefined): Promise<RunSettings | undefined> {
   const items: (vscode.QuickPickItem & { settings?: RunSettings; custom?: boolean })[] = presets().map((p) => ({
     label: p.label,
     description: p.detail,
-    detail: describeEstimate(p.settings, vocabSize, chars),
+    detail: describeEstimate(p.settings, vocabSize, chars, gflops),
     settings: p.settings,
   }));
   let mine: RunSettings | undefined;
@@ -222,16 +229,16 @@ async function choosePreset(chars: number, vocabSize: number, scope: vscode.Uri 
   items.push({
     label: 'Use My Settings',
     description: mine ? `${mine.model.cell.toUpperCase()} ${mine.model.hidden}×${mine.model.layers} from rnnLab.* settings` : `invalid: ${mineError}`,
-    ...(mine ? { detail: describeEstimate(mine, vocabSize, chars), settings: mine } : {}),
+    ...(mine ? { detail: describeEstimate(mine, vocabSize, chars, gflops), settings: mine } : {}),
   });
   const picked = await vscode.window.showQuickPick(items, { placeHolder: 'How large a model?', matchOnDescription: true });
   if (!picked) return undefined;
   if (picked.label === 'Use My Settings' && !mine) throw new UserError(mineError!);
   if (!picked.custom) return picked.settings;
-  return customSettings(mine ?? presets()[1]!.settings, vocabSize, chars);
+  return customSettings(mine ?? presets()[1]!.settings, vocabSize, chars, gflops);
 }
 
-async function customSettings(base: RunSettings, vocabSize: number, chars: number): Promise<RunSettings | undefined> {
+async function customSettings(base: RunSettings, vocabSize: number, chars: number, gflops: number | undefined): Promise<RunSettings | undefined> {
   const cell = await vscode.window.showQuickPick(
     [
       { label: 'lstm', description: 'Long short-term memory (PyTorch nn.LSTM)' },
@@ -257,7 +264,7 @@ async function customSettings(base: RunSettings, vocabSize: number, chars: numbe
   if (steps === undefined) return undefined;
   const settings: RunSettings = { ...base, model: { ...base.model, cell: cell.label as RunSettings['model']['cell'], hidden, layers }, maxSteps: steps };
   const params = parameterCount({ ...settings.model, vocabSize });
-  void vscode.window.setStatusBarMessage(`RNN Lab: ${describeEstimate(settings, vocabSize, chars)} (${params} parameters)`, 5000);
+  void vscode.window.setStatusBarMessage(`RNN Lab: ${describeEstimate(settings, vocabSize, chars, gflops)} (${params} parameters)`, 5000);
   return settings;
 }
 
@@ -408,23 +415,22 @@ async function importCommand(ctx: CommandContext, source?: vscode.Uri): Promise<
   const stat = await vscode.workspace.fs.stat(uri);
   if (stat.size > MAX_IMPORT_BYTES) throw new UserError(`${displayName(uri)} is larger than 1 GiB: not an RNN Lab checkpoint`);
   const bytes = await vscode.workspace.fs.readFile(uri);
-  // The file is untrusted: the engine's hostile-file checks run before anything is kept.
-  let checkpoint;
+  // The file is untrusted: the engine's hostile-file checks run (in the inference worker) before anything is kept.
+  let c;
   try {
-    checkpoint = decodeCheckpoint(bytes);
+    c = await ctx.inference.inspectCheckpoint(bytes);
   } catch (e) {
     throw new UserError(`cannot import ${displayName(uri)}: ${(e as Error).message}`);
   }
-  const c = checkpoint.model.config;
   const entry = ctx.library.create({
-    name: checkpoint.extra.name ?? displayName(uri).replace(/\.safetensors$/, ''),
+    name: c.name ?? displayName(uri).replace(/\.safetensors$/, ''),
     sources: [],
     cell: c.cell,
     hidden: c.hidden,
     layers: c.layers,
     vocabSize: c.vocabSize,
-    params: checkpoint.model.params.count,
-    steps: checkpoint.trainState?.step ?? 0,
+    params: c.params,
+    steps: c.steps,
     lastLoss: null,
     bestValLoss: null,
     bestValBpc: null,

@@ -11,6 +11,7 @@ import { GradientFlowPanels } from './panels/gradientFlowPanel';
 import { readHostLimits } from './settings';
 import { TrainingStatusBar } from './statusBar';
 import { TrainingManager } from './training';
+import { Observers, type RnnLabObserver } from './observers';
 
 let training: TrainingManager | undefined;
 
@@ -20,8 +21,8 @@ export interface RnnLabApi {
   training: TrainingManager;
   inference: InferenceService;
   completions: RnnCompletionProvider;
-  /** Error messages shown to the user so far. */
-  shownErrors: readonly string[];
+  /** Watch the messages shown to the user and what the panels exchange; dispose to stop. */
+  observe(observer: RnnLabObserver): vscode.Disposable;
   /** The loss chart panels. */
   lossPanels: LossPanels;
   /** The Hidden states view in the sidebar. */
@@ -37,10 +38,11 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
   training = new TrainingManager(library, path.join(dist, 'trainer-worker.js'), readHostLimitsSafe(log), log);
   const inference = new InferenceService(library, path.join(dist, 'inference-worker.js'), log);
   const completions = new RnnCompletionProvider(library, inference, context.globalState, log);
-  const shownErrors: string[] = [];
-  const lossPanels = new LossPanels({ extensionUri: context.extensionUri, log, library, training });
-  const gradFlowPanels = new GradientFlowPanels({ extensionUri: context.extensionUri, log, library, training });
-  const hiddenStates = new HiddenStatesViewProvider({ extensionUri: context.extensionUri, log, library, training, inference, completions });
+  const observers = new Observers();
+  const panelDeps = { extensionUri: context.extensionUri, log, observers, library, training };
+  const lossPanels = new LossPanels(panelDeps);
+  const gradFlowPanels = new GradientFlowPanels(panelDeps);
+  const hiddenStates = new HiddenStatesViewProvider({ ...panelDeps, inference, completions });
   const tree = new ModelsTreeProvider(library, training, () => context.globalState.get<string>(COMPLETION_MODEL_KEY));
 
   context.subscriptions.push(
@@ -57,9 +59,9 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
     training.onDidSaveCheckpoint((id) => inference.invalidate(id)),
     vscode.window.registerTreeDataProvider('rnnLab.models', tree),
     vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, completions),
-    ...registerCommands({ library, training, inference, state: context.globalState, log, shownErrors, lossPanels, gradFlowPanels }),
+    ...registerCommands({ library, training, inference, state: context.globalState, log, observers, lossPanels, gradFlowPanels }),
   );
-  return { library, training, inference, completions, shownErrors, lossPanels, gradFlowPanels, hiddenStates };
+  return { library, training, inference, completions, observe: (o) => observers.add(o), lossPanels, gradFlowPanels, hiddenStates };
 }
 
 /** Limits are read at each use so a settings change applies to the next run; a bad value falls back with a note. */

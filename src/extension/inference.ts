@@ -1,25 +1,30 @@
 import * as vscode from 'vscode';
-import type { InferCompleteResult, InferTraceResult, WorkerEvent } from '../shared/protocol';
+import type { CheckpointSummary, InferCompleteResult, InferenceEvent, InferTraceResult } from '../shared/inferenceProtocol';
+import { assertNever, RpcError } from '../shared/rpc';
 import type { ModelLibrary } from './library';
-import { WorkerClient } from './workerClient';
+import { inferenceClient, type InferenceClient } from './workerClient';
 
 /**
- * Inference off the host thread: one worker that holds the latest weights of
- * the models in use, reloaded when a newer checkpoint lands.
+ * Engine work off the host thread: one worker that holds the latest weights
+ * of the models in use (reloaded when a newer checkpoint lands) for
+ * completions, samples and traces, and that also checks imported
+ * checkpoints and measures the machine for the time estimates.
  */
 export class InferenceService implements vscode.Disposable {
-  private readonly client: WorkerClient;
+  private readonly client: InferenceClient;
   /** Model id → step of the checkpoint the worker holds. */
   private readonly loaded = new Map<string, number>();
   private readonly stale = new Set<string>();
   private readonly chunkListeners = new Map<number, (text: string) => void>();
+  private nextStreamId = 1;
+  private gflops: Promise<number> | undefined;
 
   constructor(
     private readonly library: ModelLibrary,
     workerScript: string,
     private readonly log: vscode.OutputChannel,
   ) {
-    this.client = new WorkerClient(
+    this.client = inferenceClient(
       workerScript,
       (e) => this.onEvent(e),
       (reason) => {
@@ -35,8 +40,14 @@ export class InferenceService implements vscode.Disposable {
     if (this.loaded.has(modelId)) this.stale.add(modelId);
   }
 
-  private onEvent(e: WorkerEvent): void {
-    if (e.kind === 'infer/chunk') this.chunkListeners.get(e.requestId)?.(e.text);
+  private onEvent(e: InferenceEvent): void {
+    switch (e.kind) {
+      case 'infer/chunk':
+        this.chunkListeners.get(e.streamId)?.(e.text);
+        return;
+      default:
+        assertNever(e.kind, 'inference event');
+    }
   }
 
   private async ensureLoaded(modelId: string): Promise<void> {
@@ -58,13 +69,16 @@ export class InferenceService implements vscode.Disposable {
   ): Promise<InferCompleteResult | undefined> {
     await this.ensureLoaded(modelId);
     if (token?.isCancellationRequested) return undefined;
-    const id = this.client.peekNextId();
-    const cancel = token?.onCancellationRequested(() => void this.client.request({ kind: 'infer/cancel', target: id }).catch(() => undefined));
     try {
-      const result = await this.client.request({ kind: 'infer/complete', modelId, docKey, prefix, ...options, seed: 1 }, { timeoutMs: 10_000 });
-      return token?.isCancellationRequested ? undefined : result;
-    } finally {
-      cancel?.dispose();
+      // A cancelled token sets the request's shared flag: the worker stops within a character.
+      const result = await this.client.request(
+        { kind: 'infer/complete', modelId, docKey, prefix, ...options, seed: 1 },
+        { timeoutMs: 10_000, ...(token ? { token } : {}) },
+      );
+      return result.cancelled || token?.isCancellationRequested ? undefined : result;
+    } catch (e) {
+      if (e instanceof RpcError && e.cancelled) return undefined;
+      throw e;
     }
   }
 
@@ -77,16 +91,31 @@ export class InferenceService implements vscode.Disposable {
     token?: vscode.CancellationToken,
   ): Promise<string> {
     await this.ensureLoaded(modelId);
-    const id = this.client.peekNextId();
-    this.chunkListeners.set(id, onText);
-    const cancel = token?.onCancellationRequested(() => void this.client.request({ kind: 'infer/cancel', target: id }).catch(() => undefined));
+    const streamId = this.nextStreamId++;
+    this.chunkListeners.set(streamId, onText);
     try {
-      const { text } = await this.client.request({ kind: 'infer/sample', modelId, prime, ...options }, { timeoutMs: 0 });
+      const { text } = await this.client.request({ kind: 'infer/sample', modelId, streamId, prime, ...options }, { timeoutMs: 0, ...(token ? { token } : {}) });
       return text;
     } finally {
-      this.chunkListeners.delete(id);
-      cancel?.dispose();
+      this.chunkListeners.delete(streamId);
     }
+  }
+
+  /** Decodes `bytes` with the engine's hostile-file checks, in the worker; what the library records of it. */
+  inspectCheckpoint(bytes: Uint8Array): Promise<CheckpointSummary> {
+    return this.client.request({ kind: 'checkpoint/inspect', bytes }, { timeoutMs: 120_000 });
+  }
+
+  /** This machine's GFLOP/s with the training kernels, measured once in the worker. */
+  machineGflops(): Promise<number> {
+    this.gflops ??= this.client.request({ kind: 'kernels/benchmark' }, { timeoutMs: 20_000 }).then(
+      (r) => r.gflops,
+      (e: unknown) => {
+        this.gflops = undefined;
+        throw e;
+      },
+    );
+    return this.gflops;
   }
 
   /** Hidden states, gates and next-character distributions of `text` (from a zero state). */

@@ -1,5 +1,5 @@
-import { DEFAULT_TRAIN, estimateTrainingBytes, flopsPerChar, formatBytes, parameterCount, type ModelConfig } from '../engine';
-import { bestKernels } from '../engine/wasm';
+import { DEFAULT_TRAIN, type ModelConfig } from '../engine/config';
+import { estimateTrainingBytes, flopsPerChar, formatBytes, parameterCount } from '../engine/memory';
 import type { RunSettings } from './library';
 
 export interface Preset {
@@ -25,34 +25,17 @@ export function presets(): Preset[] {
   ];
 }
 
-let measuredGflops: number | null = null;
-
-/** This machine's speed with the kernels training will use, measured once (about 20 ms). */
-export function machineGflops(): number {
-  if (measuredGflops !== null) return measuredGflops;
-  const M = 32, N = 256, K = 256;
-  const a = new Float32Array(M * K).fill(0.5);
-  const b = new Float32Array(N * K).fill(0.25);
-  const out = new Float32Array(M * N);
-  const kernels = bestKernels();
-  kernels.gemmABt(out, 0, a, 0, b, 0, M, N, K, false); // warm-up
-  let reps = 0;
-  const start = performance.now();
-  while (performance.now() - start < 20) {
-    kernels.gemmABt(out, 0, a, 0, b, 0, M, N, K, false);
-    reps++;
-  }
-  // Training overheads (elementwise work, softmax, optimizer) take roughly a third on top.
-  measuredGflops = ((2 * M * N * K * reps) / ((performance.now() - start) / 1000) / 1e9) * 0.75;
-  return measuredGflops;
-}
-
-/** "1.2M params · 48 MiB · ~3 min/epoch" for a settings choice on a text of `chars` characters. */
-export function describeEstimate(settings: RunSettings, vocabSize: number, chars: number): string {
+/**
+ * "1.2M params · 48 MiB · ~3 min/epoch" for a settings choice on a text of
+ * `chars` characters; the times only when the machine's speed (`gflops`,
+ * measured in the inference worker) is known.
+ */
+export function describeEstimate(settings: RunSettings, vocabSize: number, chars: number, gflops: number | undefined): string {
   const config: ModelConfig = { ...settings.model, vocabSize };
   const params = parameterCount(config);
   const bytes = estimateTrainingBytes(config, settings.train);
-  const charsPerSec = (machineGflops() * 1e9) / flopsPerChar(config);
+  if (gflops === undefined || !(gflops > 0)) return `${formatCount(params)} params · ${formatBytes(bytes)}`;
+  const charsPerSec = (gflops * 1e9) / flopsPerChar(config);
   const epochChars = chars * (1 - settings.train.valFraction);
   const steps = settings.maxSteps > 0 ? Math.min(settings.maxSteps, Infinity) : 0;
   const runChars = steps * settings.train.batch * settings.train.seq;

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DataError, decodeText } from '../engine';
+import { DataError } from '../engine/errors';
+import { decodeText } from '../engine/text';
 
 /** Files larger than this are refused before being read into memory. */
 export const MAX_TRAINING_BYTES = 64 * 1024 * 1024;

@@ -1,12 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { RunState, TrainProgressEvent, TrainValidationEvent, WorkerEvent } from '../shared/protocol';
-import type { GradFlowSnapshot } from '../shared/webviewProtocol';
+import type { GradFlowSnapshot } from '../shared/gradFlowProtocol';
+import type { RunState, TrainerEvent, TrainProgressEvent, TrainValidationEvent } from '../shared/trainerProtocol';
 import { writeFileAtomic } from '../shared/atomicFile';
 import type { ModelEntry, ModelLibrary, RunSettings } from './library';
 import type { HostLimits } from './settings';
-import { WorkerClient } from './workerClient';
+import { assertNever } from '../shared/rpc';
+import { trainerClient, type TrainerClient } from './workerClient';
 
 /** What the host knows of a run while it is live; the panels and the status bar read it. */
 export interface LiveRun {
@@ -18,7 +19,7 @@ export interface LiveRun {
 }
 
 interface ActiveRun extends LiveRun {
-  client: WorkerClient | null;
+  client: TrainerClient | null;
   text: string;
   settings: RunSettings;
   resume: boolean;
@@ -173,7 +174,7 @@ export class TrainingManager implements vscode.Disposable {
 
   private async launch(run: ActiveRun): Promise<void> {
     const id = run.modelId;
-    const client = new WorkerClient(
+    const client = trainerClient(
       this.workerScript,
       (e) => this.onEvent(run, e),
       (reason) => this.onWorkerDeath(run, reason),
@@ -211,7 +212,7 @@ export class TrainingManager implements vscode.Disposable {
     }
   }
 
-  private onEvent(run: ActiveRun, e: WorkerEvent): void {
+  private onEvent(run: ActiveRun, e: TrainerEvent): void {
     switch (e.kind) {
       case 'train/progress':
         run.progress = e;
@@ -245,12 +246,8 @@ export class TrainingManager implements vscode.Disposable {
         this.changeEmitter.fire(run);
         break;
       }
-      case 'infer/chunk':
-        break;
-      default: {
-        const never: never = e;
-        this.log.appendLine(`unexpected worker event ${JSON.stringify(never)}`);
-      }
+      default:
+        assertNever(e, 'trainer event');
     }
   }
 

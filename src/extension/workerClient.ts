@@ -1,100 +1,66 @@
 import { Worker } from 'node:worker_threads';
-import type { HostRequest, ResponseMessage, ResultOf, WorkerEvent, WorkerMessage } from '../shared/protocol';
-
-// The intersection (not Extract) also narrows TrainControlRequest, whose kind is itself a union.
-type RequestBody<K extends HostRequest['kind']> = DistributiveOmit<HostRequest & { kind: K }, 'id'>;
-type DistributiveOmit<T, Key extends PropertyKey> = T extends unknown ? Omit<T, Key> : never;
-
-interface Pending {
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-  timer: NodeJS.Timeout | undefined;
-}
+import type { HostToInference, InferenceEvent, InferenceToHost } from '../shared/inferenceProtocol';
+import { Rpc, type Direction, type RequestOf, type RequestOptions, type ResultOf } from '../shared/rpc';
+import type { HostToTrainer, TrainerEvent, TrainerToHost } from '../shared/trainerProtocol';
 
 /**
- * The host's end of a worker thread: typed requests that each resolve or
- * reject exactly once (on the response, a timeout, or the worker's death),
- * and events for whoever listens.
+ * The host's end of a worker thread: one Rpc per thread (typed requests that
+ * each resolve or reject exactly once, on the response, a timeout, a
+ * cancellation or the thread's death) and the worker's events for whoever
+ * listens. The thread starts at the first request and again after a death.
  */
-export class WorkerClient {
+export class WorkerClient<Sends extends Direction, Receives extends Direction> {
   private worker: Worker | null = null;
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private rpc: Rpc<Sends, Receives> | null = null;
   private disposed = false;
 
   constructor(
     private readonly script: string,
-    private readonly onEvent: (event: WorkerEvent) => void,
-    /** Called when the worker died with requests or work in flight; not after dispose(). */
+    private readonly onEvent: (event: Receives['notifications']) => void,
+    /** Called when the worker died; not after dispose(). */
     private readonly onDeath: (reason: string) => void,
+    /** The thread in words for messages: "the inference worker". */
+    private readonly peer = 'the worker',
   ) {}
 
   /** Started lazily: a worker costs memory, and most sessions never train. */
-  private ensure(): Worker {
-    if (this.worker) return this.worker;
+  private ensure(): Rpc<Sends, Receives> {
+    if (this.rpc) return this.rpc;
     const worker = new Worker(this.script);
-    worker.on('message', (msg: WorkerMessage) => this.receive(msg));
-    worker.on('error', (err) => this.died(`the worker crashed: ${err.message}`));
-    worker.on('exit', (code) => this.died(`the worker exited with code ${code}`));
+    const rpc = new Rpc<Sends, Receives>(
+      {
+        post: (message, transfer) => worker.postMessage(message, transfer),
+        listen: (receive) => {
+          worker.on('message', receive);
+          return { dispose: () => worker.off('message', receive) };
+        },
+      },
+      { peer: this.peer, sharedCancellation: true, onReject: (reason) => logRejected(reason) },
+    );
+    rpc.onNotification((event) => this.onEvent(event));
+    worker.on('error', (err) => this.died(worker, `${this.peer} crashed: ${err.message}`));
+    worker.on('exit', (code) => this.died(worker, `${this.peer} exited with code ${code}`));
     this.worker = worker;
-    return worker;
+    this.rpc = rpc;
+    return rpc;
   }
 
   get running(): boolean {
     return this.worker !== null;
   }
 
-  request<K extends HostRequest['kind']>(
-    body: RequestBody<K> & { kind: K },
-    options: { timeoutMs?: number; transfer?: ArrayBuffer[] } = {},
-  ): Promise<ResultOf[K]> {
-    if (this.disposed) return Promise.reject(new Error('the worker has been shut down'));
-    const worker = this.ensure();
-    const id = this.nextId++;
-    return new Promise<ResultOf[K]>((resolve, reject) => {
-      const timeoutMs = options.timeoutMs ?? 60_000;
-      const timer = timeoutMs > 0
-        ? setTimeout(() => {
-          this.pending.delete(id);
-          reject(new Error(`the worker did not answer ${body.kind} within ${Math.round(timeoutMs / 1000)} s`));
-        }, timeoutMs)
-        : undefined;
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
-      worker.postMessage({ ...body, id }, options.transfer ?? []);
-    });
+  request<K extends Sends['requests']['kind']>(message: RequestOf<Sends, K>, options: RequestOptions = {}): Promise<ResultOf<Sends, K>> {
+    if (this.disposed) return Promise.reject(new Error(`${this.peer} has been shut down`));
+    return this.ensure().request(message, options);
   }
 
-  /** The id the next request will get (for cancelling a streamed request). */
-  peekNextId(): number {
-    return this.nextId;
-  }
-
-  private receive(msg: WorkerMessage): void {
-    if (msg.kind === 'response') {
-      this.settle(msg);
-      return;
-    }
-    this.onEvent(msg);
-  }
-
-  private settle(msg: ResponseMessage): void {
-    const p = this.pending.get(msg.id);
-    if (!p) return;
-    this.pending.delete(msg.id);
-    if (p.timer) clearTimeout(p.timer);
-    if (msg.ok) p.resolve(msg.result);
-    else p.reject(new Error(msg.error ?? 'the worker reported an error'));
-  }
-
-  private died(reason: string): void {
-    if (!this.worker) return;
-    this.worker.removeAllListeners();
+  private died(worker: Worker, reason: string): void {
+    if (this.worker !== worker) return;
+    worker.removeAllListeners();
     this.worker = null;
-    for (const [id, p] of this.pending) {
-      if (p.timer) clearTimeout(p.timer);
-      p.reject(new Error(reason));
-      this.pending.delete(id);
-    }
+    const rpc = this.rpc;
+    this.rpc = null;
+    rpc?.close(reason);
     if (!this.disposed) this.onDeath(reason);
   }
 
@@ -103,7 +69,25 @@ export class WorkerClient {
     this.disposed = true;
     const worker = this.worker;
     if (!worker) return;
-    this.died('the worker was shut down');
+    this.died(worker, `${this.peer} was shut down`);
     await worker.terminate();
   }
+}
+
+/** A malformed message from our own worker is a bug: keep a trace of it. */
+function logRejected(reason: string): void {
+  console.error(`RNN Lab: ${reason}`);
+}
+
+export type TrainerClient = WorkerClient<HostToTrainer, TrainerToHost>;
+export type InferenceClient = WorkerClient<HostToInference, InferenceToHost>;
+
+/** The host's end of a trainer worker running `script`. */
+export function trainerClient(script: string, onEvent: (event: TrainerEvent) => void, onDeath: (reason: string) => void): TrainerClient {
+  return new WorkerClient(script, onEvent, onDeath);
+}
+
+/** The host's end of the inference worker running `script`. */
+export function inferenceClient(script: string, onEvent: (event: InferenceEvent) => void, onDeath: (reason: string) => void): InferenceClient {
+  return new WorkerClient(script, onEvent, onDeath, 'the inference worker');
 }

@@ -1,22 +1,32 @@
 /**
  * The inference thread: holds the latest weights of the models in use and
  * answers completions and samples, keeping each document's hidden state so a
- * prefix that grew by one character costs one step.
+ * prefix that grew by one character costs one step. It also does the engine
+ * work the extension host must not do on its own thread: checking an
+ * imported checkpoint and the kernel benchmark behind the time estimates.
  */
 import { bestKernels, decodeCheckpoint, Rng, Stepper, traceHiddenStates, type Model } from '../engine';
+import type {
+  CheckpointSummary,
+  HostToInference,
+  InferCompleteRequest,
+  InferCompleteResult,
+  InferenceRequest,
+  InferenceToHost,
+  InferSampleRequest,
+  InferSampleResult,
+  InferTraceRequest,
+  InferTraceResult,
+} from '../shared/inferenceProtocol';
+import { assertNever, type CancellationFlag, type RequestContext } from '../shared/rpc';
+import { capText } from '../shared/untrusted';
+import { measureGflops } from './kernelBenchmark';
+import { channel } from './port';
 
 /** The fastest matrix kernels this runtime can run, chosen once per worker. */
 const kernels = bestKernels();
-import {
-  assertNever,
-  type HostRequest,
-  type InferCompleteRequest,
-  type InferCompleteResult,
-  type InferSampleRequest,
-  type InferTraceRequest,
-  type InferTraceResult,
-} from '../shared/protocol';
-import { fail, NO_RESPONSE, post, respond, serve } from './port';
+
+const rpc = channel<InferenceToHost, HostToInference>();
 
 /** A cold document is primed with at most this many characters before the cursor. */
 const COLD_CONTEXT_CHARS = 600;
@@ -42,10 +52,12 @@ interface LoadedModel {
   docs: Map<string, DocCache>;
 }
 
-const models = new Map<string, LoadedModel>();
-const cancelled = new Set<number>();
+/** An imported model's name is kept to this many characters (the rename box allows as many). */
+const MAX_NAME_CHARS = 200;
 
-serve((msg: HostRequest) => {
+const models = new Map<string, LoadedModel>();
+
+rpc.onRequest((msg: InferenceRequest, context: RequestContext) => {
   switch (msg.kind) {
     case 'infer/load': {
       const { model } = decodeCheckpoint(msg.checkpoint);
@@ -56,24 +68,36 @@ serve((msg: HostRequest) => {
       models.delete(msg.modelId);
       return null;
     case 'infer/complete':
-      return complete(msg);
+      return complete(msg, context.token);
     case 'infer/sample':
-      startSample(msg);
-      return NO_RESPONSE;
-    case 'infer/cancel':
-      cancelled.add(msg.target);
-      return null;
+      return sampleInSlices(msg, context.token);
     case 'infer/trace':
       return trace(msg);
-    case 'train/start':
-    case 'train/pause':
-    case 'train/resume':
-    case 'train/stop':
-      throw new Error(`the inference worker does not handle ${msg.kind}`);
+    case 'checkpoint/inspect':
+      return inspect(msg.bytes);
+    case 'kernels/benchmark':
+      return { gflops: measureGflops(kernels) };
     default:
-      return assertNever(msg);
+      return assertNever(msg, 'request');
   }
 });
+
+/** Decodes with every hostile-file check; what the model library records of the checkpoint. */
+function inspect(bytes: Uint8Array): CheckpointSummary {
+  const { model, trainState, extra } = decodeCheckpoint(bytes);
+  const c = model.config;
+  const name = extra.name?.trim();
+  return {
+    cell: c.cell,
+    activation: c.activation,
+    hidden: c.hidden,
+    layers: c.layers,
+    vocabSize: c.vocabSize,
+    params: model.params.count,
+    steps: trainState?.step ?? 0,
+    ...(name ? { name: capText(name, MAX_NAME_CHARS) } : {}),
+  };
+}
 
 function loaded(modelId: string): LoadedModel {
   const m = models.get(modelId);
@@ -141,12 +165,14 @@ function commonPrefixLength(a: string, b: string): number {
   return i;
 }
 
-function complete(req: InferCompleteRequest): InferCompleteResult {
+/** Generates up to `count` alternatives; the cancellation flag is read before every character. */
+function complete(req: InferCompleteRequest, token: CancellationFlag): InferCompleteResult {
   const m = loaded(req.modelId);
   const fed = catchUp(m, req.docKey, req.prefix);
   const base = m.stepper.getState();
   const completions: string[] = [];
-  for (let alt = 0; alt < req.count; alt++) {
+  let cancelled = false;
+  for (let alt = 0; alt < req.count && !cancelled; alt++) {
     if (alt > 0) m.stepper.setState(base);
     // The first alternative follows the requested temperature; the others
     // sample more freely so an explicit trigger offers real choices.
@@ -154,19 +180,23 @@ function complete(req: InferCompleteRequest): InferCompleteResult {
     const rng = new Rng(req.seed + alt);
     let text = '';
     for (let i = 0; i < req.maxLength; i++) {
-      const token = m.stepper.choose(rng, { temperature, topK: 0, topP: alt === 0 ? 1 : 0.95 });
-      text += m.model.vocab.chars[token]!;
+      if (token.isCancellationRequested) {
+        cancelled = true;
+        break;
+      }
+      const next = m.stepper.choose(rng, { temperature, topK: 0, topP: alt === 0 ? 1 : 0.95 });
+      text += m.model.vocab.chars[next]!;
       const stop = req.stop.find((s) => s.length > 0 && text.endsWith(s));
       if (stop !== undefined) {
         text = text.slice(0, text.length - stop.length);
         break;
       }
-      m.stepper.feed(token);
+      m.stepper.feed(next);
     }
     if (!completions.includes(text)) completions.push(text);
   }
   m.stepper.setState(base);
-  return { completions, fed };
+  return { completions, fed, cancelled };
 }
 
 /** Upper bound on traced characters, whatever the host sends (the view caps far lower). */
@@ -188,15 +218,13 @@ function trace(req: InferTraceRequest): InferTraceResult {
   };
 }
 
-/** Streams a sample in slices so a cancel message can get in between them. */
-function startSample(req: InferSampleRequest): void {
-  let m: LoadedModel;
-  try {
-    m = loaded(req.modelId);
-  } catch (e) {
-    fail(req.id, e);
-    return;
-  }
+/**
+ * Streams a sample in slices of about 30 ms, so other requests get in
+ * between them; a cancelled sample stops within a character and answers
+ * with the text so far.
+ */
+async function sampleInSlices(req: InferSampleRequest, token: CancellationFlag): Promise<InferSampleResult> {
+  const m = loaded(req.modelId);
   const stepper = new Stepper(m.model, kernels);
   const vocab = m.model.vocab;
   if (req.prime.length > 0) stepper.prime(req.prime);
@@ -204,23 +232,18 @@ function startSample(req: InferSampleRequest): void {
   const rng = new Rng(req.seed);
   let text = '';
   let produced = 0;
-  const slice = (): void => {
-    if (cancelled.delete(req.id)) {
-      respond(req.id, { text });
-      return;
-    }
+  while (produced < req.length && !token.isCancellationRequested) {
     const end = performance.now() + 30;
     let chunk = '';
-    while (produced < req.length && performance.now() < end) {
-      const token = stepper.choose(rng, req);
-      chunk += vocab.chars[token]!;
+    while (produced < req.length && performance.now() < end && !token.isCancellationRequested) {
+      const next = stepper.choose(rng, req);
+      chunk += vocab.chars[next]!;
       produced++;
-      stepper.feed(token);
+      stepper.feed(next);
     }
     text += chunk;
-    if (chunk) post({ kind: 'infer/chunk', requestId: req.id, text: chunk });
-    if (produced >= req.length) respond(req.id, { text });
-    else setImmediate(slice);
-  };
-  slice();
+    if (chunk) void rpc.notify({ kind: 'infer/chunk', streamId: req.streamId, text: chunk });
+    if (produced < req.length) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return { text };
 }

@@ -1,49 +1,51 @@
 import { parentPort } from 'node:worker_threads';
-import type { HostRequest, ResponseMessage, WorkerEvent } from '../shared/protocol';
+import type { HostToInference, InferenceToHost } from '../shared/inferenceProtocol';
+import { Rpc, type Direction, type RequestContext } from '../shared/rpc';
+import type { HostToTrainer, TrainerToHost } from '../shared/trainerProtocol';
 
 /**
- * The worker's end of the message channel: one place that answers requests
- * (exactly once, errors as plain strings) and posts events.
+ * The worker's end of its channel to the host: one Rpc over `parentPort`
+ * (answers each request exactly once, errors as one-line strings, reads the
+ * cancellation flags the host shares) and thin `serve` / `post` wrappers.
  */
 const port = parentPort;
 if (!port) throw new Error('this module must run in a worker thread');
 
-export function post(event: WorkerEvent, transfer: ArrayBuffer[] = []): void {
-  port!.postMessage(event, transfer);
-}
-
-export function respond(id: number, result: unknown): void {
-  const msg: ResponseMessage = { kind: 'response', id, ok: true, result };
-  port!.postMessage(msg);
-}
-
-export function fail(id: number, error: unknown): void {
-  const msg: ResponseMessage = { kind: 'response', id, ok: false, error: errorText(error) };
-  port!.postMessage(msg);
-}
-
 /** User-caused errors carry their own one-line message; anything else says it is unexpected. */
 export function errorText(error: unknown): string {
   if (error instanceof Error) {
-    const userFacing = ['UserError', 'ConfigError', 'DataError', 'DivergenceError', 'CheckpointError'];
+    const userFacing = ['UserError', 'ConfigError', 'DataError', 'DivergenceError', 'CheckpointError', 'CancelledError'];
     return userFacing.includes(error.name) ? error.message : `internal error: ${error.message}`;
   }
   return String(error);
 }
 
-/** Runs `handle` for each request; a throw or rejection becomes the error response. */
-export function serve(handle: (msg: HostRequest) => Promise<unknown> | unknown): void {
-  port!.on('message', (msg: HostRequest) => {
-    Promise.resolve()
-      .then(() => handle(msg))
-      .then(
-        (result) => {
-          if (result !== NO_RESPONSE) respond(msg.id, result ?? null);
-        },
-        (error) => fail(msg.id, error),
-      );
-  });
+/** A worker runs one of the two channels; which one is fixed by the entry point that calls serve. */
+type WorkerSends = TrainerToHost | InferenceToHost;
+type WorkerReceives = HostToTrainer | HostToInference;
+
+const rpc = new Rpc<WorkerSends, WorkerReceives>(
+  {
+    post: (message, transfer) => port!.postMessage(message, transfer),
+    listen: (receive) => {
+      port!.on('message', receive);
+      return { dispose: () => port!.off('message', receive) };
+    },
+  },
+  { peer: 'the host', sharedCancellation: true, describeError: errorText },
+);
+
+/** The worker's end, typed for its channel. */
+export function channel<Sends extends Direction, Receives extends Direction>(): Rpc<Sends, Receives> {
+  return rpc as unknown as Rpc<Sends, Receives>;
 }
 
-/** Returned by a handler that responds later by itself (e.g. streamed requests). */
-export const NO_RESPONSE = Symbol('no-response');
+/** Posts an event to the host. */
+export function post(event: WorkerSends['notifications'], transfer: ArrayBuffer[] = []): void {
+  void rpc.notify(event, transfer);
+}
+
+/** Runs `handle` for each request; its value (or promise) is the response, a throw or rejection the error. */
+export function serve<Request extends WorkerReceives['requests']>(handle: (msg: Request, context: RequestContext) => unknown): void {
+  rpc.onRequest(handle as (msg: WorkerReceives['requests'], context: RequestContext) => unknown);
+}

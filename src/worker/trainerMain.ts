@@ -11,7 +11,8 @@ import {
 } from '../engine';
 import { gradFlowWindow } from '../engine/gradflowSnapshot';
 import { buildSession, type Session } from '../engine/session';
-import { assertNever, type HostRequest, type RunState, type TrainStartRequest, type TrainStartResult } from '../shared/protocol';
+import { assertNever } from '../shared/rpc';
+import type { RunState, TrainerRequest, TrainStartRequest, TrainStartResult } from '../shared/trainerProtocol';
 import { errorText, post, serve } from './port';
 
 /** How long one slice of steps may hold the thread before messages are read. */
@@ -54,7 +55,7 @@ interface Run {
 
 let run: Run | null = null;
 
-serve((msg: HostRequest) => {
+serve((msg: TrainerRequest) => {
   switch (msg.kind) {
     case 'train/start':
       return start(msg);
@@ -79,13 +80,6 @@ serve((msg: HostRequest) => {
         r.stopping = true;
         if (r.paused) finish(r, 'stopped');
       });
-    case 'infer/load':
-    case 'infer/unload':
-    case 'infer/complete':
-    case 'infer/sample':
-    case 'infer/cancel':
-    case 'infer/trace':
-      throw new Error(`the trainer worker does not handle ${msg.kind}`);
     default:
       return assertNever(msg);
   }

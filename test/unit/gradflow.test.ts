@@ -11,8 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { createModel, DEFAULT_TRAIN, tsKernels, Vocab } from '../../src/engine';
 import { chooseRows, gradFlowWindow } from '../../src/engine/gradflowSnapshot';
 import { traceGradientFlow } from '../../src/engine/instrument';
-import { WorkerClient } from '../../src/extension/workerClient';
-import type { TrainGradflowEvent, WorkerEvent } from '../../src/shared/protocol';
+import { trainerClient, type TrainerClient } from '../../src/extension/workerClient';
+import type { TrainerEvent, TrainGradflowEvent } from '../../src/shared/trainerProtocol';
 
 const root = path.resolve(__dirname, '..', '..');
 const TRAINER = path.join(root, 'dist', 'trainer-worker.js');
@@ -23,16 +23,16 @@ before(() => {
 });
 
 describe('gradient-flow snapshots', () => {
-  const clients: WorkerClient[] = [];
+  const clients: TrainerClient[] = [];
   after(async () => {
     for (const c of clients) await c.dispose();
   });
 
   it('the trainer worker posts train/gradflow every N steps with consistent shapes', async () => {
-    const events: WorkerEvent[] = [];
+    const events: TrainerEvent[] = [];
     let done!: () => void;
     const finished = new Promise<void>((r) => (done = r));
-    const client = new WorkerClient(TRAINER, (e) => {
+    const client = trainerClient(TRAINER, (e) => {
       events.push(e);
       if (e.kind === 'train/state' && (e.state === 'done' || e.state === 'failed')) done();
     }, () => done());

@@ -259,6 +259,14 @@ describe('Stepper and sampling', () => {
     }
     assert.equal(sample(model, tsKernels, '', opts({ temperature: 0, length: 30 })), manual);
   });
+
+  it('asks shouldStop before every character and stops at once when it says so', () => {
+    const whole = sample(model, tsKernels, 'the ', opts({ temperature: 0, length: 50 }));
+    let asked = 0;
+    const cut = sample(model, tsKernels, 'the ', opts({ temperature: 0, length: 50 }), undefined, () => ++asked > 7);
+    assert.equal(asked, 8, 'once per character, and once more to stop');
+    assert.equal(cut, [...whole].slice(0, 7).join(''), 'what was generated before the stop is the same text');
+  });
 });
 
 describe('traceHiddenStates', () => {

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createModel, decodeCheckpoint, DEFAULT_TRAIN, encodeCheckpoint, traceHiddenStates, tsKernels, Vocab, type CellType } from '../../src/engine';
 import { quantitiesOf } from '../../src/extension/panels/hiddenStatesData';
-import { WorkerClient } from '../../src/extension/workerClient';
+import { inferenceClient, type InferenceClient } from '../../src/extension/workerClient';
 
 const root = path.resolve(__dirname, '..', '..');
 const INFERENCE = path.join(root, 'dist', 'inference-worker.js');
@@ -37,9 +37,9 @@ before(() => {
 });
 
 describe('inference worker: infer/trace', () => {
-  const clients: WorkerClient[] = [];
+  const clients: InferenceClient[] = [];
   const client = () => {
-    const c = new WorkerClient(INFERENCE, () => undefined, () => undefined);
+    const c = inferenceClient(INFERENCE, () => undefined, () => undefined);
     clients.push(c);
     return c;
   };

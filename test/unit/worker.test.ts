@@ -6,9 +6,11 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { decodeCheckpoint, DEFAULT_TRAIN, type TrainConfig } from '../../src/engine';
-import { WorkerClient } from '../../src/extension/workerClient';
-import type { TrainStartRequest, WorkerEvent } from '../../src/shared/protocol';
+import { decodeCheckpoint, DEFAULT_TRAIN, encodeCheckpoint, type TrainConfig } from '../../src/engine';
+import { inferenceClient, trainerClient, type InferenceClient, type TrainerClient } from '../../src/extension/workerClient';
+import type { InferenceEvent } from '../../src/shared/inferenceProtocol';
+import type { CancellationSignal } from '../../src/shared/rpc';
+import type { TrainerEvent, TrainStartRequest } from '../../src/shared/trainerProtocol';
 
 const root = path.resolve(__dirname, '..', '..');
 const TRAINER = path.join(root, 'dist', 'trainer-worker.js');
@@ -16,7 +18,7 @@ const INFERENCE = path.join(root, 'dist', 'inference-worker.js');
 
 const TEXT = 'the cat sat on the mat. the dog sat on the log. '.repeat(40);
 
-function startRequest(overrides: Partial<TrainStartRequest> = {}, train: Partial<TrainConfig> = {}): Omit<TrainStartRequest, 'id'> {
+function startRequest(overrides: Partial<TrainStartRequest> = {}, train: Partial<TrainConfig> = {}): TrainStartRequest {
   return {
     kind: 'train/start',
     runId: 'run-1',
@@ -34,12 +36,13 @@ function startRequest(overrides: Partial<TrainStartRequest> = {}, train: Partial
 }
 
 /** A client that records events and lets a test wait for one. */
-function recordingClient(script: string) {
+function recording<WorkerEvent extends { kind: string }, Client>(
+  make: (onEvent: (e: WorkerEvent) => void, onDeath: (reason: string) => void) => Client,
+) {
   const events: WorkerEvent[] = [];
   const deaths: string[] = [];
   const waiters: { pred: (e: WorkerEvent) => boolean; resolve: (e: WorkerEvent) => void }[] = [];
-  const client = new WorkerClient(
-    script,
+  const client = make(
     (e) => {
       events.push(e);
       for (const w of [...waiters]) {
@@ -67,18 +70,42 @@ function recordingClient(script: string) {
   return { client, events, deaths, waitFor };
 }
 
+const recordingTrainer = () => recording<TrainerEvent, TrainerClient>((onEvent, onDeath) => trainerClient(TRAINER, onEvent, onDeath));
+const recordingInference = () => recording<InferenceEvent, InferenceClient>((onEvent, onDeath) => inferenceClient(INFERENCE, onEvent, onDeath));
+
+/** A cancellation token a test fires by hand (the shape of vscode.CancellationToken). */
+function cancellation(): { token: CancellationSignal; cancel(): void } {
+  const listeners: (() => void)[] = [];
+  let cancelled = false;
+  return {
+    token: {
+      get isCancellationRequested() {
+        return cancelled;
+      },
+      onCancellationRequested(listener) {
+        listeners.push(listener);
+        return { dispose: () => listeners.splice(listeners.indexOf(listener) >>> 0, 1) };
+      },
+    },
+    cancel() {
+      cancelled = true;
+      for (const l of [...listeners]) l();
+    },
+  };
+}
+
 before(() => {
   execFileSync(process.execPath, ['esbuild.mjs'], { cwd: root, stdio: 'inherit' });
 });
 
 describe('trainer worker', () => {
-  const clients: WorkerClient[] = [];
+  const clients: TrainerClient[] = [];
   after(async () => {
     for (const c of clients) await c.dispose();
   });
 
   it('trains to maxSteps, reports progress and validation, and sends a final checkpoint', async () => {
-    const { client, events, waitFor } = recordingClient(TRAINER);
+    const { client, events, waitFor } = recordingTrainer();
     clients.push(client);
     const result = await client.request(startRequest());
     assert.equal(result.startStep, 0);
@@ -103,7 +130,7 @@ describe('trainer worker', () => {
   });
 
   it('pauses with a checkpoint, resumes, stops with a final checkpoint, and resumes exactly from a checkpoint', async () => {
-    const { client, events, waitFor } = recordingClient(TRAINER);
+    const { client, events, waitFor } = recordingTrainer();
     clients.push(client);
     await client.request(startRequest({ maxSteps: 0, valEvery: 0 }));
     await waitFor('train/progress', (e) => e.step >= 3);
@@ -126,7 +153,7 @@ describe('trainer worker', () => {
     assert.ok(final && final.kind === 'train/checkpoint' && final.final);
 
     // Resume from the pause checkpoint in a fresh worker, run to the stop step: same weights.
-    const second = recordingClient(TRAINER);
+    const second = recordingTrainer();
     clients.push(second.client);
     const r = await second.client.request(startRequest({ init: pauseCkpt.bytes.slice(), maxSteps: final.step, valEvery: 0 }));
     assert.equal(r.startStep, stepAtPause);
@@ -137,7 +164,7 @@ describe('trainer worker', () => {
   });
 
   it('fails a diverging run with a clear reason and sends no checkpoint of the diverged state', async () => {
-    const { client, events, waitFor } = recordingClient(TRAINER);
+    const { client, events, waitFor } = recordingTrainer();
     clients.push(client);
     await client.request(
       startRequest({ model: { cell: 'rnn', activation: 'relu', hidden: 16, layers: 1 }, maxSteps: 500, valEvery: 0 }, { optimizer: 'sgd', lr: 1e6, clip: 0 }),
@@ -148,7 +175,7 @@ describe('trainer worker', () => {
   });
 
   it('rejects bad input with one-line user messages', async () => {
-    const { client } = recordingClient(TRAINER);
+    const { client } = recordingTrainer();
     clients.push(client);
     await assert.rejects(client.request(startRequest({ text: 'tiny' })), /needs at least \d+/);
     await assert.rejects(
@@ -159,7 +186,7 @@ describe('trainer worker', () => {
   });
 
   it('rejects pending requests when the worker dies, and reports the death', async () => {
-    const { client, deaths } = recordingClient(TRAINER);
+    const { client, deaths } = recordingTrainer();
     // One step of this model takes seconds, so the pause below stays unanswered.
     await client.request(
       startRequest({ model: { cell: 'lstm', activation: 'tanh', hidden: 512, layers: 1 }, maxSteps: 0, valEvery: 0 }, { batch: 32, seq: 25, valFraction: 0 }),
@@ -176,9 +203,9 @@ describe('trainer worker', () => {
 
 describe('inference worker', () => {
   let checkpoint: Uint8Array;
-  const clients: WorkerClient[] = [];
+  const clients: (TrainerClient | InferenceClient)[] = [];
   before(async () => {
-    const { client, waitFor } = recordingClient(TRAINER);
+    const { client, waitFor } = recordingTrainer();
     clients.push(client);
     await client.request(startRequest({ maxSteps: 60, valEvery: 0 }));
     checkpoint = (await waitFor('train/checkpoint', (e) => e.final)).bytes;
@@ -188,7 +215,7 @@ describe('inference worker', () => {
   });
 
   it('completes a prefix, reusing the cached state as the prefix grows', async () => {
-    const { client } = recordingClient(INFERENCE);
+    const { client } = recordingInference();
     clients.push(client);
     await client.request({ kind: 'infer/load', modelId: 'm', checkpoint: checkpoint.slice() });
     const opts = { modelId: 'm', docKey: 'doc', maxLength: 20, temperature: 0, stop: ['\n'], count: 1, seed: 1 };
@@ -209,23 +236,71 @@ describe('inference worker', () => {
   });
 
   it('streams a sample in chunks and can be cancelled', async () => {
-    const { client, events } = recordingClient(INFERENCE);
+    const { client, events } = recordingInference();
     clients.push(client);
     await client.request({ kind: 'infer/load', modelId: 'm', checkpoint: checkpoint.slice() });
-    const full = await client.request({ kind: 'infer/sample', modelId: 'm', prime: 'the ', length: 300, temperature: 0.8, topK: 0, topP: 1, seed: 3 }, { timeoutMs: 0 });
+    const full = await client.request({ kind: 'infer/sample', modelId: 'm', streamId: 7, prime: 'the ', length: 300, temperature: 0.8, topK: 0, topP: 1, seed: 3 }, { timeoutMs: 0 });
     assert.equal([...full.text].length, 300);
-    const streamed = events.filter((e) => e.kind === 'infer/chunk').map((e) => (e.kind === 'infer/chunk' ? e.text : '')).join('');
+    const streamed = events.filter((e) => e.streamId === 7).map((e) => e.text).join('');
     assert.equal(streamed, full.text);
-    const id = client.peekNextId();
-    const long = client.request({ kind: 'infer/sample', modelId: 'm', prime: '', length: 1_000_000, temperature: 1, topK: 0, topP: 1, seed: 1 }, { timeoutMs: 0 });
+    const { token, cancel } = cancellation();
+    const long = client.request({ kind: 'infer/sample', modelId: 'm', streamId: 8, prime: '', length: 1_000_000, temperature: 1, topK: 0, topP: 1, seed: 1 }, { timeoutMs: 0, token });
     await new Promise((r) => setTimeout(r, 100));
-    await client.request({ kind: 'infer/cancel', target: id });
+    cancel();
     const partial = await long;
     assert.ok(partial.text.length > 0 && partial.text.length < 1_000_000);
   });
 
+  it('stops a running completion when it is cancelled, long before it would finish', async () => {
+    const { client } = recordingInference();
+    clients.push(client);
+    await client.request({ kind: 'infer/load', modelId: 'm', checkpoint: checkpoint.slice() });
+    const request = { kind: 'infer/complete' as const, modelId: 'm', docKey: 'd', prefix: 'the ', temperature: 1, stop: [] as string[], count: 1, seed: 1 };
+    // How long this machine takes for a known length, uncancelled.
+    const measuredLength = 20_000;
+    let t0 = performance.now();
+    const whole = await client.request({ ...request, maxLength: measuredLength }, { timeoutMs: 0 });
+    const msPerChar = (performance.now() - t0) / measuredLength;
+    assert.equal(whole.cancelled, false);
+    assert.equal([...whole.completions[0]!].length, measuredLength);
+    // A completion that would run for about 20 s, cancelled after 100 ms while the worker is busy in it.
+    const maxLength = Math.ceil(20_000 / msPerChar);
+    const { token, cancel } = cancellation();
+    t0 = performance.now();
+    const running = client.request({ ...request, docKey: 'e', maxLength }, { timeoutMs: 0, token });
+    setTimeout(cancel, 100);
+    const partial = await running;
+    const elapsed = performance.now() - t0;
+    assert.equal(partial.cancelled, true);
+    const produced = [...partial.completions[0]!].length;
+    assert.ok(produced > 0 && produced < maxLength / 10, `${produced} of ${maxLength} characters`);
+    assert.ok(elapsed < 2_000, `answered ${Math.round(elapsed)} ms after the start (the whole completion takes about 20 s)`);
+    // The worker is free at once for the next request.
+    const next = await client.request({ ...request, maxLength: 5 }, { timeoutMs: 5_000 });
+    assert.equal([...next.completions[0]!].length, 5);
+  });
+
+  it('checks an imported checkpoint and measures the kernels off the host thread', async () => {
+    const { client } = recordingInference();
+    clients.push(client);
+    const summary = await client.request({ kind: 'checkpoint/inspect', bytes: checkpoint.slice() });
+    assert.deepEqual(
+      { cell: summary.cell, hidden: summary.hidden, layers: summary.layers, steps: summary.steps, name: summary.name },
+      { cell: 'lstm', hidden: 16, layers: 1, steps: 60, name: 'test' },
+    );
+    assert.equal(summary.params, decodeCheckpoint(checkpoint).model.params.count);
+    await assert.rejects(client.request({ kind: 'checkpoint/inspect', bytes: checkpoint.slice(0, 64) }), /safetensors|checkpoint|header/i);
+    // A hostile name is capped before it reaches the model library's index.
+    const { model } = decodeCheckpoint(checkpoint);
+    const named = encodeCheckpoint(model, DEFAULT_TRAIN, null, { name: 'n'.repeat(100_000) });
+    const cappedName = (await client.request({ kind: 'checkpoint/inspect', bytes: named })).name ?? '';
+    assert.ok(cappedName.length <= 240 && cappedName.startsWith('nnnn'), `${cappedName.length} characters`);
+    const { gflops } = await client.request({ kind: 'kernels/benchmark' });
+    assert.ok(gflops > 0 && Number.isFinite(gflops), `${gflops} GFLOP/s`);
+  });
+
   it('refuses a corrupt checkpoint and an unknown model clearly', async () => {
-    const { client } = recordingClient(INFERENCE);
+    const { client } = recordingInference();
     clients.push(client);
     const bad = checkpoint.slice(0, 100);
     await assert.rejects(client.request({ kind: 'infer/load', modelId: 'x', checkpoint: bad }), /safetensors|checkpoint|header/i);

@@ -1,10 +1,12 @@
 /**
- * Typed messaging with the extension host. `acquireVsCodeApi` may be called
- * once per page; this module calls it and hands out one typed channel.
- * Messages from the host are checked too (`check`): a malformed one is
- * ignored, and reported back to the host as `panel/error` so it is logged.
+ * Typed messaging with the extension host: the page's end of the panel's Rpc
+ * (src/shared/rpc.ts, the same class the host's end uses). `acquireVsCodeApi`
+ * may be called once per page; this module calls it and hands out one typed
+ * channel. Messages from the host are checked too (`check`): a malformed one
+ * is ignored, and reported back to the host as `panel/error` so it is logged.
  */
-import type { PanelErrorMessage } from '../../src/shared/webviewProtocol';
+import type { PanelErrorMessage } from '../../src/shared/panelProtocol';
+import { Rpc, type Message } from '../../src/shared/rpc';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -27,31 +29,36 @@ export interface HostChannel<In, Out, State> {
   reportError(message: string): void;
 }
 
-export function connect<In, Out, State>(check: Check<In>): HostChannel<In, Out, State> {
+/** A channel direction that carries only notifications of type N. */
+interface Notifications<N extends Message> {
+  requests: never;
+  results: Record<never, never>;
+  notifications: N;
+}
+
+export function connect<In extends Message, Out extends Message, State>(check: Check<In>): HostChannel<In, Out, State> {
   const api = acquireVsCodeApi();
   const errors: string[] = [];
-  const reportError = (message: string): void => {
+  const rpc = new Rpc<Notifications<Out | PanelErrorMessage>, Notifications<In>>(
+    {
+      post: (message) => api.postMessage(message),
+      listen: (receive) => {
+        const listener = (event: MessageEvent): void => receive(event.data);
+        window.addEventListener('message', listener);
+        return { dispose: () => window.removeEventListener('message', listener) };
+      },
+    },
+    { peer: 'the host', accept: check, onReject: (reason) => reportError(reason) },
+  );
+  function reportError(message: string): void {
     errors.push(message);
-    api.postMessage({ kind: 'panel/error', message: message.slice(0, 2000) } satisfies PanelErrorMessage);
-  };
+    void rpc.notify({ kind: 'panel/error', message: message.slice(0, 2000) });
+  }
   window.addEventListener('error', (e) => reportError(`page error: ${e.message}`));
   window.addEventListener('unhandledrejection', (e) => reportError(`page error: ${String((e as PromiseRejectionEvent).reason)}`));
   return {
-    post: (m) => api.postMessage(m),
-    onMessage(handler) {
-      window.addEventListener('message', (event: MessageEvent) => {
-        const checked = check(event.data);
-        if (!checked.ok) {
-          reportError(checked.error);
-          return;
-        }
-        try {
-          handler(checked.message);
-        } catch (e) {
-          reportError(`failed to handle ${(checked.message as { kind?: string }).kind ?? 'a message'}: ${(e as Error).message}`);
-        }
-      });
-    },
+    post: (m) => void rpc.notify(m),
+    onMessage: (handler) => rpc.onNotification(handler),
     getState: () => {
       const s = api.getState();
       return typeof s === 'object' && s !== null ? (s as Partial<State>) : undefined;

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import type { GradFlowHostMessage, GradFlowModelInfo, GradFlowSnapshot, GradFlowWebviewMessage } from '../../shared/webviewProtocol';
+import type { GradFlowModelInfo, GradFlowPageToHost, GradFlowSnapshot, GradFlowWebviewMessage, HostToGradFlowPage } from '../../shared/gradFlowProtocol';
+import { assertNever } from '../../shared/rpc';
 import type { ModelEntry, ModelLibrary } from '../library';
 import type { LiveRun, TrainingManager } from '../training';
 import { checkGradFlowWebviewMessage } from './gradientFlowValidate';
@@ -28,7 +29,7 @@ function info(m: ModelEntry): GradFlowModelInfo {
  * ‖∂E/∂h_t‖, one error's gradient travelling back, and norms over training,
  * from the snapshots the trainer worker takes (kept in the run's history).
  */
-export class GradientFlowPanel extends PanelHost<GradFlowWebviewMessage, GradFlowHostMessage> {
+export class GradientFlowPanel extends PanelHost<HostToGradFlowPage, GradFlowPageToHost> {
   private compare: string | null;
   /** Snapshot arrays and counts sent, per model, so updates carry only new snapshots. */
   private readonly sent = new Map<string, { list: readonly GradFlowSnapshot[]; count: number; last: GradFlowSnapshot | undefined }>();
@@ -36,17 +37,13 @@ export class GradientFlowPanel extends PanelHost<GradFlowWebviewMessage, GradFlo
   private ready = false;
 
   constructor(panel: vscode.WebviewPanel, private readonly d: GradFlowPanelDeps, readonly modelId: string, compare: string | null = null) {
-    super(panel, d, 'gradflow', BODY, checkGradFlowWebviewMessage);
+    super(panel, d, 'gradflow', BODY, checkGradFlowWebviewMessage, modelId);
     this.compare = compare && compare !== modelId && d.library.get(compare) ? compare : null;
     this.disposables.push(
       d.training.onDidChange((run) => this.onRunChanged(run)),
       d.library.onDidChange(() => this.onLibraryChanged()),
       { dispose: () => clearTimeout(this.timer) },
     );
-  }
-
-  get pageReady(): boolean {
-    return this.ready;
   }
 
   protected onMessage(m: GradFlowWebviewMessage): void {
@@ -69,6 +66,8 @@ export class GradientFlowPanel extends PanelHost<GradFlowWebviewMessage, GradFlo
         if (next) this.sendData(next);
         return;
       }
+      default:
+        assertNever(m);
     }
   }
 

@@ -2,13 +2,18 @@
  * Checks messages from the gradient-flow webview (untrusted input), like
  * validate.ts does for the loss panel. Pure (no `vscode`).
  */
-import { WEBVIEW_LIMITS, type GradFlowWebviewMessage } from '../../shared/webviewProtocol';
-import type { Checked } from './validate';
+import type { GradFlowWebviewMessage } from '../../shared/gradFlowProtocol';
+import { WEBVIEW_LIMITS } from '../../shared/panelProtocol';
+import type { Checked } from '../../shared/rpc';
+import { preview } from '../../shared/untrusted';
+import { tooLarge } from './validate';
 
 const MODEL_ID = /^[\w-]{1,100}$/;
 
 export function checkGradFlowWebviewMessage(raw: unknown): Checked<GradFlowWebviewMessage> {
   const bad = (why: string): Checked<GradFlowWebviewMessage> => ({ ok: false, error: `ignored a message from the gradient-flow panel: ${why}` });
+  const size = tooLarge(raw);
+  if (size) return bad(size);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return bad('not an object');
   const m = raw as Record<string, unknown>;
   const extra = (keys: string[]) => Object.keys(m).filter((k) => !keys.includes(k));
@@ -23,6 +28,6 @@ export function checkGradFlowWebviewMessage(raw: unknown): Checked<GradFlowWebvi
       if (m.modelId !== null && (typeof m.modelId !== 'string' || !MODEL_ID.test(m.modelId))) return bad('gradflow/compare: modelId must be a model id or null');
       return { ok: true, message: { kind: 'gradflow/compare', modelId: m.modelId } };
     default:
-      return bad(`unknown kind ${JSON.stringify(m.kind)?.slice(0, 60)}`);
+      return bad(`unknown kind ${preview(m.kind)}`);
   }
 }

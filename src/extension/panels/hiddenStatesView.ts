@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { InferTraceResult } from '../../shared/protocol';
-import type { HiddenHostMessage, HiddenQuantity, HiddenStatusMessage, HiddenWebviewMessage } from '../../shared/webviewProtocol';
+import type { HiddenPageToHost, HiddenQuantity, HiddenStatusMessage, HiddenWebviewMessage, HostToHiddenPage } from '../../shared/hiddenStatesProtocol';
+import type { InferTraceResult } from '../../shared/inferenceProtocol';
+import { assertNever, type Rpc } from '../../shared/rpc';
 import type { RnnCompletionProvider } from '../completions';
 import type { InferenceService } from '../inference';
 import type { ModelLibrary } from '../library';
@@ -18,6 +19,7 @@ import {
   traceMessage,
 } from './hiddenStatesData';
 import { panelResourceRoots, type PanelDeps } from './panelBase';
+import { panelChannel } from './panelChannel';
 import { checkHiddenWebviewMessage } from './validate';
 
 export const HIDDEN_VIEW_ID = 'rnnLab.hiddenStates';
@@ -63,18 +65,12 @@ export class HiddenStatesViewProvider implements vscode.WebviewViewProvider, vsc
   private ready = false;
   private dirty = true;
   private current: Current | undefined;
-  private lastStatus: HiddenStatusMessage | undefined;
   private decorated: vscode.TextEditor | undefined;
   private readonly decorationTypes = new Map<number, vscode.TextEditorDecorationType>();
-  private readonly traceEmitter = new vscode.EventEmitter<{ seq: number; modelId: string; chars: number }>();
-  /** Fires after a trace was posted to the view (tests wait for it). */
-  readonly onDidTrace = this.traceEmitter.event;
-  /** Messages posted to the view, newest last (tests read them; capped). */
-  readonly postedKinds: string[] = [];
+  private rpc: Rpc<HostToHiddenPage, HiddenPageToHost> | undefined;
 
   constructor(private readonly d: HiddenStatesDeps) {
     this.disposables.push(
-      this.traceEmitter,
       vscode.window.onDidChangeActiveTextEditor(() => {
         this.clearDecorations();
         this.schedule();
@@ -111,42 +107,37 @@ export class HiddenStatesViewProvider implements vscode.WebviewViewProvider, vsc
       styleUris: [uri('media', 'panel.css'), uri('media', 'hidden.css')],
       body: BODY,
     });
+    const rpc = panelChannel<HostToHiddenPage, HiddenPageToHost>(webview, {
+      panel: 'hidden',
+      modelId: undefined,
+      accept: checkHiddenWebviewMessage,
+      log: this.d.log,
+      observers: this.d.observers,
+    });
+    rpc.onNotification((message) => {
+      try {
+        this.onMessage(message);
+      } catch (e) {
+        this.d.log.appendLine(`hidden states: ${(e as Error).message}`);
+      }
+    });
+    this.rpc = rpc;
     this.viewDisposables.push(
-      webview.onDidReceiveMessage((raw: unknown) => {
-        const checked = checkHiddenWebviewMessage(raw);
-        if (!checked.ok) {
-          this.d.log.appendLine(checked.error);
-          return;
-        }
-        try {
-          this.onMessage(checked.message);
-        } catch (e) {
-          this.d.log.appendLine(`hidden states: ${(e as Error).message}`);
-        }
-      }),
+      { dispose: () => rpc.close('the view was closed') },
       view.onDidChangeVisibility(() => {
         if (view.visible && this.dirty) this.schedule();
         if (!view.visible) this.clearDecorations();
       }),
       view.onDidDispose(() => {
+        rpc.close('the view was closed');
         if (this.view === view) {
           this.view = undefined;
+          this.rpc = undefined;
           this.ready = false;
           this.clearDecorations();
         }
       }),
     );
-  }
-
-  /** Whether the page has loaded and asked for data (tests read it). */
-  get pageReady(): boolean {
-    return this.ready;
-  }
-
-  /** The current trace's model and length (tests read it). */
-  get currentTrace(): { seq: number; modelId: string; chars: number; documentUri: string } | undefined {
-    const c = this.current;
-    return c && { seq: c.seq, modelId: c.modelId, chars: c.trace.chars.length, documentUri: c.document.uri.toString() };
   }
 
   private onMessage(m: HiddenWebviewMessage): void {
@@ -171,20 +162,19 @@ export class HiddenStatesViewProvider implements vscode.WebviewViewProvider, vsc
         if (m.neuron === null) this.clearDecorations();
         else this.decorate(m.layer, m.quantity, m.neuron);
         return;
+      default:
+        assertNever(m);
     }
   }
 
-  private post(message: HiddenHostMessage): Thenable<boolean> {
-    if (!this.view) return Promise.resolve(false);
-    this.postedKinds.push(message.kind);
-    if (this.postedKinds.length > 200) this.postedKinds.splice(0, 100);
-    return this.view.webview.postMessage(message);
+  private post(message: HostToHiddenPage['notifications']): Thenable<boolean> {
+    if (!this.rpc) return Promise.resolve(false);
+    return this.rpc.notify(message);
   }
 
   private status(state: HiddenStatusMessage['state'], message: string): void {
     const s: HiddenStatusMessage = { kind: 'hidden/status', state, message };
     if (state !== 'loading') this.current = undefined;
-    this.lastStatus = s;
     void this.post(s);
   }
 
@@ -234,7 +224,6 @@ export class HiddenStatesViewProvider implements vscode.WebviewViewProvider, vsc
     if (seq !== this.seq) return; // a newer request is on its way
     this.clearDecorations();
     this.current = { seq, modelId, document, version: document.version, start, offsets: charOffsets(trace.chars), trace };
-    this.lastStatus = undefined;
     await this.post(
       traceMessage(trace, seq, {
         modelId,
@@ -244,7 +233,6 @@ export class HiddenStatesViewProvider implements vscode.WebviewViewProvider, vsc
         totalChars,
       }),
     );
-    this.traceEmitter.fire({ seq, modelId, chars: trace.chars.length });
   }
 
   /** Background colours per character of the traced text in the editor, by one neuron's activation. */
@@ -279,21 +267,11 @@ export class HiddenStatesViewProvider implements vscode.WebviewViewProvider, vsc
     return t;
   }
 
-  /** Number of ranges decorated now (tests read it). */
-  get decoratedEditor(): vscode.TextEditor | undefined {
-    return this.decorated;
-  }
-
   private clearDecorations(): void {
     const e = this.decorated;
     this.decorated = undefined;
     if (!e) return;
     for (const t of this.decorationTypes.values()) e.setDecorations(t, []);
-  }
-
-  /** The status shown now, if any (tests read it). */
-  get shownStatus(): HiddenStatusMessage | undefined {
-    return this.lastStatus;
   }
 
   dispose(): void {

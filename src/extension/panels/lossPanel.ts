@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import * as vscode from 'vscode';
-import type { LossHostMessage, LossModelInfo, LossWebviewMessage } from '../../shared/webviewProtocol';
+import type { HostToLossPage, LossModelInfo, LossPageToHost, LossWebviewMessage } from '../../shared/lossProtocol';
+import { assertNever } from '../../shared/rpc';
 import type { ModelEntry, ModelLibrary } from '../library';
 import type { LiveRun, TrainingManager } from '../training';
 import { progressChunk, validationChunk } from './lossData';
@@ -53,7 +54,7 @@ function modelInfo(m: ModelEntry): LossModelInfo {
  * One loss chart per model: training and validation loss (and learning rate,
  * throughput), live while the model trains, with other models overlaid.
  */
-export class LossPanel extends PanelHost<LossWebviewMessage, LossHostMessage> {
+export class LossPanel extends PanelHost<HostToLossPage, LossPageToHost> {
   private compare: string[];
   private readonly sent = new Map<string, Sent>();
   private readonly dirty = new Set<string>();
@@ -62,23 +63,13 @@ export class LossPanel extends PanelHost<LossWebviewMessage, LossHostMessage> {
   private ready = false;
 
   constructor(panel: vscode.WebviewPanel, private readonly d: LossPanelDeps, readonly modelId: string, compare: string[] = []) {
-    super(panel, d, 'loss', BODY, checkLossWebviewMessage);
+    super(panel, d, 'loss', BODY, checkLossWebviewMessage, modelId);
     this.compare = compare.filter((id) => id !== modelId && d.library.get(id));
     this.disposables.push(
       d.training.onDidChange((run) => this.onRunChanged(run)),
       d.library.onDidChange(() => this.onLibraryChanged()),
       { dispose: () => clearTimeout(this.timer) },
     );
-  }
-
-  /** Whether the page has loaded and asked for its data (tests read it). */
-  get pageReady(): boolean {
-    return this.ready;
-  }
-
-  /** Progress points of a model sent to the current page so far (tests read it). */
-  sentPoints(modelId: string): number {
-    return this.sent.get(modelId)?.progressCount ?? 0;
   }
 
   get shownModels(): string[] {
@@ -112,6 +103,8 @@ export class LossPanel extends PanelHost<LossWebviewMessage, LossHostMessage> {
       }
       case 'panel/export':
         return this.export(m.format, m.fileName, m.data);
+      default:
+        return assertNever(m);
     }
   }
 

@@ -1,10 +1,13 @@
 import * as vscode from 'vscode';
-import type { Checked } from './validate';
+import type { Checked, Direction, Rpc } from '../../shared/rpc';
+import type { Observers, PanelChannel } from '../observers';
 import { makeNonce, renderPanelHtml } from './html';
+import { panelChannel } from './panelChannel';
 
 export interface PanelDeps {
   extensionUri: vscode.Uri;
   log: vscode.OutputChannel;
+  observers?: Observers;
 }
 
 /** Where a webview may load from: the bundles and the media folder, nothing else. */
@@ -18,11 +21,13 @@ export function panelOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptio
 
 /**
  * A webview panel of ours: sets its HTML once (CSP, nonce, bundle and styles
- * through asWebviewUri), checks every message it posts as untrusted input
- * before `onMessage` sees it, and owns its disposables.
+ * through asWebviewUri), talks to its page through an Rpc that checks every
+ * message the page posts as untrusted input (size first, then shape) before
+ * `onMessage` sees it, and owns its disposables.
  */
-export abstract class PanelHost<In, Out> implements vscode.Disposable {
+export abstract class PanelHost<HostSends extends Direction, PageSends extends Direction> implements vscode.Disposable {
   protected readonly disposables: vscode.Disposable[] = [];
+  private readonly rpc: Rpc<HostSends, PageSends>;
   private disposed = false;
   private readonly disposeEmitter = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.disposeEmitter.event;
@@ -30,9 +35,10 @@ export abstract class PanelHost<In, Out> implements vscode.Disposable {
   protected constructor(
     readonly panel: vscode.WebviewPanel,
     protected readonly deps: PanelDeps,
-    bundle: string,
+    bundle: PanelChannel,
     body: string,
-    private readonly check: (raw: unknown) => Checked<In>,
+    accept: (raw: unknown) => Checked<PageSends['notifications']>,
+    modelId: string,
   ) {
     const webview = panel.webview;
     webview.options = panelOptions(deps.extensionUri);
@@ -45,38 +51,36 @@ export abstract class PanelHost<In, Out> implements vscode.Disposable {
       styleUris: [uri('media', 'panel.css')],
       body,
     });
+    this.rpc = panelChannel<HostSends, PageSends>(webview, { panel: bundle, modelId, accept, log: deps.log, observers: deps.observers });
+    this.rpc.onNotification((message) => {
+      try {
+        const r = this.onMessage(message);
+        if (r instanceof Promise) r.catch((e: unknown) => this.reportError(e));
+      } catch (e) {
+        this.reportError(e);
+      }
+    });
     this.disposables.push(
-      webview.onDidReceiveMessage((raw: unknown) => {
-        const checked = this.check(raw);
-        if (!checked.ok) {
-          this.deps.log.appendLine(checked.error);
-          return;
-        }
-        try {
-          const r = this.onMessage(checked.message);
-          if (r instanceof Promise) r.catch((e: unknown) => this.reportError(e));
-        } catch (e) {
-          this.reportError(e);
-        }
-      }),
+      { dispose: () => this.rpc.close('the panel was closed') },
       panel.onDidChangeViewState(() => this.onVisibilityChanged(panel.visible)),
       panel.onDidDispose(() => this.dispose()),
     );
   }
 
-  protected abstract onMessage(message: In): void | Promise<void>;
+  protected abstract onMessage(message: PageSends['notifications']): void | Promise<void>;
 
   protected onVisibilityChanged(_visible: boolean): void {}
 
   /** Posts to the page; false when the page is gone (the caller sends it all again on `ready`). */
-  protected post(message: Out): Thenable<boolean> {
+  protected post(message: HostSends['notifications']): Thenable<boolean> {
     if (this.disposed) return Promise.resolve(false);
-    return this.panel.webview.postMessage(message);
+    return this.rpc.notify(message);
   }
 
   protected reportError(e: unknown): void {
     const message = e instanceof Error ? e.message : String(e);
     this.deps.log.appendLine(`panel "${this.panel.title}": ${message}`);
+    this.deps.observers?.errorShown(message);
     void vscode.window.showErrorMessage(`RNN Lab: ${message}`);
   }
 

@@ -1,13 +1,19 @@
 /**
  * Checks for messages that come from a webview. A webview is untrusted input
- * (its page could be compromised, or simply be an older bundle): every field
- * is checked for type and size before the host acts on a message, and
- * anything else is rejected with a reason the host logs. Pure (no `vscode`),
- * so the Node tests run it directly.
+ * (its page could be compromised, or simply be an older bundle): the
+ * message's size is checked first (with a budget, so a huge message costs no
+ * more than a small one), then every field for type and size before the host
+ * acts on a message; anything else is rejected with a reason the host logs,
+ * which echoes at most a few dozen characters of what was sent. Pure (no
+ * `vscode`), so the Node tests run it directly.
  */
-import { HIDDEN_QUANTITIES, WEBVIEW_LIMITS, type HiddenQuantity, type HiddenWebviewMessage, type LossWebviewMessage, type PanelErrorMessage, type PanelReadyMessage } from '../../shared/webviewProtocol';
+import { HIDDEN_QUANTITIES, type HiddenQuantity, type HiddenWebviewMessage } from '../../shared/hiddenStatesProtocol';
+import type { LossWebviewMessage } from '../../shared/lossProtocol';
+import { PAGE_MESSAGE_LIMITS, WEBVIEW_LIMITS, type PanelErrorMessage, type PanelReadyMessage } from '../../shared/panelProtocol';
+import type { Checked } from '../../shared/rpc';
+import { capText, exceedsLimits, preview } from '../../shared/untrusted';
 
-export type Checked<T> = { ok: true; message: T } | { ok: false; error: string };
+export type { Checked } from '../../shared/rpc';
 
 const MODEL_ID = /^[\w-]{1,100}$/;
 const FILE_NAME = /^[\w .()-]{1,120}\.(png|csv)$/;
@@ -17,19 +23,18 @@ function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-function describe(x: unknown): string {
-  try {
-    const s = JSON.stringify(x);
-    return s === undefined ? String(x) : s.length > 120 ? `${s.slice(0, 117)}...` : s;
-  } catch {
-    return Object.prototype.toString.call(x);
-  }
+const describe = preview;
+
+/** Why a page's message is too large to look at, or undefined. */
+export function tooLarge(raw: unknown): string | undefined {
+  const why = exceedsLimits(raw, PAGE_MESSAGE_LIMITS);
+  return why && `the message holds ${why}`;
 }
 
 /** Only these keys, each of the right type. */
 function onlyKeys(m: Record<string, unknown>, keys: string[]): string | undefined {
   const extra = Object.keys(m).filter((k) => !keys.includes(k));
-  return extra.length ? `unexpected field(s) ${extra.join(', ')}` : undefined;
+  return extra.length ? `unexpected field(s) ${capText(extra.join(', '))}` : undefined;
 }
 
 type Rejected = { ok: false; error: string };
@@ -48,6 +53,8 @@ function checkPanelMessage(raw: Record<string, unknown>, kind: 'panel/ready' | '
 
 export function checkLossWebviewMessage(raw: unknown): Checked<LossWebviewMessage> {
   const bad = (why: string): Rejected => ({ ok: false, error: `ignored a message from the loss panel: ${why}` });
+  const size = tooLarge(raw);
+  if (size) return bad(size);
   if (!isRecord(raw)) return bad(`not an object: ${describe(raw)}`);
   const kind = raw.kind;
   switch (kind) {
@@ -87,6 +94,8 @@ function isQuantity(x: unknown): x is HiddenQuantity {
 
 export function checkHiddenWebviewMessage(raw: unknown): Checked<HiddenWebviewMessage> {
   const bad = (why: string): Rejected => ({ ok: false, error: `ignored a message from the hidden-states view: ${why}` });
+  const size = tooLarge(raw);
+  if (size) return bad(size);
   if (!isRecord(raw)) return bad(`not an object: ${describe(raw)}`);
   const kind = raw.kind;
   switch (kind) {

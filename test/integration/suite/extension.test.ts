@@ -15,6 +15,8 @@ import { waiter } from '../helpers';
 const TEXT = 'the cat sat on the mat.\nthe dog sat on the log.\nthe cat saw the dog.\n'.repeat(30);
 
 let api: RnnLabApi;
+/** Every error message the extension showed, newest last (seen through the API's observer). */
+const shownErrors: string[] = [];
 
 function workspaceUri(name: string): vscode.Uri {
   const folder = vscode.workspace.workspaceFolders?.[0];
@@ -46,16 +48,16 @@ async function train(uri: vscode.Uri, options: { preset: 'tiny' | 'small' | 'med
 }
 
 function lastError(): string {
-  return api.shownErrors[api.shownErrors.length - 1] ?? '';
+  return shownErrors[shownErrors.length - 1] ?? '';
 }
 
 /** Runs a command that must fail, and waits for the message the user sees. */
 async function expectError(pattern: RegExp, action: () => Thenable<unknown>): Promise<void> {
   console.log(`      expecting ${pattern}`);
-  const before = api.shownErrors.length;
+  const before = shownErrors.length;
   const result = await action();
   assert.equal(result, undefined);
-  await waitFor(`an error message matching ${pattern}`, () => api.shownErrors.length > before, 10_000);
+  await waitFor(`an error message matching ${pattern}`, () => shownErrors.length > before, 10_000);
   assert.match(lastError(), pattern);
 }
 
@@ -68,6 +70,7 @@ suite('RNN Lab in a real VS Code', function () {
     const ext = vscode.extensions.getExtension<RnnLabApi>('rnn-lab.rnn-lab');
     assert.ok(ext, 'the extension is installed');
     api = await ext.activate();
+    api.observe({ errorShown: (message) => shownErrors.push(message) });
     await setConfig('training.checkpointSeconds', 5);
     await setConfig('completions.temperature', 0);
     await setConfig('completions.debounceMs', 0);

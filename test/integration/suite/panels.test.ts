@@ -6,6 +6,9 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { RnnLabApi } from '../../../src/extension/extension';
+import type { PanelMessageEvent } from '../../../src/extension/observers';
+import type { HiddenTraceMessage } from '../../../src/shared/hiddenStatesProtocol';
+import type { LossDataMessage } from '../../../src/shared/lossProtocol';
 import type { ModelEntry } from '../../../src/extension/library';
 import { LOSS_VIEW_TYPE } from '../../../src/extension/panels/lossPanel';
 import { waiter } from '../helpers';
@@ -24,11 +27,26 @@ suite('panels: the loss chart in a real VS Code', function () {
   this.timeout(120_000);
   let api: RnnLabApi;
   let model: ModelEntry;
+  /** What the panels sent and accepted, as the API's observer sees it. */
+  const events: PanelMessageEvent[] = [];
+  const pageReady = (panel: PanelMessageEvent['panel'], modelId: string) =>
+    events.some((e) => e.panel === panel && e.modelId === modelId && e.direction === 'received' && e.message.kind === 'panel/ready');
+  /** Progress points of `modelId` sent to its loss page: a reset chunk replaces, the others add. */
+  const sentPoints = (modelId: string) => {
+    let n = 0;
+    for (const e of events) {
+      if (e.panel !== 'loss' || e.direction !== 'sent' || e.message.kind !== 'loss/data') continue;
+      const m = e.message as LossDataMessage;
+      if (m.modelId === modelId) n = (m.reset ? 0 : n) + m.progress.step.length;
+    }
+    return n;
+  };
 
   suiteSetup(async () => {
     const ext = vscode.extensions.getExtension<RnnLabApi>('rnn-lab.rnn-lab');
     assert.ok(ext, 'the extension is installed');
     api = await ext.activate();
+    api.observe({ panelMessage: (e) => events.push(e) });
     const folder = vscode.workspace.workspaceFolders?.[0];
     assert.ok(folder, 'the test workspace is open');
     const uri = vscode.Uri.joinPath(folder.uri, 'panel-corpus.txt');
@@ -56,10 +74,10 @@ suite('panels: the loss chart in a real VS Code', function () {
     assert.equal(tabs.length, 1, `one loss tab (tabs: ${vscode.window.tabGroups.all.flatMap((g) => g.tabs).map((t) => t.label).join(', ')})`);
     assert.equal(tabs[0]!.label, 'Loss: panel tiny');
     // The page ran: its bundle loaded under the CSP and posted panel/ready, which the host accepted.
-    await waitFor('the page to load and ask for its data', () => panel.pageReady);
+    await waitFor('the page to load and ask for its data', () => pageReady('loss', model.id));
     const history = api.training.history(model.id);
     assert.ok(history.progress.length > 0, 'the run has a saved history');
-    await waitFor('the whole history to be sent', () => panel.sentPoints(model.id) === history.progress.length);
+    await waitFor('the whole history to be sent', () => sentPoints(model.id) === history.progress.length);
   });
 
   test('showing it again reveals the same panel; closing the tab disposes it', async () => {
@@ -79,7 +97,7 @@ suite('panels: the loss chart in a real VS Code', function () {
     const panel = api.gradFlowPanels.get(model.id);
     assert.ok(panel, 'a gradient-flow panel exists for the model');
     assert.equal(panel.panel.visible, true);
-    await waitFor('the page to load and ask for its data', () => panel.pageReady);
+    await waitFor('the page to load and ask for its data', () => pageReady('gradflow', model.id));
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 
@@ -89,15 +107,15 @@ suite('panels: the loss chart in a real VS Code', function () {
     const editor = await vscode.window.showTextDocument(doc);
     editor.selection = new vscode.Selection(new vscode.Position(0, 0), new vscode.Position(1, 10));
     await vscode.commands.executeCommand('rnnLab.hiddenStates.focus');
-    await waitFor('the view to load', () => api.hiddenStates.pageReady);
+    // The view may have loaded earlier (it shares the sidebar with the Models view): the trace is what counts.
     const selected = doc.getText(editor.selection);
-    const trace = await waitFor(
-      'a trace of the selection',
-      () => {
-        const t = api.hiddenStates.currentTrace;
-        return t && t.documentUri === doc.uri.toString() && t.chars === [...selected].length ? t : undefined;
-      },
+    const trace = await waitFor('a trace of the selection', () =>
+      events
+        .filter((e) => e.panel === 'hidden' && e.direction === 'sent' && e.message.kind === 'hidden/trace')
+        .map((e) => e.message as HiddenTraceMessage)
+        .find((t) => t.source === 'panel-corpus.txt' && t.chars.length === [...selected].length),
     );
     assert.equal(trace.modelId, model.id);
+    assert.deepEqual(trace.chars, [...selected]);
   });
 });

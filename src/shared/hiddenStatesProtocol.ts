@@ -1,0 +1,111 @@
+/**
+ * The channel between the extension host and the Hidden States view: what the host posts
+ * and what the page posts back, each a discriminated union on `kind`
+ * (noun/verb), carried by the Rpc class (src/shared/rpc.ts) at both ends.
+ * Everything the page sends is untrusted: the host checks its size, then
+ * validates it, before acting on it.
+ *
+ * Types only (and constants): the host and the webview bundles import this file.
+ */
+import type { PanelErrorMessage, PanelReadyMessage } from './panelProtocol';
+
+/** Quantities a trace holds per layer: h always; c and i/f/g/o for LSTM; r/z/n for GRU. */
+export type HiddenQuantity = 'h' | 'c' | 'i' | 'f' | 'g' | 'o' | 'r' | 'z' | 'n';
+export const HIDDEN_QUANTITIES: readonly HiddenQuantity[] = ['h', 'c', 'i', 'f', 'g', 'o', 'r', 'z', 'n'];
+
+/**
+ * Host → webview: a new trace of the text around the cursor (or the
+ * selection). Per position arrays only; the [T, H] matrices follow one at a
+ * time as `hidden/matrix` when the page asks for a layer and quantity.
+ */
+export interface HiddenTraceMessage {
+  kind: 'hidden/trace';
+  /** Increases with every trace; matrices name the trace they belong to. */
+  seq: number;
+  modelId: string;
+  modelName: string;
+  cell: 'rnn' | 'lstm' | 'gru';
+  layers: number;
+  hidden: number;
+  /** Which quantities each layer has (the same for every layer). */
+  quantities: HiddenQuantity[];
+  /** File name (no folder) and the 1-based first line of the traced text. */
+  source: string;
+  firstLine: number;
+  /** The traced text as code points (T of them). */
+  chars: string[];
+  /** Characters in the selection / lines before capping; > chars.length when capped. */
+  totalChars: number;
+  /** Positions whose character the model does not know. */
+  unknown: number[];
+  /** [T]: surprisal in bits of the character that follows; null for the last / unknown ones. */
+  surprisal: (number | null)[];
+  /** Top-K next characters per position: [T * K] vocabulary characters and probabilities, most likely first. */
+  topK: number;
+  topChars: string[];
+  topProbs: number[];
+}
+
+/** Host → webview: one [T, H] matrix (values[t * H + j]) of the trace `seq`. */
+export interface HiddenMatrixMessage {
+  kind: 'hidden/matrix';
+  seq: number;
+  layer: number;
+  quantity: HiddenQuantity;
+  values: number[];
+}
+
+/** Host → webview: nothing to trace (and why), or a trace is on its way. */
+export interface HiddenStatusMessage {
+  kind: 'hidden/status';
+  state: 'noEditor' | 'noModel' | 'empty' | 'loading' | 'error';
+  message: string;
+}
+
+export type HiddenHostMessage = HiddenTraceMessage | HiddenMatrixMessage | HiddenStatusMessage;
+
+/** Webview → host: show this layer and quantity (answered with `hidden/matrix`). */
+export interface HiddenSelectMessage {
+  kind: 'hidden/select';
+  layer: number;
+  quantity: HiddenQuantity;
+}
+
+/** Webview → host: colour the editor by this neuron of the shown layer/quantity; null clears it. */
+export interface HiddenPickMessage {
+  kind: 'hidden/pick';
+  layer: number;
+  quantity: HiddenQuantity;
+  neuron: number | null;
+}
+
+export type HiddenWebviewMessage = PanelReadyMessage | PanelErrorMessage | HiddenSelectMessage | HiddenPickMessage;
+
+/** What the hidden-states webview keeps with vscode.setState. */
+export interface HiddenViewState {
+  layer?: number;
+  quantity?: HiddenQuantity;
+  sort?: 'index' | 'variance' | 'mean' | 'correlation';
+  pattern?: 'quotes' | 'newline' | 'regex';
+  regex?: string;
+  topK?: number;
+  minVariance?: number;
+  search?: string;
+}
+
+/** The hidden-states view traces at most this many characters (the view says when it capped). */
+export const HIDDEN_MAX_CHARS = 2000;
+
+/** What the host posts to the hidden-states page. */
+export interface HostToHiddenPage {
+  requests: never;
+  results: Record<never, never>;
+  notifications: HiddenHostMessage;
+}
+
+/** What the hidden-states page posts to the host. */
+export interface HiddenPageToHost {
+  requests: never;
+  results: Record<never, never>;
+  notifications: HiddenWebviewMessage;
+}

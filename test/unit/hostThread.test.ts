@@ -1,0 +1,32 @@
+/**
+ * No engine work on the extension host's thread: the extension bundle may
+ * hold engine types, settings checks and the memory estimate, never the
+ * kernels, the wasm binaries, the checkpoint decoder, the graph or sampling
+ * (those run in the workers, asked through their channels).
+ */
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { it } from 'node:test';
+import { buildSync } from 'esbuild';
+
+const root = path.resolve(__dirname, '..', '..');
+
+/** Engine modules the extension may bundle: pure helpers, no numeric work. */
+const ALLOWED = ['config', 'errors', 'floats', 'memory', 'optim', 'text'].map((m) => `src/engine/${m}.ts`);
+
+it('the extension host bundle holds only pure engine helpers', () => {
+  const result = buildSync({
+    absWorkingDir: root,
+    entryPoints: ['src/extension/extension.ts'],
+    bundle: true,
+    platform: 'node',
+    external: ['vscode'],
+    write: false,
+    metafile: true,
+    outfile: 'extension.js',
+    logLevel: 'error',
+  });
+  const engine = Object.keys(result.metafile.inputs).filter((f) => f.startsWith('src/engine/'));
+  assert.ok(engine.includes('src/engine/config.ts'), 'the settings checks are bundled (the check sees the engine at all)');
+  assert.deepEqual(engine.filter((f) => !ALLOWED.includes(f)), [], 'engine modules bundled into the extension host');
+});
