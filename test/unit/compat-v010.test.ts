@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { decodeCheckpoint, type Checkpoint } from '../../src/engine/checkpoint';
-import { tsKernels, type Kernels } from '../../src/engine/kernels';
+import { tsKernels } from '../../src/engine/kernels';
 import { Rng } from '../../src/engine/rng';
 import { defaultThreads } from '../../src/engine/session';
 import { evaluateStream, splitTokens, Trainer } from '../../src/engine/trainer';
@@ -24,10 +24,12 @@ function load(name: string): Checkpoint {
   return decodeCheckpoint(new Uint8Array(readFileSync(join(DIR, `${name}.safetensors`))));
 }
 
-/** The same backend gives the same float32 arithmetic, so the same loss to the last bits; another one agrees to rounding. */
-function lossTolerance(kernels: Kernels, recordedName: string): number {
-  return kernels.name === recordedName ? 1e-12 : 1e-5;
-}
+/**
+ * Losses agree to float32 rounding: the networks outside a wasm arena (eval's
+ * one stream, these small training windows) now fold both biases before
+ * adding them, as the arena always did, so their last bits may differ from 0.1.0's.
+ */
+const LOSS_TOLERANCE = 1e-6;
 
 for (const name of ['rnn-relu', 'lstm', 'gru']) {
   describe(`0.1.0 checkpoint ${name}`, () => {
@@ -37,10 +39,10 @@ for (const name of ['rnn-relu', 'lstm', 'gru']) {
       assert.equal(ck.trainState?.step, rec.step);
       const tokens = ck.model.vocab.encode(TEXT).tokens;
       const ts = evaluateStream(ck.model, tokens, tsKernels).loss;
-      assert.ok(Math.abs(ts - rec.typescript) < 1e-6, `typescript: ${ts} vs 0.1.0's ${rec.typescript}`);
+      assert.ok(Math.abs(ts - rec.typescript) < LOSS_TOLERANCE, `typescript: ${ts} vs 0.1.0's ${rec.typescript}`);
       const best = bestKernels();
       const fast = evaluateStream(ck.model, tokens, best).loss;
-      assert.ok(Math.abs(fast - rec.best) < lossTolerance(best, rec.bestName), `${best.name}: ${fast} vs 0.1.0's ${rec.best} (${rec.bestName})`);
+      assert.ok(Math.abs(fast - rec.best) < LOSS_TOLERANCE, `${best.name}: ${fast} vs 0.1.0's ${rec.best} (${rec.bestName})`);
     });
 
     it('resumes where 0.1.0 stopped: five steps reach the weights 0.1.0 reached', () => {
@@ -59,13 +61,15 @@ for (const name of ['rnn-relu', 'lstm', 'gru']) {
       const got = ck.model.params;
       const want = after.model.params;
       assert.deepEqual(got.tensors.map((t) => t.name), want.tensors.map((t) => t.name));
-      const exact = kernels.name === RECORDED[name]!.bestName;
+      // A window in a wasm arena (the LSTM's) runs 0.1.0's arithmetic unchanged, so on 0.1.0's backend it gives 0.1.0's bits.
+      const inArena = trainer.graph.kernels !== kernels;
+      const exact = inArena && kernels.name === RECORDED[name]!.bestName;
       let worst = 0;
       for (let i = 0; i < want.data.length; i++) worst = Math.max(worst, Math.abs(got.data[i]! - want.data[i]!));
-      assert.ok(exact ? worst === 0 : worst < 1e-5, `largest weight difference ${worst} (${kernels.name})`);
+      assert.ok(exact ? worst === 0 : worst < 1e-6, `largest weight difference ${worst} (${kernels.name}${inArena ? ', arena' : ''})`);
       const loss = evaluateStream(ck.model, tokens, bestKernels()).loss;
       const rec = RECORDED[`${name}.resumed`]!;
-      assert.ok(Math.abs(loss - rec.best) < lossTolerance(bestKernels(), rec.bestName), `${loss} vs 0.1.0's ${rec.best}`);
+      assert.ok(Math.abs(loss - rec.best) < LOSS_TOLERANCE, `${loss} vs 0.1.0's ${rec.best}`);
     });
   });
 }
