@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { CheckpointError, decodeCheckpoint, parameterCount, UserError } from '../engine';
+import { CheckpointError, decodeCheckpoint, FAMILIES, parameterCount, UserError } from '../engine';
 import { COMPLETION_MODEL_KEY } from './completions';
 import type { InferenceService } from './inference';
 import type { LossPanels } from './panels/lossPanel';
@@ -230,13 +230,11 @@ async function choosePreset(chars: number, vocabSize: number, scope: vscode.Uri 
 }
 
 async function customSettings(base: RunSettings, vocabSize: number, chars: number): Promise<RunSettings | undefined> {
+  // The current family first, then the registry's order.
+  const families = Object.values(FAMILIES).sort((a, b) => Number(b.name === base.model.cell) - Number(a.name === base.model.cell));
   const cell = await vscode.window.showQuickPick(
-    [
-      { label: 'lstm', description: 'Long short-term memory (PyTorch nn.LSTM)' },
-      { label: 'gru', description: 'Gated recurrent unit (PyTorch nn.GRU)' },
-      { label: 'rnn', description: 'Vanilla RNN: h = tanh(U x + W h + b)' },
-    ],
-    { placeHolder: 'Cell' },
+    families.map((f) => ({ label: f.name, description: f.description })),
+    { placeHolder: 'Model family' },
   );
   if (!cell) return undefined;
   const askInt = async (prompt: string, value: number, min: number, max: number): Promise<number | undefined> => {
