@@ -1,4 +1,5 @@
 import { ConfigError } from './errors';
+import type { FamilySettings } from './models/family';
 import { FAMILY_NAMES, familyOf, isFamilyName, type FamilyName } from './models/registry';
 import { ACTIVATIONS, type Activation } from './models/rnn/activation';
 
@@ -9,7 +10,7 @@ export type OptimizerName = 'sgd' | 'adagrad' | 'rmsprop' | 'adam' | 'adamw';
 export type ScheduleName = 'constant' | 'linear' | 'cosine';
 
 /** The shape of a network: everything needed to rebuild it from its tensors. */
-export interface ModelConfig {
+export interface ModelConfig extends FamilySettings {
   /** The model family (models/registry.ts). */
   cell: CellType;
   /**
@@ -150,9 +151,10 @@ export function validateModelConfig(raw: unknown): ModelConfig {
   const settings = out as unknown as Record<string, unknown>;
   for (const s of familyOf(cell).settings) {
     const value = r[s.name] ?? s.default;
+    if (value === undefined) continue;
     settings[s.name] = 'choices' in s
       ? checkChoice(s.name, value, s.choices)
-      : checkRange(s.name, value, { min: s.min, max: s.max, integer: true });
+      : checkRange(s.name, value, { min: s.min, max: s.max, integer: s.integer });
   }
   if (r.activation !== undefined && !familyOf(cell).settings.some((s) => s.name === 'activation')) {
     // Written for every family by 0.1.0: still checked, so a config says nothing it does not mean.

@@ -24,10 +24,28 @@ export interface TensorSpec {
   readonly init: TensorInit;
 }
 
-/** A setting of the family beyond hidden/layers, read from and validated in ModelConfig. */
+/**
+ * The settings of families beyond hidden/layers, as optional fields of every
+ * ModelConfig (so configs stay flat JSON, as 0.1.0 wrote them). A family
+ * adds its own from its folder by augmentation:
+ *
+ *     declare module '../family' { interface FamilySettings { heads?: number } }
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface FamilySettings {}
+
+/** A setting of the family beyond hidden/layers, validated by validateModelConfig (absent: its default). */
 export type FamilySetting =
   | { readonly name: keyof ModelConfig & string; readonly help: string; readonly choices: readonly string[]; readonly default: string }
-  | { readonly name: keyof ModelConfig & string; readonly help: string; readonly min: number; readonly max: number; readonly default: number };
+  | {
+      readonly name: keyof ModelConfig & string;
+      readonly help: string;
+      readonly min: number;
+      readonly max: number;
+      readonly integer: boolean;
+      /** Undefined: the setting stays absent unless given (its meaning then comes from elsewhere, e.g. gpt's context from --seq). */
+      readonly default: number | undefined;
+    };
 
 /** A tensor the network carries from one window to the next: checkpoints store it as `train.<name>`. */
 export interface CarriedTensor {

@@ -209,7 +209,7 @@ export class WasmKernels implements Kernels {
   }
 
   /** Whether `x` is a view into this module's memory (then kernels use it in place). */
-  protected resident(x: Floats | Int32Array): boolean {
+  resident(x: Floats | Int32Array): boolean {
     return x.buffer === this.memory.buffer;
   }
 
@@ -456,10 +456,6 @@ export class WasmArena extends WasmKernels implements ArenaKernels {
 
   get exports(): Readonly<Record<string, unknown>> {
     return this.fn as unknown as Record<string, unknown>;
-  }
-
-  override resident(x: Floats | Int32Array): boolean {
-    return super.resident(x);
   }
 
   ptr(x: Floats | Int32Array, off = 0): number {
