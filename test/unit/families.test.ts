@@ -119,6 +119,17 @@ describe('model families', () => {
   });
 });
 
+describe('the extension manifest', () => {
+  it('offers exactly the registry\'s families as rnnLab.model.cell (package.json is static: a new family adds itself there)', () => {
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      contributes: { configuration: { properties: Record<string, { enum?: string[]; enumDescriptions?: string[] }> } };
+    };
+    const cell = manifest.contributes.configuration.properties['rnnLab.model.cell']!;
+    assert.deepEqual([...cell.enum!].sort(), [...FAMILY_NAMES].sort());
+    assert.equal(cell.enumDescriptions?.length, cell.enum!.length);
+  });
+});
+
 describe('no family names outside the families\' folders', () => {
   /** Branches on a family's name, a per-family table, or "has a cell state" asked of a buffer's length. */
   const PATTERNS = [

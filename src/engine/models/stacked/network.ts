@@ -1,7 +1,8 @@
-import { allocFloats, type Floats } from '../../floats';
-import type { ArenaKernels, Kernels } from '../../kernels';
+import type { Floats } from '../../floats';
+import type { Kernels } from '../../kernels';
 import type { Params } from '../../params';
 import type { Rng } from '../../rng';
+import { allocateNetwork, type Allocator } from '../buffers';
 import type { CarriedTensor, GradientRecord, Network, NetworkShape } from '../family';
 import type { Cell, CellKernels, LayerState } from './layerState';
 
@@ -78,22 +79,11 @@ export class StackedCellsNetwork implements Network {
     this.decoderBias = params.offset('decoder.bias');
     // Where the backend offers it (wasm), every buffer lives in a memory of
     // its own sized once here: the products then use them in place and the
-    // cell's elementwise work runs in wasm too. First pass counts, second carves.
-    // A memory of its own costs a wasm instance per network, which only pays
-    // off for windows with some work in them (not one-character inference).
-    let arena: ArenaKernels | null = null;
-    if (params.dtype === 'f32' && kernels.arena && TB * GH * L >= ARENA_MIN_WORK) {
-      let floats = 0;
-      const none = new Float32Array(0);
-      this.allocate((n) => { floats += (n + 3) & ~3; return none; }, (n) => { floats += (n + 3) & ~3; return new Int32Array(0); });
-      const maxW = Math.max(GH * H, V * H, GH * V);
-      const scratch = GH * H + Math.max(2 * maxW, maxW + TB * (Math.max(GH, V) + H)) + 64;
-      arena = kernels.arena(floats + 64, scratch);
-    }
-    this.kernels = arena ?? kernels;
-    const b = arena
-      ? this.allocate((n) => arena.f32(n), (n) => arena.i32(n))
-      : this.allocate((n) => allocFloats(params.dtype, n), (n) => new Int32Array(n));
+    // cell's elementwise work runs in wasm too.
+    const maxW = Math.max(GH * H, V * H, GH * V);
+    const scratch = GH * H + Math.max(2 * maxW, maxW + TB * (Math.max(GH, V) + H)) + 64;
+    const { kernels: k, arena, buffers: b } = allocateNetwork(kernels, params.dtype, TB * GH * L, ARENA_MIN_WORK, scratch, (a) => this.allocate(a));
+    this.kernels = k;
     this.cellKernels = (arena?.wasm && cell.wasm?.(arena.wasm)) || cell.ts;
     this.layers = b.layers;
     this.tokens = b.tokens;
@@ -116,7 +106,9 @@ export class StackedCellsNetwork implements Network {
   }
 
   /** Every buffer of the network from one allocator. */
-  private allocate(f: (n: number) => Floats, fi: (n: number) => Int32Array) {
+  private allocate(a: Allocator) {
+    const f = a.floats;
+    const fi = a.ints;
     const { params, B, T, dropout, cell } = this;
     const { hidden: H, layers: L, vocabSize: V } = params.config;
     const GH = cell.gates * H;
