@@ -37,6 +37,22 @@ export const elementwise = {
     }
   },
 
+  scatterAddCols(w: Floats, wOff: number, V: number, idx: Int32Array, a: Floats, rows: number, cols: number): void {
+    for (let r = 0; r < rows; r++) {
+      const col = wOff + idx[r]!;
+      const o = r * cols;
+      for (let j = 0; j < cols; j++) w[col + j * V] += a[o + j]!;
+    }
+  },
+
+  addColSums(out: Floats, off: number, a: Floats, rows: number, cols: number, off2: number): void {
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      for (let j = 0; j < cols; j++) out[off + j] += a[o + j]!;
+    }
+    if (off2 >= 0) elementwise.addColSums(out, off2, a, rows, cols, -1);
+  },
+
   colSums(out: Floats, a: Floats, rows: number, cols: number): void {
     out.fill(0, 0, cols);
     for (let r = 0; r < rows; r++) {

@@ -3,7 +3,6 @@ export * from './config';
 export * from './errors';
 export * from './floats';
 export * from './models';
-export { StackedCellsNetwork } from './models/stacked/network';
 export { tsKernels, type Kernels } from './kernels';
 export { availableKernels, bestKernels, kernelsByName, BACKENDS, type BackendName, withThreads, kernelThreads, threadsAvailable, stopHelpers } from './wasm';
 export * from './model';

@@ -47,14 +47,15 @@ export interface Kernels {
   release?(): void;
   /** a[r, :] += bias */
   addRows(a: Floats, bias: Floats, rows: number, cols: number): void;
-  /** out[r, :] = table[idx[r], :] + bias (a one-hot input's projection as a row gather) */
+  /** out[r, :] = table[idx[r], :] + bias (a row gather, e.g. an embedding) */
   gatherRows(out: Floats, table: Floats, idx: Int32Array, bias: Floats, rows: number, cols: number): void;
-  /**
-   * out[r, :] = w[wOff + j·V + idx[r]] over j, + bias: the same gather from
-   * the untransposed [cols, V] weight, for windows too short to pay for a transpose.
-   */
+  /** out[r, :] = w[wOff + j·V + idx[r]] over j, + bias: a one-hot input's projection, gathered from the untransposed [cols, V] weight. */
   gatherCols(out: Floats, w: Floats, wOff: number, V: number, idx: Int32Array, bias: Floats, rows: number, cols: number): void;
-  /** table[idx[r], :] += a[r, :] (the one-hot input's gradient as a row scatter-add) */
+  /** w[wOff + j·V + idx[r]] += a[r, j] over j: the one-hot input's gradient, added into the untransposed [cols, V] weight gradient. */
+  scatterAddCols(w: Floats, wOff: number, V: number, idx: Int32Array, a: Floats, rows: number, cols: number): void;
+  /** out[off + j] += Σ_r a[r, j], and out[off2 + j] too when off2 ≥ 0 (two biases sharing one δ): a bias gradient. */
+  addColSums(out: Floats, off: number, a: Floats, rows: number, cols: number, off2: number): void;
+  /** table[idx[r], :] += a[r, :] (a row scatter-add) */
   scatterAddRows(table: Floats, idx: Int32Array, a: Floats, rows: number, cols: number): void;
   /** out[j] = Σ_r a[r, j] (overwrites out) */
   colSums(out: Floats, a: Floats, rows: number, cols: number): void;

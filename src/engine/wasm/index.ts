@@ -158,13 +158,13 @@ export class WasmKernels implements Kernels {
   /** Whether the memory has a fixed size (an arena: views into it stay valid). */
   private readonly fixed: boolean;
   /** First float after the arena's allocations: where a held operand, then the scratch, start. */
-  private floor: number;
+  protected floor: number;
   /** The operand made resident by hold(): its JS identity and where its copy sits (float index). */
   private held: Float32Array | null = null;
   private heldOff = 0;
   private heldLen = 0;
   /** First float of the per-call scratch: just after the held operand, if any. */
-  private scratch: number;
+  protected scratch: number;
 
   /** The compiled module behind `fn` (helper threads instantiate it on the same memory). */
   protected readonly module: object;
@@ -269,7 +269,7 @@ export class WasmKernels implements Kernels {
    * Makes the memory hold floats [from, from + floats); returns the heap view
    * (renewed when memory grew), or null when a fixed arena is too small.
    */
-  private reserve(from: number, floats: number): Float32Array | null {
+  protected reserve(from: number, floats: number): Float32Array | null {
     const bytes = from * 4 + floats * 4;
     const have = this.memory.buffer.byteLength;
     if (bytes > have) {
@@ -370,6 +370,14 @@ export class WasmKernels implements Kernels {
     elementwise.gatherCols(out, w, wOff, V, idx, bias, rows, cols);
   }
 
+  scatterAddCols(w: Floats, wOff: number, V: number, idx: Int32Array, a: Floats, rows: number, cols: number): void {
+    elementwise.scatterAddCols(w, wOff, V, idx, a, rows, cols);
+  }
+
+  addColSums(out: Floats, off: number, a: Floats, rows: number, cols: number, off2: number): void {
+    elementwise.addColSums(out, off, a, rows, cols, off2);
+  }
+
   scatterAddRows(table: Floats, idx: Int32Array, a: Floats, rows: number, cols: number): void {
     elementwise.scatterAddRows(table, idx, a, rows, cols);
   }
@@ -405,7 +413,7 @@ export class WasmKernels implements Kernels {
   }
 
   /** transpose at byte addresses, split between threads when this is a threaded arena. */
-  private tr(out: number, a: number, rows: number, cols: number): void {
+  protected tr(out: number, a: number, rows: number, cols: number): void {
     if (this.threads > 1) splitTranspose(this.fn, this.module, this.memory, this.threads, out, a, rows, cols);
     else this.fn.transpose(out, a, rows, cols);
   }
@@ -469,28 +477,78 @@ export class WasmArena extends WasmKernels implements ArenaKernels {
     return this.heldAddr(w, off, n);
   }
 
-  override addRows(a: Float32Array, bias: Float32Array, rows: number, cols: number): void {
+  // The fused kernels need their buffers in this arena; anything else runs in TypeScript.
+
+  override addRows(a: Floats, bias: Floats, rows: number, cols: number): void {
+    if (!(this.resident(a) && this.resident(bias))) return super.addRows(a, bias, rows, cols);
     this.fn.add_rows(this.ptr(a), this.ptr(bias), rows, cols);
   }
 
-  override gatherRows(out: Float32Array, table: Float32Array, idx: Int32Array, bias: Float32Array, rows: number, cols: number): void {
+  override gatherRows(out: Floats, table: Floats, idx: Int32Array, bias: Floats, rows: number, cols: number): void {
+    if (!(this.resident(out) && this.resident(table) && this.resident(idx) && this.resident(bias))) return super.gatherRows(out, table, idx, bias, rows, cols);
     this.fn.gather_rows(this.ptr(out), this.ptr(table), this.ptr(idx), this.ptr(bias), rows, cols);
   }
 
-  override scatterAddRows(table: Float32Array, idx: Int32Array, a: Float32Array, rows: number, cols: number): void {
+  /** The weight [cols, V] is transposed into a [V, cols] table in the scratch, then gathered by rows. */
+  override gatherCols(out: Floats, w: Floats, wOff: number, V: number, idx: Int32Array, bias: Floats, rows: number, cols: number): void {
+    const n = cols * V;
+    const heap = w instanceof Float32Array && (this.resident(out) && this.resident(idx) && this.resident(bias)) ? this.reserve(this.scratch, 2 * n) : null;
+    if (!heap) return super.gatherCols(out, w, wOff, V, idx, bias, rows, cols);
+    const table = this.scratch + n;
+    if (this.resident(w)) this.tr(table * 4, this.addr(w, wOff), cols, V);
+    else {
+      heap.set((w as Float32Array).subarray(wOff, wOff + n), this.scratch);
+      this.tr(table * 4, this.scratch * 4, cols, V);
+    }
+    this.fn.gather_rows(this.ptr(out), table * 4, this.ptr(idx), this.ptr(bias), rows, cols);
+  }
+
+  /** Scattered into a zeroed [V, cols] table in the scratch (rows in order), then added into w transposed. */
+  override scatterAddCols(w: Floats, wOff: number, V: number, idx: Int32Array, a: Floats, rows: number, cols: number): void {
+    const n = V * cols;
+    const heap = (this.resident(idx) && this.resident(a)) ? this.reserve(this.scratch, n) : null;
+    if (!heap) return super.scatterAddCols(w, wOff, V, idx, a, rows, cols);
+    const t = this.scratch;
+    heap.fill(0, t, t + n);
+    this.fn.scatter_add_rows(t * 4, this.ptr(idx), this.ptr(a), rows, cols);
+    for (let v = 0; v < V; v++) {
+      const o = t + v * cols;
+      for (let g = 0; g < cols; g++) w[wOff + g * V + v] += heap[o + g]!;
+    }
+  }
+
+  /** The column sums are formed once in the scratch (split between threads), then added at off (and off2). */
+  override addColSums(out: Floats, off: number, a: Floats, rows: number, cols: number, off2: number): void {
+    const heap = (this.resident(a)) ? this.reserve(this.scratch, cols) : null;
+    if (!heap) return super.addColSums(out, off, a, rows, cols, off2);
+    const s = this.scratch;
+    this.sums(s * 4, a, rows, cols);
+    for (let j = 0; j < cols; j++) out[off + j] += heap[s + j]!;
+    if (off2 >= 0) for (let j = 0; j < cols; j++) out[off2 + j] += heap[s + j]!;
+  }
+
+  override scatterAddRows(table: Floats, idx: Int32Array, a: Floats, rows: number, cols: number): void {
+    if (!(this.resident(table) && this.resident(idx) && this.resident(a))) return super.scatterAddRows(table, idx, a, rows, cols);
     this.fn.scatter_add_rows(this.ptr(table), this.ptr(idx), this.ptr(a), rows, cols);
   }
 
-  override colSums(out: Float32Array, a: Float32Array, rows: number, cols: number): void {
-    if (this.threads > 1) splitColSums(this.fn, this.module, this.memory, this.threads, this.ptr(out), this.ptr(a), rows, cols);
-    else this.fn.col_sums(this.ptr(out), this.ptr(a), rows, cols);
+  override colSums(out: Floats, a: Floats, rows: number, cols: number): void {
+    if (!(this.resident(out) && this.resident(a))) return super.colSums(out, a, rows, cols);
+    this.sums(this.ptr(out), a, rows, cols);
   }
 
-  override softmaxXent(probs: Float32Array, bias: Float32Array, targets: Int32Array, rows: number, V: number, scored: Int32Array): number {
+  private sums(out: number, a: Floats, rows: number, cols: number): void {
+    if (this.threads > 1) splitColSums(this.fn, this.module, this.memory, this.threads, out, this.ptr(a), rows, cols);
+    else this.fn.col_sums(out, this.ptr(a), rows, cols);
+  }
+
+  override softmaxXent(probs: Floats, bias: Floats, targets: Int32Array, rows: number, V: number, scored: Int32Array): number {
+    if (!(this.resident(probs) && this.resident(bias) && this.resident(targets) && this.resident(scored))) return super.softmaxXent(probs, bias, targets, rows, V, scored);
     return this.fn.softmax_xent(this.ptr(probs), this.ptr(bias), this.ptr(targets), rows, V, this.ptr(scored));
   }
 
-  override xentGrad(probs: Float32Array, targets: Int32Array, rows: number, V: number, scale: number): void {
+  override xentGrad(probs: Floats, targets: Int32Array, rows: number, V: number, scale: number): void {
+    if (!(this.resident(probs) && this.resident(targets))) return super.xentGrad(probs, targets, rows, V, scale);
     this.fn.xent_grad(this.ptr(probs), this.ptr(targets), rows, V, scale);
   }
 }

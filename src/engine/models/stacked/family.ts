@@ -69,8 +69,8 @@ export function cellFamily(info: CellFamilyInfo, cell: Cell): Family {
       const TB = t.batch * t.seq;
       const perLayer = TB * GH * (cell.separateRecurrentGrad ? 3 : 2) + TB * H * 5 + t.batch * GH;
       const activations = c.layers * perLayer + TB * V;
-      // The transposes of the largest operands, W_hhᵀ, and the input table and its gradient.
-      const scratch = TB * Math.max(GH, V) + TB * H + H * GH + 2 * V * GH + 2 * Math.max(GH, V);
+      // The kernels' transposes of the largest operands, W_hhᵀ and the staged biases.
+      const scratch = TB * Math.max(GH, V) + TB * H + H * GH + Math.max(GH, V);
       return (activations + scratch) * 4;
     },
 

@@ -50,11 +50,8 @@ export class StackedCellsNetwork implements Network {
   private readonly dropped: Floats[];
   /** [H, GH] transposed W_hh for the recurrent products of backward. */
   private readonly whhT: Floats;
-  /** Staging: the biases of a product, column sums, the one-hot input table [V, GH] and its gradient, the scored count. */
+  /** Staging: the biases of a product (both of a layer, or the decoder's), the scored count. */
   private readonly biasBuf: Floats;
-  private readonly colBuf: Floats;
-  private readonly inputTable: Floats;
-  private readonly inputGrad: Floats;
   private readonly scoredBuf: Int32Array;
   private droppedOut = false;
 
@@ -93,9 +90,6 @@ export class StackedCellsNetwork implements Network {
     this.dropped = b.dropped;
     this.whhT = b.whhT;
     this.biasBuf = b.biasBuf;
-    this.colBuf = b.colBuf;
-    this.inputTable = b.inputTable;
-    this.inputGrad = b.inputGrad;
     this.scoredBuf = b.scoredBuf;
     this.gradientTaps = L;
     const n = B * H;
@@ -146,9 +140,6 @@ export class StackedCellsNetwork implements Network {
       layers, tokens, targets, probs, masks, dropped,
       whhT: f(H * GH),
       biasBuf: f(Math.max(GH, V)),
-      colBuf: f(Math.max(GH, V)),
-      inputTable: f(V * GH),
-      inputGrad: f(V * GH),
       scoredBuf: fi(1),
     };
   }
@@ -202,13 +193,7 @@ export class StackedCellsNetwork implements Network {
       // Both biases once, then a row gather (one-hot input) or the product plus a broadcast.
       for (let g = 0; g < GH; g++) bias[g] = data[lp.bIh + g]! + (g < hhBiasEnd ? data[lp.bHh + g]! : 0);
       if (l === 0) {
-        // A gather is an exact copy either way: through a transposed table when the window is long enough to pay for it.
-        if (TB >= V) {
-          kernels.transpose(this.inputTable, 0, data, lp.wIh, GH, V);
-          kernels.gatherRows(pre, this.inputTable, this.tokens, bias, TB, GH);
-        } else {
-          kernels.gatherCols(pre, data, lp.wIh, V, this.tokens, bias, TB, GH);
-        }
+        kernels.gatherCols(pre, data, lp.wIh, V, this.tokens, bias, TB, GH);
       } else {
         kernels.gemmABt(pre, 0, this.layerInput(l, rng), this.droppedOut ? 0 : B * H, data, lp.wIh, TB, GH, H, false);
         kernels.addRows(pre, bias, TB, GH);
@@ -267,7 +252,7 @@ export class StackedCellsNetwork implements Network {
     const L = this.layers.length;
     const top = this.layers[L - 1]!;
     kernels.gemmAtB(grad, this.decoderWeight, probs, 0, top.h, B * H, V, H, TB, true);
-    this.columnSums(grad, this.decoderBias, probs, TB, V, -1);
+    kernels.addColSums(grad, this.decoderBias, probs, TB, V, -1);
     kernels.gemmAB(top.dOut, 0, probs, 0, data, this.decoderWeight, TB, H, V, false);
 
     for (let l = L - 1; l >= 0; l--) {
@@ -297,17 +282,11 @@ export class StackedCellsNetwork implements Network {
       kernels.gemmAtB(grad, lp.wHh, s.dPreHh, 0, s.h, 0, GH, H, TB, true);
       // When both sides share δ (all but the GRU), one set of column sums serves both biases.
       const shared = s.dPreHh === s.dPre;
-      this.columnSums(grad, lp.bHh, s.dPreHh, TB, GH, shared ? lp.bIh : -1);
-      if (!shared) this.columnSums(grad, lp.bIh, s.dPre, TB, GH, -1);
+      kernels.addColSums(grad, lp.bHh, s.dPreHh, TB, GH, shared ? lp.bIh : -1);
+      if (!shared) kernels.addColSums(grad, lp.bIh, s.dPre, TB, GH, -1);
       if (l === 0) {
-        // One-hot input: ∇U is a scatter-add of δ into the token's row of the [V, GH] table.
-        const table = this.inputGrad;
-        table.fill(0);
-        kernels.scatterAddRows(table, this.tokens, s.dPre, TB, GH);
-        for (let v = 0; v < V; v++) {
-          const o = v * GH;
-          for (let g = 0; g < GH; g++) grad[lp.wIh + g * V + v] += table[o + g]!;
-        }
+        // One-hot input: ∇U is a scatter-add of δ into the token's column.
+        kernels.scatterAddCols(grad, lp.wIh, V, this.tokens, s.dPre, TB, GH);
       } else {
         const below = this.layers[l - 1]!;
         const x = this.droppedOut ? this.dropped[l]! : below.h;
@@ -320,14 +299,6 @@ export class StackedCellsNetwork implements Network {
         }
       }
     }
-  }
-
-  /** out[off + j] += Σ_r a[r, j], and out[off2 + j] too when off2 ≥ 0: the sums are formed once. */
-  private columnSums(out: Floats, off: number, a: Floats, rows: number, cols: number, off2: number): void {
-    const sums = this.colBuf;
-    this.kernels.colSums(sums, a, rows, cols);
-    for (let j = 0; j < cols; j++) out[off + j] += sums[j]!;
-    if (off2 >= 0) for (let j = 0; j < cols; j++) out[off2 + j] += sums[j]!;
   }
 }
 
