@@ -23,7 +23,7 @@ export const DEFAULT_SAMPLE: SampleOptions = { length: 200, temperature: 0.8, to
 
 /**
  * Runs a model one character at a time, carrying its state: the engine of
- * sampling, inline completion and priming. One graph of T = B = 1, so a step
+ * sampling, inline completion and priming. One network of T = B = 1, so a step
  * allocates nothing.
  */
 export class Stepper {

@@ -60,6 +60,7 @@ export function streamLayout(nTokens: number, batch: number, seq: number): { str
 }
 
 export class Trainer {
+  /** The model family's network for the training window. */
   readonly graph: Network;
   readonly optimizer: Optimizer;
   readonly stepsPerEpoch: number;

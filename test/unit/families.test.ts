@@ -12,7 +12,7 @@ import { validateModelConfig, type ModelConfig } from '../../src/engine/config';
 import { ConfigError } from '../../src/engine/errors';
 import { tsKernels } from '../../src/engine/kernels';
 import { parameterCount } from '../../src/engine/memory';
-import { createNetwork, createParams, FAMILIES, FAMILY_NAMES, familyOf } from '../../src/engine/models';
+import { createNetwork, createParams, FAMILIES, FAMILY_NAMES, familyOf, newGradientRecord } from '../../src/engine/models';
 import { Rng } from '../../src/engine/rng';
 import { bestKernels } from '../../src/engine/wasm';
 
@@ -100,6 +100,18 @@ describe('model families', () => {
           }
           net.resetState();
           for (const t of net.carried) assert.ok(t.data.every((v) => v === 0));
+          // The gradient taps: one record row per declared tap, filled by a backward pass.
+          assert.equal(net.gradientTaps, family.gradientTaps(c).length);
+          net.record = newGradientRecord(net);
+          params.grad.fill(0);
+          net.forward(null);
+          net.backward();
+          for (let k = 0; k < net.gradientTaps; k++) {
+            assert.equal(net.record.hGradNorm[k]!.length, T);
+            assert.ok(net.record.hGradNorm[k]!.every((v) => Number.isFinite(v) && v > 0), `tap ${k}: ‖∂E/∂h_t‖ > 0 at every step`);
+            assert.ok(net.record.wContribution[k]!.every(Number.isFinite));
+          }
+          assert.ok(params.grad.some((v) => v !== 0));
         });
       }
     });

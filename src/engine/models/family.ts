@@ -143,6 +143,12 @@ export interface Family {
   carries(c: ModelConfig, B: number): { name: string; shape: number[] }[];
   /** What the Hidden States panel can show, per layer, in the order it offers them. */
   quantities(c: ModelConfig): QuantitySpec[];
+  /**
+   * The rows of a GradientRecord, labelled for the Gradient Flow panel: where
+   * ‖∂E/∂h_t‖ is read (each layer's h for the cells; each block's residual
+   * stream for the block models). Network.gradientTaps is their number.
+   */
+  gradientTaps(c: ModelConfig): string[];
   /** Bytes of a training network's buffers (activations, gradients, scratch; not the parameters). */
   networkBytes(c: ModelConfig, t: Pick<TrainConfig, 'batch' | 'seq'>): number;
   /** Floating-point operations of one character's forward and backward pass (matrix products only). */

@@ -204,7 +204,7 @@ export class WasmKernels implements Kernels {
       const threads = this.threads > 1 && sharedArenaAvailable(this.flavor) ? this.threads : 1;
       return new WasmArena(this.flavor, pages, threads);
     } catch {
-      return null; // out of memory: the graph keeps plain arrays
+      return null; // out of memory: the network keeps plain arrays
     }
   }
 
@@ -231,7 +231,7 @@ export class WasmKernels implements Kernels {
   /**
    * Makes `b[bOff .. bOff+n)` resident in wasm memory until release(): while
    * it is held, gemmABt calls whose `b` is that same operand skip copying it.
-   * The caller promises not to change those elements in between (the graph
+   * The caller promises not to change those elements in between (the network
    * holds W_hh across the time steps of one forward). float64 operands and
    * operands already resident are ignored.
    */

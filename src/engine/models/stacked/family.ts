@@ -62,6 +62,10 @@ export function cellFamily(info: CellFamilyInfo, cell: Cell): Family {
       ];
     },
 
+    gradientTaps(c: ModelConfig): string[] {
+      return Array.from({ length: c.layers }, (_, l) => `layer ${l + 1}: h`);
+    },
+
     networkBytes(c, t): number {
       const H = c.hidden;
       const GH = G * H;
