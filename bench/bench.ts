@@ -93,8 +93,8 @@ function benchTorch(textPath: string, configs: [CellType, number, number, number
 function corpus(): { text: string; source: string; file: string | null } {
   const shared = path.resolve(__dirname, '..', '..', 'shared', 'data', 'tinyshakespeare.txt');
   if (existsSync(shared)) return { text: readFileSync(shared, 'utf8'), source: 'tinyshakespeare.txt', file: shared };
-  const own = path.resolve(__dirname, '..', 'src', 'engine', 'graph.ts');
-  return { text: readFileSync(own, 'utf8').repeat(20), source: 'src/engine/graph.ts ×20', file: null };
+  const own = path.resolve(__dirname, '..', 'src', 'engine', 'models', 'stacked', 'network.ts');
+  return { text: readFileSync(own, 'utf8').repeat(20), source: 'src/engine/models/stacked/network.ts ×20', file: null };
 }
 
 function benchTraining(cell: CellType, H: number, B: number, T: number, tokens: Int32Array, vocab: Vocab, seconds: number, kernels: Kernels) {

@@ -1,7 +1,8 @@
 import { validateModelConfig, validateTrainConfig, type ModelConfig, type TrainConfig } from './config';
 import { parameterCount } from './memory';
 import type { Model } from './model';
-import { Params } from './params';
+import { createParams } from './models/build';
+import { infoOf } from './models/catalog';
 import { CheckpointError, decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors';
 import type { Trainer, TrainState } from './trainer';
 import { Vocab } from './vocab';
@@ -100,7 +101,7 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
       `checkpoint config describes a ${describe(modelConfig)} (${parameterCount(modelConfig)} weights) but the file holds only ${stored} values`,
     );
   }
-  const params = new Params(modelConfig);
+  const params = createParams(modelConfig);
   for (const t of params.tensors) {
     const found = tensors.get(t.name);
     if (!found) throw new CheckpointError(`checkpoint is missing tensor ${t.name} for a ${describe(modelConfig)}`);
@@ -125,7 +126,7 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
 }
 
 function describe(c: ModelConfig): string {
-  return `${c.layers}-layer ${c.cell.toUpperCase()} with hidden size ${c.hidden} and ${c.vocabSize} characters`;
+  return `${c.layers}-layer ${infoOf(c.cell).label(c)} with hidden size ${c.hidden} and ${c.vocabSize} characters`;
 }
 
 function parseJson(text: string | undefined, field: string): unknown {

@@ -1,14 +1,22 @@
 import { ConfigError } from './errors';
+import type { FamilySettings } from './models/family';
+import { FAMILY_NAMES, infoOf, isFamilyName, type FamilyName } from './models/catalog';
+import { ACTIVATIONS, type Activation } from './models/rnn/activation';
 
-export type CellType = 'rnn' | 'lstm' | 'gru';
-export type Activation = 'tanh' | 'relu' | 'sigmoid';
+export { ACTIVATIONS, type Activation };
+/** A model family's name (models/catalog.ts). */
+export type CellType = FamilyName;
 export type OptimizerName = 'sgd' | 'adagrad' | 'rmsprop' | 'adam' | 'adamw';
 export type ScheduleName = 'constant' | 'linear' | 'cosine';
 
 /** The shape of a network: everything needed to rebuild it from its tensors. */
-export interface ModelConfig {
+export interface ModelConfig extends FamilySettings {
+  /** The model family (models/catalog.ts). */
   cell: CellType;
-  /** Nonlinearity f of the vanilla RNN; LSTM and GRU ignore it. */
+  /**
+   * Nonlinearity f of the vanilla RNN (its family setting); every config
+   * carries it, as 0.1.0 wrote it, and the other families ignore it.
+   */
   activation: Activation;
   hidden: number;
   layers: number;
@@ -40,15 +48,9 @@ export interface TrainConfig {
   seed: number;
 }
 
-export const CELLS: readonly CellType[] = ['rnn', 'lstm', 'gru'];
-export const ACTIVATIONS: readonly Activation[] = ['tanh', 'relu', 'sigmoid'];
+export const CELLS: readonly CellType[] = FAMILY_NAMES;
 export const OPTIMIZERS: readonly OptimizerName[] = ['sgd', 'adagrad', 'rmsprop', 'adam', 'adamw'];
 export const SCHEDULES: readonly ScheduleName[] = ['constant', 'linear', 'cosine'];
-
-/** Gates stacked in each weight matrix: PyTorch's order i,f,g,o (LSTM) and r,z,n (GRU). */
-export function gateCount(cell: CellType): number {
-  return cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
-}
 
 export const DEFAULT_MODEL: Omit<ModelConfig, 'vocabSize'> = {
   cell: 'lstm',
@@ -137,13 +139,28 @@ function checkChoice<T extends string>(name: string, value: unknown, choices: re
 export function validateModelConfig(raw: unknown): ModelConfig {
   if (typeof raw !== 'object' || raw === null) throw new ConfigError('model config must be an object');
   const r = raw as Record<string, unknown>;
-  return {
-    cell: checkChoice('cell', r.cell, CELLS),
-    activation: checkChoice('activation', r.activation ?? 'tanh', ACTIVATIONS),
+  const cell = isFamilyName(r.cell) ? r.cell : checkChoice('cell', r.cell, CELLS);
+  const out: ModelConfig = {
+    cell,
+    activation: 'tanh',
     hidden: checkRange('hidden', r.hidden, RANGES.hidden),
     layers: checkRange('layers', r.layers, RANGES.layers),
     vocabSize: checkRange('vocabSize', r.vocabSize, { min: 1, max: 1_114_112, integer: true }),
   };
+  // The family's own settings, each with its default when absent.
+  const settings = out as unknown as Record<string, unknown>;
+  for (const s of infoOf(cell).settings) {
+    const value = r[s.name] ?? s.default;
+    if (value === undefined) continue;
+    settings[s.name] = 'choices' in s
+      ? checkChoice(s.name, value, s.choices)
+      : checkRange(s.name, value, { min: s.min, max: s.max, integer: s.integer });
+  }
+  if (r.activation !== undefined && !infoOf(cell).settings.some((s) => s.name === 'activation')) {
+    // Written for every family by 0.1.0: still checked, so a config says nothing it does not mean.
+    settings.activation = checkChoice('activation', r.activation, ACTIVATIONS);
+  }
+  return out;
 }
 
 /** Validates an untrusted training config, filling what is missing from the defaults. */

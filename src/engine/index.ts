@@ -2,7 +2,7 @@
 export * from './config';
 export * from './errors';
 export * from './floats';
-export { Graph, type GradientRecord } from './graph';
+export * from './models';
 export { tsKernels, type Kernels } from './kernels';
 export { availableKernels, bestKernels, kernelsByName, BACKENDS, type BackendName, withThreads, kernelThreads, threadsAvailable, stopHelpers } from './wasm';
 export * from './model';

@@ -1,17 +1,14 @@
-import { gateCount } from './config';
-import { Graph, newGradientRecord } from './graph';
 import type { Kernels } from './kernels';
 import type { Model } from './model';
-
-/** Gate names in PyTorch's stacking order. */
-export const GATE_NAMES = { rnn: [], lstm: ['i', 'f', 'g', 'o'], gru: ['r', 'z', 'n'] } as const;
+import { createNetwork, newGradientRecord } from './models/build';
+import { infoOf } from './models/catalog';
 
 export interface LayerTrace {
   /** [T, H] hidden state after each character. */
   h: Float32Array;
-  /** [T, H] LSTM cell state. */
+  /** [T, H] cell state, for a family that has one (quantity `c`). */
   c?: Float32Array;
-  /** Gate activations, each [T, H]: i/f/g/o for LSTM, r/z/n for GRU. */
+  /** The family's other quantities (the gates: i/f/g/o for LSTM, r/z/n for GRU), each [T, width]. */
   gates: Record<string, Float32Array>;
 }
 
@@ -44,25 +41,24 @@ export function traceHiddenStates(model: Model, text: string, kernels: Kernels):
   const V = model.config.vocabSize;
   const surprisalBits = new Float32Array(T).fill(NaN);
   if (T === 0) return { chars, unknown, hidden: H, layers: [], nextProbs: new Float32Array(0), surprisalBits };
-  const graph = new Graph(model.params, 1, T, kernels);
+  const graph = createNetwork(model.params, { B: 1, T, kernels });
   graph.resetState();
   graph.tokens.set(tokens);
   graph.targets.fill(-1);
-  graph.forward();
-  const names = GATE_NAMES[model.config.cell];
-  const G = gateCount(model.config.cell);
-  const layers = graph.layers.map((s): LayerTrace => {
-    const trace: LayerTrace = { h: Float32Array.from(s.h.subarray(H, (T + 1) * H)), gates: {} };
-    if (s.c.length) trace.c = Float32Array.from(s.c.subarray(H, (T + 1) * H));
-    names.forEach((name, g) => {
-      const out = new Float32Array(T * H);
-      for (let t = 0; t < T; t++) {
-        for (let j = 0; j < H; j++) out[t * H + j] = s.pre[t * G * H + g * H + j]!;
-      }
-      trace.gates[name] = out;
-    });
-    return trace;
-  });
+  graph.forward(null);
+  const quantities = infoOf(model.config.cell).quantities(model.config);
+  const layers: LayerTrace[] = [];
+  for (let l = 0; l < model.config.layers; l++) {
+    const trace: LayerTrace = { h: new Float32Array(0), gates: {} };
+    for (const q of quantities) {
+      const out = new Float32Array(T * q.width);
+      graph.readQuantity(q.name, l, 0, out);
+      if (q.name === 'h') trace.h = out;
+      else if (q.name === 'c') trace.c = out;
+      else trace.gates[q.name] = out;
+    }
+    layers.push(trace);
+  }
   const nextProbs = Float32Array.from(graph.probs);
   for (let t = 0; t + 1 < T; t++) {
     if (model.vocab.has(chars[t + 1]!)) surprisalBits[t] = -Math.log2(nextProbs[t * V + tokens[t + 1]!]!);
@@ -97,7 +93,7 @@ export function traceGradientFlow(model: Model, text: string, kernels: Kernels, 
   if (errorAt !== null && (!Number.isInteger(errorAt) || errorAt < 0 || errorAt >= T)) {
     throw new Error(`errorAt must be a step from 0 to ${T - 1}`);
   }
-  const graph = new Graph(model.params, 1, T, kernels);
+  const graph = createNetwork(model.params, { B: 1, T, kernels });
   graph.resetState();
   for (let t = 0; t < T; t++) {
     graph.tokens[t] = tokens[t]!;
@@ -107,8 +103,8 @@ export function traceGradientFlow(model: Model, text: string, kernels: Kernels, 
   // Same precision as the buffer, so a float64 model gets its gradients back exactly.
   const savedGrad = params.grad.slice();
   params.grad.fill(0);
-  graph.record = newGradientRecord(model.config.layers, T);
-  const loss = graph.forward();
+  graph.record = newGradientRecord(graph);
+  const loss = graph.forward(null);
   graph.backward();
   const paramGradNorms: Record<string, number> = {};
   for (const t of params.tensors) {

@@ -1,5 +1,4 @@
-import type { LayerState } from './cells/layerState';
-import type { CellType } from './config';
+import { elementwise } from './elementwise';
 import type { Floats } from './floats';
 
 /**
@@ -10,8 +9,9 @@ import type { Floats } from './floats';
  * The destination comes first. `accumulate` adds into the destination
  * instead of overwriting it, which is how gradients are summed over steps.
  *
- * This interface is deliberately small: a faster backend (WebAssembly SIMD,
- * threads) only has to provide these three products to speed up everything.
+ * Every backend offers the same operations: the three products, a
+ * transpose, and the row-wise work of the input projection and the softmax
+ * cross-entropy head, so a network has one code path whatever runs it.
  */
 export interface Kernels {
   readonly name: string;
@@ -45,48 +45,68 @@ export interface Kernels {
    */
   hold?(b: Floats, bOff: number, n: number): void;
   release?(): void;
+  /** a[r, :] += bias */
+  addRows(a: Floats, bias: Floats, rows: number, cols: number): void;
+  /** out[r, :] = table[idx[r], :] + bias (a row gather, e.g. an embedding) */
+  gatherRows(out: Floats, table: Floats, idx: Int32Array, bias: Floats, rows: number, cols: number): void;
+  /** out[r, :] = w[wOff + j·V + idx[r]] over j, + bias: a one-hot input's projection, gathered from the untransposed [cols, V] weight. */
+  gatherCols(out: Floats, w: Floats, wOff: number, V: number, idx: Int32Array, bias: Floats, rows: number, cols: number): void;
+  /** w[wOff + j·V + idx[r]] += a[r, j] over j: the one-hot input's gradient, added into the untransposed [cols, V] weight gradient. */
+  scatterAddCols(w: Floats, wOff: number, V: number, idx: Int32Array, a: Floats, rows: number, cols: number): void;
+  /** out[off + j] += Σ_r a[r, j], and out[off2 + j] too when off2 ≥ 0 (two biases sharing one δ): a bias gradient. */
+  addColSums(out: Floats, off: number, a: Floats, rows: number, cols: number, off2: number): void;
+  /** table[idx[r], :] += a[r, :] (a row scatter-add) */
+  scatterAddRows(table: Floats, idx: Int32Array, a: Floats, rows: number, cols: number): void;
+  /** out[j] = Σ_r a[r, j] (overwrites out) */
+  colSums(out: Floats, a: Floats, rows: number, cols: number): void;
   /**
-   * Optional (wasm): a private memory of fixed size for one graph's buffers
+   * Adds the bias to the logits [rows, V], turns each row into probabilities
+   * in place and returns Σ -log p(target) over the scored rows (target ≥ 0),
+   * in float64 log-sum-exp form; scored[0] = their number.
+   */
+  softmaxXent(probs: Floats, bias: Floats, targets: Int32Array, rows: number, V: number, scored: Int32Array): number;
+  /** probs ← (probs - onehot(target))·scale, zero rows where target < 0. */
+  xentGrad(probs: Floats, targets: Int32Array, rows: number, V: number, scale: number): void;
+  /**
+   * Optional (wasm): a private memory of fixed size for one network's buffers
    * (`floats` of them) plus `scratch` floats for operands living elsewhere.
-   * Buffers carved from it are used in place by every kernel (no copies) and
-   * by the fused elementwise kernels. Null when it cannot be had.
+   * Buffers carved from it are used in place by every kernel (no copies).
+   * Null when it cannot be had.
    */
   arena?(floats: number, scratch: number): ArenaKernels | null;
 }
 
 /**
- * Kernels owning a fixed memory: f32/i32 carve buffers out of it, and the
- * fused elementwise operations below work only on such buffers. They do in
- * one pass what the cells (cells/*.ts) and the graph's loops do in TypeScript.
+ * Kernels owning a fixed memory: f32/i32 carve buffers out of it. Where the
+ * memory is a wasm module's, `wasm` lets a model family bind its own fused
+ * kernels (exports of the module) to those buffers.
  */
 export interface ArenaKernels extends Kernels {
   f32(n: number): Float32Array;
   i32(n: number): Int32Array;
-  /** The cell's forwardStep for step t; `bhn` is the GRU's b_hn copied into the arena. */
-  cellForward(cell: CellType, s: LayerState, t: number, bhn: Float32Array | null): void;
-  /** The cell's backwardStep for step t. */
-  cellBackward(cell: CellType, s: LayerState, t: number): void;
+  readonly wasm?: WasmHost;
+}
+
+/**
+ * What a model family's wasm kernels need from the arena they run in: the
+ * module's exports by name, byte addresses of arena buffers, an operand made
+ * resident for a loop, and the split of a row-parallel loop over threads.
+ */
+export interface WasmHost {
+  readonly exports: Readonly<Record<string, unknown>>;
+  /** Whether x lives in the arena (then `ptr` gives its address). */
+  resident(x: Floats | Int32Array): boolean;
+  /** Byte address of x[off] for an arena buffer (throws for any other). */
+  ptr(x: Floats | Int32Array, off?: number): number;
+  /** Byte address of w[off .. off+n) in the arena: in place when resident, else copied there until release(); -1 when it does not fit. */
+  operand(w: Float32Array, off: number, n: number): number;
+  release(): void;
   /**
-   * Optional: the whole forward time loop of a layer (the recurrent product
-   * with W_hh = w[wOff ..] and cellForward, for t = 0..T-1) in one call,
-   * split by batch rows between threads where it can be. False when this
-   * cell or operand is not handled (the caller then loops itself).
+   * Runs export `op` (a loop over batch rows [b0, b1) whose rows do not
+   * depend on each other) on this thread, or split by blocks of rows between
+   * the arena's threads; `macs` is its work, `T` the products it holds.
    */
-  forwardLoop?(cell: CellType, s: LayerState, T: number, w: Floats, wOff: number, bhn: Float32Array | null): boolean;
-  /** Optional: the backward time loop (zeroed dh/dc, cellBackward and the product with whhT, t = T-1..0); false when not handled. */
-  backwardLoop?(cell: CellType, s: LayerState, T: number, whhT: Float32Array): boolean;
-  /** a[r, :] += bias */
-  addRows(a: Float32Array, bias: Float32Array, rows: number, cols: number): void;
-  /** out[r, :] = table[idx[r], :] + bias */
-  gatherRows(out: Float32Array, table: Float32Array, idx: Int32Array, bias: Float32Array, rows: number, cols: number): void;
-  /** table[idx[r], :] += a[r, :] */
-  scatterAddRows(table: Float32Array, idx: Int32Array, a: Float32Array, rows: number, cols: number): void;
-  /** out[j] = Σ_r a[r, j] */
-  colSums(out: Float32Array, a: Float32Array, rows: number, cols: number): void;
-  /** Bias add, softmax in place, returns Σ -log p(target) over scored rows; scored[0] = their number. */
-  softmaxXent(probs: Float32Array, bias: Float32Array, targets: Int32Array, rows: number, V: number, scored: Int32Array): number;
-  /** probs ← (probs - onehot(target))·scale, zero rows where target < 0. */
-  xentGrad(probs: Float32Array, targets: Int32Array, rows: number, V: number, scale: number): void;
+  rows(op: string, B: number, macs: number, T: number, args: (b0: number, b1: number) => number[]): void;
 }
 
 /**
@@ -96,6 +116,7 @@ export interface ArenaKernels extends Kernels {
  */
 export const tsKernels: Kernels = {
   name: 'typescript',
+  ...elementwise,
   gemmABt: gemmABtInto,
   gemmAB(out, outOff, a, aOff, b, bOff, M, N, K, accumulate) {
     // Strided columns of b waste cache lines; one transpose (K·N moves against

@@ -1,6 +1,7 @@
 import type { ModelConfig } from './config';
 import type { DType } from './floats';
-import { Params } from './params';
+import { createParams } from './models/build';
+import type { Params } from './params';
 import { Rng } from './rng';
 import type { Vocab } from './vocab';
 
@@ -12,7 +13,7 @@ export interface Model {
 }
 
 export function createModel(config: Omit<ModelConfig, 'vocabSize'>, vocab: Vocab, seed: number, dtype: DType = 'f32'): { model: Model; rng: Rng } {
-  const params = new Params({ ...config, vocabSize: vocab.size }, dtype);
+  const params = createParams({ ...config, vocabSize: vocab.size }, dtype);
   const rng = new Rng(seed);
   params.initialize(rng);
   return { model: { config: params.config, vocab, params }, rng };

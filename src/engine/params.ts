@@ -1,5 +1,6 @@
-import { gateCount, type ModelConfig } from './config';
+import type { ModelConfig } from './config';
 import { allocFloats, type DType, type Floats } from './floats';
+import type { TensorSpec } from './models/family';
 import type { Rng } from './rng';
 
 /** One named tensor inside the flat parameter buffer, named as in PyTorch's state_dict. */
@@ -10,53 +11,27 @@ export interface ParamTensor {
   readonly size: number;
 }
 
-/** Offsets of one layer's four tensors inside the flat buffer. */
-export interface LayerParams {
-  readonly inputSize: number;
-  readonly wIh: number;
-  readonly wHh: number;
-  readonly bIh: number;
-  readonly bHh: number;
-}
-
 /**
  * All weights in one flat buffer, and their gradients in another of the same
  * layout: the optimizer, clipping and checkpointing each become one loop.
+ * The tensors are the family's (Family.tensors), in its order.
  */
 export class Params {
   readonly tensors: readonly ParamTensor[];
-  readonly layers: readonly LayerParams[];
-  readonly decoderWeight: number;
-  readonly decoderBias: number;
   readonly data: Floats;
   readonly grad: Floats;
+  private readonly byName: ReadonlyMap<string, ParamTensor>;
 
-  constructor(readonly config: ModelConfig, readonly dtype: DType = 'f32') {
-    const { hidden: H, layers: L, vocabSize: V } = config;
-    const GH = gateCount(config.cell) * H;
+  constructor(readonly config: ModelConfig, readonly specs: readonly TensorSpec[], readonly dtype: DType = 'f32') {
     const tensors: ParamTensor[] = [];
     let offset = 0;
-    const add = (name: string, shape: number[]): number => {
+    for (const { name, shape } of specs) {
       const size = shape.reduce((a, b) => a * b, 1);
       tensors.push({ name, shape, offset, size });
       offset += size;
-      return offset - size;
-    };
-    const layers: LayerParams[] = [];
-    for (let l = 0; l < L; l++) {
-      const inputSize = l === 0 ? V : H;
-      layers.push({
-        inputSize,
-        wIh: add(`rnn.weight_ih_l${l}`, [GH, inputSize]),
-        wHh: add(`rnn.weight_hh_l${l}`, [GH, H]),
-        bIh: add(`rnn.bias_ih_l${l}`, [GH]),
-        bHh: add(`rnn.bias_hh_l${l}`, [GH]),
-      });
     }
-    this.decoderWeight = add('decoder.weight', [V, H]);
-    this.decoderBias = add('decoder.bias', [V]);
     this.tensors = tensors;
-    this.layers = layers;
+    this.byName = new Map(tensors.map((t) => [t.name, t]));
     this.data = allocFloats(dtype, offset);
     this.grad = allocFloats(dtype, offset);
   }
@@ -65,19 +40,27 @@ export class Params {
     return this.data.length;
   }
 
-  /**
-   * PyTorch's default initialisation: every RNN/LSTM/GRU tensor and the
-   * decoder (in = H) are uniform in ±1/√H.
-   */
+  /** Each tensor's initialisation, tensor by tensor in order, from the one generator. */
   initialize(rng: Rng): void {
-    const bound = 1 / Math.sqrt(this.config.hidden);
-    for (let i = 0; i < this.data.length; i++) this.data[i] = (rng.uniform() * 2 - 1) * bound;
+    const data = this.data;
+    this.specs.forEach((spec, k) => {
+      const { offset, size } = this.tensors[k]!;
+      const init = spec.init;
+      for (let i = offset; i < offset + size; i++) {
+        data[i] = init.kind === 'uniform' ? (rng.uniform() * 2 - 1) * init.bound : init.kind === 'normal' ? rng.normal() * init.std : init.value;
+      }
+    });
   }
 
   tensor(name: string): ParamTensor {
-    const t = this.tensors.find((p) => p.name === name);
+    const t = this.byName.get(name);
     if (!t) throw new Error(`no parameter named ${name}`);
     return t;
+  }
+
+  /** Offset of a tensor in data/grad. */
+  offset(name: string): number {
+    return this.tensor(name).offset;
   }
 
   view(name: string): Floats {

@@ -71,6 +71,13 @@ export class Rng {
   uniform(): number {
     return this.nextU32() / 4294967296;
   }
+
+  /** Standard normal (Box–Muller from two uniforms, no cached spare: the state alone says what comes next). */
+  normal(): number {
+    const u = 1 - this.uniform();
+    const v = this.uniform();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
 }
 
 function rotl(x: number, k: number): number {

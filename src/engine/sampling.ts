@@ -1,7 +1,8 @@
 import type { Floats } from './floats';
-import { Graph } from './graph';
 import type { Kernels } from './kernels';
 import type { Model } from './model';
+import { createNetwork } from './models/build';
+import type { Network } from './models/family';
 import { Rng } from './rng';
 
 export interface SampleOptions {
@@ -22,17 +23,17 @@ export const DEFAULT_SAMPLE: SampleOptions = { length: 200, temperature: 0.8, to
 
 /**
  * Runs a model one character at a time, carrying its state: the engine of
- * sampling, inline completion and priming. One graph of T = B = 1, so a step
+ * sampling, inline completion and priming. One network of T = B = 1, so a step
  * allocates nothing.
  */
 export class Stepper {
-  private readonly graph: Graph;
+  private readonly graph: Network;
   private readonly order: Int32Array;
   private readonly weights: Float64Array;
   private primed = false;
 
   constructor(readonly model: Model, kernels: Kernels) {
-    this.graph = new Graph(model.params, 1, 1, kernels);
+    this.graph = createNetwork(model.params, { B: 1, T: 1, kernels });
     this.graph.resetState();
     this.order = new Int32Array(model.vocab.size);
     this.weights = new Float64Array(model.vocab.size);
@@ -69,7 +70,7 @@ export class Stepper {
 
   /** Copies the carried state (for caching per document); restore with `setState`. */
   getState(): Float32Array {
-    const parts = this.graph.layers.flatMap((s) => [s.h.subarray(0, s.H), s.c.subarray(0, s.c.length ? s.H : 0)]);
+    const parts = this.graph.carried.map((c) => c.data);
     const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0) + this.graph.probs.length);
     let o = 0;
     for (const p of parts) {
@@ -82,13 +83,9 @@ export class Stepper {
 
   setState(state: Float32Array): void {
     let o = 0;
-    for (const s of this.graph.layers) {
-      s.h.set(state.subarray(o, o + s.H));
-      o += s.H;
-      if (s.c.length) {
-        s.c.set(state.subarray(o, o + s.H));
-        o += s.H;
-      }
+    for (const c of this.graph.carried) {
+      c.data.set(state.subarray(o, o + c.data.length));
+      o += c.data.length;
     }
     this.graph.probs.set(state.subarray(o, o + this.graph.probs.length));
     this.primed = true;

@@ -1,9 +1,10 @@
 import type { TrainConfig } from './config';
 import { DataError, DivergenceError } from './errors';
 import type { Floats } from './floats';
-import { Graph } from './graph';
 import type { Kernels } from './kernels';
 import type { Model } from './model';
+import { createNetwork } from './models/build';
+import type { Network } from './models/family';
 import { clipGradNorm, createOptimizer, type Optimizer } from './optim';
 import { Rng, type RngState } from './rng';
 import { learningRate } from './schedule';
@@ -59,7 +60,8 @@ export function streamLayout(nTokens: number, batch: number, seq: number): { str
 }
 
 export class Trainer {
-  readonly graph: Graph;
+  /** The model family's network for the training window. */
+  readonly graph: Network;
   readonly optimizer: Optimizer;
   readonly stepsPerEpoch: number;
   private readonly streamLength: number;
@@ -84,23 +86,16 @@ export class Trainer {
     }
     this.streamLength = layout.streamLength;
     this.stepsPerEpoch = layout.stepsPerEpoch;
-    this.graph = new Graph(model.params, B, T, kernels, config.dropout);
+    this.graph = createNetwork(model.params, { B, T, kernels, dropout: config.dropout });
     this.optimizer = createOptimizer(model.params, config);
     this.rng = rng;
     this.dataHash = hashTokens(train);
     this.state = { step: 0, epoch: 0, position: 0, rng: rng.getState(), dataHash: this.dataHash, charsSeen: 0 };
   }
 
-  /** Carried hidden (and LSTM cell) state, for checkpoints: `train.h_l{k}` and `train.c_l{k}`. */
+  /** The network's carried state, for checkpoints: `train.<name>` (e.g. `train.h_l0`, `train.c_l0`). */
   carriedState(): { name: string; shape: number[]; data: Floats }[] {
-    const { batch: B } = this.config;
-    const H = this.model.config.hidden;
-    const out: { name: string; shape: number[]; data: Floats }[] = [];
-    this.graph.layers.forEach((s, l) => {
-      out.push({ name: `train.h_l${l}`, shape: [B, H], data: s.h.subarray(0, B * H) });
-      if (s.c.length) out.push({ name: `train.c_l${l}`, shape: [B, H], data: s.c.subarray(0, B * H) });
-    });
-    return out;
+    return this.graph.carried.map((c) => ({ name: `train.${c.name}`, shape: [...c.shape], data: c.data }));
   }
 
   /**
@@ -188,7 +183,7 @@ export function evaluateStream(model: Model, tokens: Int32Array, kernels: Kernel
   const predictions = tokens.length - 1;
   if (predictions < 1) return { loss: NaN, bpc: NaN, chars: 0 };
   const T = Math.min(chunk, predictions);
-  const graph = new Graph(model.params, 1, T, kernels);
+  const graph = createNetwork(model.params, { B: 1, T, kernels });
   graph.resetState();
   const fallback = model.vocab.fallback;
   let total = 0;

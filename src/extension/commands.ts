@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { UserError } from '../engine/errors';
 import { parameterCount } from '../engine/memory';
+import { FAMILY_INFO } from '../engine/models/catalog';
 import { COMPLETION_MODEL_KEY } from './completions';
 import type { InferenceService } from './inference';
 import type { LossPanels } from './panels/lossPanel';
@@ -239,13 +240,11 @@ async function choosePreset(chars: number, vocabSize: number, scope: vscode.Uri 
 }
 
 async function customSettings(base: RunSettings, vocabSize: number, chars: number, gflops: number | undefined): Promise<RunSettings | undefined> {
+  // The current family first, then the registry's order.
+  const families = Object.values(FAMILY_INFO).sort((a, b) => Number(b.name === base.model.cell) - Number(a.name === base.model.cell));
   const cell = await vscode.window.showQuickPick(
-    [
-      { label: 'lstm', description: 'Long short-term memory (PyTorch nn.LSTM)' },
-      { label: 'gru', description: 'Gated recurrent unit (PyTorch nn.GRU)' },
-      { label: 'rnn', description: 'Vanilla RNN: h = tanh(U x + W h + b)' },
-    ],
-    { placeHolder: 'Cell' },
+    families.map((f) => ({ label: f.name, description: f.description })),
+    { placeHolder: 'Model family' },
   );
   if (!cell) return undefined;
   const askInt = async (prompt: string, value: number, min: number, max: number): Promise<number | undefined> => {

@@ -1,5 +1,6 @@
-import { DEFAULT_TRAIN, type ModelConfig } from '../engine/config';
+import { DEFAULT_MODEL, DEFAULT_TRAIN, type ModelConfig } from '../engine/config';
 import { estimateTrainingBytes, flopsPerChar, formatBytes, parameterCount } from '../engine/memory';
+import { infoOf } from '../engine/models/catalog';
 import type { RunSettings } from './library';
 
 export interface Preset {
@@ -11,17 +12,20 @@ export interface Preset {
 
 /** Sizes offered in the quick pick: a quick look, a useful model, a good one. */
 export function presets(): Preset[] {
+  // The default family (the LSTM), measured at these sizes.
+  const cell = DEFAULT_MODEL.cell;
+  const title = infoOf(cell).title;
   const make = (hidden: number, layers: number, seq: number, batch: number, maxSteps: number, lr: number): RunSettings => ({
-    model: { cell: 'lstm', activation: 'tanh', hidden, layers },
+    model: { cell, activation: 'tanh', hidden, layers },
     train: { ...DEFAULT_TRAIN, seq, batch, lr },
     maxSteps,
     maxMinutes: 0,
     valEvery: 100,
   });
   return [
-    { id: 'tiny', label: 'Tiny', detail: 'LSTM 64×1, a quick look in seconds', settings: make(64, 1, 32, 16, 300, 3e-3) },
-    { id: 'small', label: 'Small', detail: 'LSTM 128×2, a useful model in a few minutes', settings: make(128, 2, 50, 32, 2000, 2e-3) },
-    { id: 'medium', label: 'Medium', detail: 'LSTM 256×2, better text, longer training', settings: make(256, 2, 64, 32, 5000, 2e-3) },
+    { id: 'tiny', label: 'Tiny', detail: `${title} 64×1, a quick look in seconds`, settings: make(64, 1, 32, 16, 300, 3e-3) },
+    { id: 'small', label: 'Small', detail: `${title} 128×2, a useful model in a few minutes`, settings: make(128, 2, 50, 32, 2000, 2e-3) },
+    { id: 'medium', label: 'Medium', detail: `${title} 256×2, better text, longer training`, settings: make(256, 2, 64, 32, 5000, 2e-3) },
   ];
 }
 

@@ -24,7 +24,8 @@ export interface HiddenTraceMessage {
   seq: number;
   modelId: string;
   modelName: string;
-  cell: 'rnn' | 'lstm' | 'gru';
+  /** The model family (a ModelConfig's `cell`). */
+  cell: string;
   layers: number;
   hidden: number;
   /** Which quantities each layer has (the same for every layer). */

@@ -119,14 +119,14 @@ export interface InferSampleResult {
 /** One layer of a trace: [T, H] arrays laid out t * H + j. */
 export interface InferTraceLayer {
   h: Float32Array;
-  /** LSTM cell state. */
+  /** The cell state, for a family that has one. */
   c?: Float32Array;
-  /** i/f/g/o (LSTM) or r/z/n (GRU), each [T, H]. */
+  /** The family's other quantities in its order (i/f/g/o for the LSTM, r/z/n for the GRU), each [T, H]. */
   gates: Record<string, Float32Array>;
 }
 
 export interface InferTraceResult {
-  cell: 'rnn' | 'lstm' | 'gru';
+  cell: CellType;
   hidden: number;
   /** The text as code points, one per traced position. */
   chars: string[];

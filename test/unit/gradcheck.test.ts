@@ -1,35 +1,28 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Activation, CellType } from '../../src/engine/config';
-import { Graph } from '../../src/engine/graph';
+import { createNetwork, createParams } from '../../src/engine/models';
+import type { StackedCellsNetwork } from '../../src/engine/models/stacked/network';
 import { tsKernels } from '../../src/engine/kernels';
-import { Params } from '../../src/engine/params';
 import { Rng } from '../../src/engine/rng';
 import { centralDifference, relErr } from './helpers/numeric';
 
 
 function buildCase(cell: CellType, activation: Activation, layers: number, seed: number) {
   const V = 5, H = 4, B = 2, T = 4;
-  const params = new Params({ cell, activation, hidden: H, layers, vocabSize: V }, 'f64');
+  const params = createParams({ cell, activation, hidden: H, layers, vocabSize: V }, 'f64');
   const rng = new Rng(seed);
   // Larger than the default init so gates leave their linear region.
   for (let i = 0; i < params.data.length; i++) params.data[i] = (rng.uniform() * 2 - 1) * 0.9;
-  const graph = new Graph(params, B, T, tsKernels);
+  const graph = (createNetwork(params, { B: B, T: T, kernels: tsKernels }) as StackedCellsNetwork);
   for (let r = 0; r < B * T; r++) {
     graph.tokens[r] = Math.floor(rng.uniform() * V);
     graph.targets[r] = Math.floor(rng.uniform() * V);
   }
   // A carried-in state, so the t = 0 terms are exercised too.
-  const init = graph.layers.map((s) => {
-    const h0 = Float64Array.from({ length: B * H }, () => rng.uniform() - 0.5);
-    const c0 = Float64Array.from({ length: s.c.length ? B * H : 0 }, () => rng.uniform() - 0.5);
-    return { h0, c0 };
-  });
+  const init = graph.carried.map((c) => Float64Array.from({ length: c.data.length }, () => rng.uniform() - 0.5));
   const loss = (): number => {
-    graph.layers.forEach((s, l) => {
-      s.h.set(init[l]!.h0);
-      if (s.c.length) s.c.set(init[l]!.c0);
-    });
+    graph.carried.forEach((c, k) => c.data.set(init[k]!));
     return graph.forward();
   };
   return { params, graph, loss };

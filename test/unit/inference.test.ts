@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CELLS, gateCount, type CellType, type ModelConfig, type TrainConfig } from '../../src/engine/config';
+import { CELLS, type CellType, type ModelConfig, type TrainConfig } from '../../src/engine/config';
 import { DataError } from '../../src/engine/errors';
-import { Graph } from '../../src/engine/graph';
+import { createNetwork, createParams } from '../../src/engine/models';
+import type { StackedCellsNetwork } from '../../src/engine/models/stacked/network';
 import { traceGradientFlow, traceHiddenStates } from '../../src/engine/instrument';
 import { tsKernels } from '../../src/engine/kernels';
 import { estimateTrainingBytes, parameterCount } from '../../src/engine/memory';
 import { createModel, type Model } from '../../src/engine/model';
 import { createOptimizer } from '../../src/engine/optim';
-import { Params } from '../../src/engine/params';
+import type { Params } from '../../src/engine/params';
 import { Rng } from '../../src/engine/rng';
 import { DEFAULT_SAMPLE, sample, Stepper, type SampleOptions } from '../../src/engine/sampling';
 import { decodeText } from '../../src/engine/text';
@@ -366,7 +367,9 @@ function referenceRnn(p: Params, tokens: Int32Array, t: number) {
   const H = p.config.hidden;
   const V = p.config.vocabSize;
   const d = p.data;
-  const lp = p.layers[0]!;
+  const lp = { wIh: p.offset('rnn.weight_ih_l0'), wHh: p.offset('rnn.weight_hh_l0'), bIh: p.offset('rnn.bias_ih_l0'), bHh: p.offset('rnn.bias_hh_l0') };
+  const decoderWeight = p.offset('decoder.weight');
+  const decoderBias = p.offset('decoder.bias');
   return (perturb?: { k: number; w?: [number, number, number]; h?: [number, number] }): number => {
     let h = new Float64Array(H);
     for (let k = 0; k <= t; k++) {
@@ -386,8 +389,8 @@ function referenceRnn(p: Params, tokens: Int32Array, t: number) {
     const logits = new Float64Array(V);
     let max = -Infinity;
     for (let v = 0; v < V; v++) {
-      let z = d[p.decoderBias + v]!;
-      for (let j = 0; j < H; j++) z += d[p.decoderWeight + v * H + j]! * h[j]!;
+      let z = d[decoderBias + v]!;
+      for (let j = 0; j < H; j++) z += d[decoderWeight + v * H + j]! * h[j]!;
       logits[v] = z;
       max = Math.max(max, z);
     }
@@ -543,10 +546,10 @@ describe('memory estimates', () => {
       for (const layers of [1, 2, 3]) {
         for (const [hidden, vocabSize] of [[1, 1], [7, 13], [32, 100]] as const) {
           const c: ModelConfig = { cell, activation: 'tanh', hidden, layers, vocabSize };
-          const count = new Params(c).count;
+          const count = createParams(c).count;
           assert.equal(parameterCount(c), count, `${cell} L${layers} H${hidden} V${vocabSize}`);
           // And PyTorch's own count, written out: 4 tensors per layer plus the decoder.
-          const G = gateCount(cell);
+          const G = ({ rnn: 1, lstm: 4, gru: 3 } as const)[cell];
           let torch = vocabSize * hidden + vocabSize;
           for (let l = 0; l < layers; l++) torch += G * hidden * ((l === 0 ? vocabSize : hidden) + hidden) + 2 * G * hidden;
           assert.equal(count, torch);
@@ -576,9 +579,9 @@ describe('memory estimates', () => {
       for (const [hidden, vocabSize, batch, seq, layers] of [[16, 30, 4, 10, 2], [64, 200, 8, 25, 3], [5, 3, 1, 1, 1]] as const) {
         const c: ModelConfig = { cell, activation: 'tanh', hidden, layers, vocabSize };
         const t: Pick<TrainConfig, 'batch' | 'seq' | 'optimizer' | 'momentum'> = { batch, seq, optimizer: 'adam', momentum: 0 };
-        const params = new Params(c);
+        const params = createParams(c);
         const opt = createOptimizer(params, { optimizer: 'adam', momentum: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
-        const graph = new Graph(params, batch, seq, tsKernels);
+        const graph = (createNetwork(params, { B: batch, T: seq, kernels: tsKernels }) as StackedCellsNetwork);
         let bytes = params.data.byteLength + params.grad.byteLength;
         for (const buf of opt.slots.values()) bytes += buf.byteLength;
         const seen = new Set<unknown>();

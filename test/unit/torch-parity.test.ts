@@ -12,10 +12,10 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { CellType, OptimizerName, TrainConfig } from '../../src/engine/config';
 import { DEFAULT_TRAIN } from '../../src/engine/config';
-import { Graph } from '../../src/engine/graph';
+import { createNetwork, createParams } from '../../src/engine/models';
+import type { StackedCellsNetwork } from '../../src/engine/models/stacked/network';
 import { tsKernels } from '../../src/engine/kernels';
 import { clipGradNorm, createOptimizer } from '../../src/engine/optim';
-import { Params } from '../../src/engine/params';
 
 interface StepEntry {
   hyper: Record<string, unknown>;
@@ -77,7 +77,7 @@ function assertScalarClose(actual: number, expected: number, what: string): void
 /** Builds params from the fixture's state_dict (by name) and a graph with the fixture's batch and initial state. */
 function setUp(fx: Fixture, mutate?: (name: string, data: number[]) => number[]) {
   const { cell, activation, hidden, layers, vocab, batch: B, seq: T } = fx.config;
-  const params = new Params({ cell, activation, hidden, layers, vocabSize: vocab }, 'f32');
+  const params = createParams({ cell, activation, hidden, layers, vocabSize: vocab }, 'f32');
   assert.deepEqual(
     params.tensors.map((t) => t.name).sort(),
     Object.keys(fx.params).sort(),
@@ -88,7 +88,7 @@ function setUp(fx: Fixture, mutate?: (name: string, data: number[]) => number[])
     assert.deepEqual([...t.shape], p.shape, `shape of ${t.name}`);
     params.view(t.name).set(mutate ? mutate(t.name, p.data) : p.data);
   }
-  const graph = new Graph(params, B, T, tsKernels);
+  const graph = (createNetwork(params, { B: B, T: T, kernels: tsKernels }) as StackedCellsNetwork);
   for (let t = 0; t < T; t++) {
     for (let b = 0; b < B; b++) {
       graph.tokens[t * B + b] = fx.inputs[t]![b]!;

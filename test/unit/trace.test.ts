@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createModel, decodeCheckpoint, DEFAULT_TRAIN, encodeCheckpoint, traceHiddenStates, tsKernels, Vocab, type CellType } from '../../src/engine';
+import { familyOf } from '../../src/engine/models';
 import { quantitiesOf } from '../../src/extension/panels/hiddenStatesData';
 import { inferenceClient, type InferenceClient } from '../../src/extension/workerClient';
 
@@ -66,7 +67,8 @@ describe('inference worker: infer/trace', () => {
         assert.equal(got.layers[l]!.h.length, TEXT.length * 12);
         if (cell === 'lstm') close(got.layers[l]!.c!, want.layers[l]!.c!, `layer ${l} c`);
         else assert.equal(got.layers[l]!.c, undefined);
-        assert.deepEqual(Object.keys(got.layers[l]!.gates), quantitiesOf(cell).filter((q) => q !== 'h' && q !== 'c'));
+        assert.deepEqual(quantitiesOf(got), familyOf(cell).quantities(model.config).map((q) => q.name));
+        assert.deepEqual(quantitiesOf(got), { lstm: ['h', 'c', 'i', 'f', 'g', 'o'], gru: ['h', 'r', 'z', 'n'] }[cell]);
         for (const g of Object.keys(want.layers[l]!.gates)) close(got.layers[l]!.gates[g]!, want.layers[l]!.gates[g]!, `layer ${l} ${g}`);
       }
       close(got.nextProbs, want.nextProbs, 'nextProbs');

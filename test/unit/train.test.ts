@@ -4,10 +4,10 @@ import { describe, it } from 'node:test';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/engine/checkpoint';
 import { DEFAULT_TRAIN, type CellType, type TrainConfig } from '../../src/engine/config';
 import { DataError, DivergenceError } from '../../src/engine/errors';
-import { Graph } from '../../src/engine/graph';
+import { createNetwork, createParams } from '../../src/engine/models';
+import type { StackedCellsNetwork } from '../../src/engine/models/stacked/network';
 import { tsKernels } from '../../src/engine/kernels';
 import { createModel, type Model } from '../../src/engine/model';
-import { Params } from '../../src/engine/params';
 import { Rng } from '../../src/engine/rng';
 import { Stepper } from '../../src/engine/sampling';
 import { learningRate } from '../../src/engine/schedule';
@@ -135,10 +135,10 @@ describe('Trainer: windows and carried state (batch 1, no validation split)', ()
 
     // A shadow graph on a copy of the weights, carrying its own state, must
     // see exactly the loss the trainer reports for each window.
-    const shadowParams = new Params(model.config, 'f32');
-    const shadow = new Graph(shadowParams, 1, T, tsKernels);
+    const shadowParams = createParams(model.config, 'f32');
+    const shadow = (createNetwork(shadowParams, { B: 1, T: T, kernels: tsKernels }) as StackedCellsNetwork);
     shadow.resetState();
-    for (const s of trainer.graph.layers) assert.ok(s.h.subarray(0, s.H).every((v) => v === 0), 'starts from a zero state');
+    for (const c of trainer.graph.carried) assert.ok(c.data.every((v) => v === 0), 'starts from a zero state');
 
     for (let k = 0; k < 2 * perEpoch + 2; k++) {
       const w = k % perEpoch;
@@ -155,12 +155,12 @@ describe('Trainer: windows and carried state (batch 1, no validation split)', ()
       assert.equal(r.epoch, Math.floor((k + 1) / perEpoch));
       const endOfEpoch = (k + 1) % perEpoch === 0;
       assert.equal(trainer.state.position, endOfEpoch ? 0 : w + 1);
-      for (let l = 0; l < trainer.graph.layers.length; l++) {
-        const s = trainer.graph.layers[l]!;
-        const carried = s.h.subarray(0, s.H);
+      for (let l = 0; l < shadow.layers.length; l++) {
+        const H = shadow.H;
+        const carried = trainer.graph.carried.find((c) => c.name === `h_l${l}`)!.data;
         if (endOfEpoch) assert.ok(carried.every((v) => v === 0), `state reset after epoch end (step ${k})`);
         else {
-          assert.deepEqual([...carried], [...shadow.layers[l]!.h.subarray(T * s.H, (T + 1) * s.H)], `carried state after step ${k}`);
+          assert.deepEqual([...carried], [...shadow.layers[l]!.h.subarray(T * H, (T + 1) * H)], `carried state after step ${k}`);
           assert.ok(carried.some((v) => v !== 0));
         }
       }
@@ -265,10 +265,10 @@ describe('Trainer: divergence', () => {
 
 describe('dropout between layers', () => {
   const setUp = (cell: CellType, dropout: number, dtype: 'f32' | 'f64') => {
-    const params = new Params({ cell, activation: 'tanh', hidden: 40, layers: 2, vocabSize: 6 }, dtype);
+    const params = createParams({ cell, activation: 'tanh', hidden: 40, layers: 2, vocabSize: 6 }, dtype);
     params.initialize(new Rng(3));
     for (let i = 0; i < params.data.length; i++) params.data[i] *= 2;
-    const graph = new Graph(params, 3, 5, tsKernels, dropout);
+    const graph = (createNetwork(params, { B: 3, T: 5, kernels: tsKernels, dropout: dropout }) as StackedCellsNetwork);
     const rng = new Rng(4);
     for (let r = 0; r < 15; r++) {
       graph.tokens[r] = Math.floor(rng.uniform() * 6);
@@ -281,7 +281,7 @@ describe('dropout between layers', () => {
     const p = 0.25;
     const { params, graph } = setUp('lstm', p, 'f32');
     const evalLoss = graph.forward(null);
-    const plain = new Graph(params, 3, 5, tsKernels, 0);
+    const plain = (createNetwork(params, { B: 3, T: 5, kernels: tsKernels, dropout: 0 }) as StackedCellsNetwork);
     plain.tokens.set(graph.tokens);
     plain.targets.set(graph.targets);
     assert.equal(evalLoss, plain.forward(null), 'no dropout without an rng');

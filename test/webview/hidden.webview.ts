@@ -323,7 +323,7 @@ async function main(): Promise<{ passed: number; failed: number }> {
 
     await test('quantity switch: c and the forget gate ask the host and draw their own data', async () => {
       const quantities = await page.evaluate(() => [...document.querySelectorAll('#quantity vscode-option')].map((o: any) => o.value));
-      assert.deepEqual(quantities, quantitiesOf('lstm'));
+      assert.deepEqual(quantities, quantitiesOf(trace));
       for (const q of ['c', 'f'] as const) {
         await setControl(page, 'quantity', q);
         const sel = await answerSelect(page);

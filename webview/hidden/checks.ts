@@ -14,7 +14,7 @@ export function checkHostMessage(raw: unknown): Result {
     case 'hidden/trace': {
       const r = raw;
       if (!isInt(r.seq) || typeof r.modelId !== 'string' || typeof r.modelName !== 'string' || typeof r.source !== 'string') return bad('hidden/trace: bad seq, model or source');
-      if (r.cell !== 'rnn' && r.cell !== 'lstm' && r.cell !== 'gru') return bad('hidden/trace: unknown cell');
+      if (typeof r.cell !== 'string' || !/^[a-z][a-z0-9-]{0,31}$/.test(r.cell)) return bad('hidden/trace: bad model family');
       if (!isInt(r.layers, 1) || !isInt(r.hidden, 1) || !isInt(r.totalChars) || !isInt(r.firstLine) || !isInt(r.topK)) return bad('hidden/trace: layers, hidden, totalChars, firstLine and topK must be integers');
       if (!isStrings(r.quantities) || !r.quantities.every((q) => (HIDDEN_QUANTITIES as readonly string[]).includes(q))) return bad('hidden/trace: bad quantities');
       if (!isStrings(r.chars)) return bad('hidden/trace: chars must be strings');

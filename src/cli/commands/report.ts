@@ -13,7 +13,7 @@ import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
-import { DataError, evaluateStream, sample, traceHiddenStates, tsKernels } from '../../engine';
+import { DataError, evaluateStream, familyOf, sample, traceHiddenStates, tsKernels } from '../../engine';
 import { gradFlowWindow, round4 } from '../../engine/gradflowSnapshot';
 import { matrixMessage, quantitiesOf, traceMessage } from '../../extension/panels/hiddenStatesData';
 import type { InferTraceResult } from '../../shared/protocol';
@@ -203,7 +203,7 @@ function report(checkpointPath: string, opts: ReportOptions, out: Output): numbe
     },
   ];
   // Hidden states of the start of the text: every layer and quantity, precomputed.
-  const Q = quantitiesOf(cfg.cell).length;
+  const Q = familyOf(cfg.cell).quantities(cfg).length;
   const hiddenChars = Math.max(1, Math.min(HIDDEN_SAMPLE_CHARS, Math.floor(HIDDEN_MAX_VALUES / (cfg.hidden * cfg.layers * Q))));
   const hiddenText = chars.slice(0, hiddenChars).join('');
   const hs = traceHiddenStates(model, hiddenText, kernels);
@@ -218,7 +218,7 @@ function report(checkpointPath: string, opts: ReportOptions, out: Output): numbe
   hsMsg.surprisal = hsMsg.surprisal.map((b) => (b === null ? null : roundTo(b, HIDDEN_DIGITS)));
   const hiddenMatrices: Record<string, HiddenMatrixMessage> = {};
   for (let l = 0; l < cfg.layers; l++) {
-    for (const q of quantitiesOf(cfg.cell)) {
+    for (const q of quantitiesOf(hsTrace)) {
       const m = matrixMessage(hsTrace, 1, l, q);
       if (m) hiddenMatrices[`${l}:${q}`] = { ...m, values: m.values.map((v) => roundTo(v, HIDDEN_DIGITS)) };
     }
@@ -240,7 +240,7 @@ function report(checkpointPath: string, opts: ReportOptions, out: Output): numbe
   addFrame('Loss', 'loss', '', { modelId: id }, lossMessages, 620);
   addFrame(`Hidden states of the first ${[...hiddenText].length} characters`, 'hidden', 'hidden-view', {}, [hsMsg], Math.min(1000, 460 + Math.min(cfg.hidden, 64) * 8), hiddenMatrices, `\n${hiddenCss}`);
   addFrame('Gradient flow', 'gradflow', 'gradflow', { modelId: id }, gradMessages, 1100);
-  const data = { model: { name, cell: cfg.cell, hidden: cfg.hidden, layers: cfg.layers, vocabSize: cfg.vocabSize, params: model.params.count, step }, loss: { nats: ev.loss, bpc: ev.bpc, chars: ev.chars }, window: windowText, snapshots: snapshots.length + 1, hidden: { text: hiddenText, chars: [...hiddenText].length, layers: cfg.layers, quantities: quantitiesOf(cfg.cell), digits: HIDDEN_DIGITS } };
+  const data = { model: { name, cell: cfg.cell, hidden: cfg.hidden, layers: cfg.layers, vocabSize: cfg.vocabSize, params: model.params.count, step }, loss: { nats: ev.loss, bpc: ev.bpc, chars: ev.chars }, window: windowText, snapshots: snapshots.length + 1, hidden: { text: hiddenText, chars: [...hiddenText].length, layers: cfg.layers, quantities: quantitiesOf(hsTrace), digits: HIDDEN_DIGITS } };
   const html = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; frame-src 'self' about:; img-src data:">
@@ -249,7 +249,7 @@ function report(checkpointPath: string, opts: ReportOptions, out: Output): numbe
 <style>body{font-family:system-ui,sans-serif;margin:16px 24px;color:#3b3b3b;background:#fff}iframe{width:100%;border:1px solid #e5e5e5;border-radius:4px}h1{font-size:1.4em}h2{font-size:1.1em;margin:18px 0 6px}dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px}dt{color:#616161}</style>
 </head><body>
 <h1>RNN Lab report: ${escapeAttr(name)}</h1>
-<dl><dt>Model</dt><dd>${cfg.cell.toUpperCase()} ${cfg.hidden}×${cfg.layers}, ${model.params.count.toLocaleString('en-US')} parameters, vocabulary ${cfg.vocabSize}, step ${step}</dd>
+<dl><dt>Model</dt><dd>${familyOf(cfg.cell).label(cfg)} ${cfg.hidden}×${cfg.layers}, ${model.params.count.toLocaleString('en-US')} parameters, vocabulary ${cfg.vocabSize}, step ${step}</dd>
 <dt>Loss on ${opts.text ? escapeAttr(path.basename(opts.text)) : 'generated text'}</dt><dd id="loss-now">${ev.loss.toFixed(4)} nats/char (${ev.bpc.toFixed(4)} bits/char) over ${ev.chars} characters</dd>
 <dt>Loss curve</dt><dd>${progress.length ? `${progress.length} training points from ${escapeAttr(path.basename(opts.history!))}` : 'no --history given: the chart shows the loss computed now'}</dd></dl>
 ${frames.join('\n')}

@@ -11,6 +11,8 @@ import {
   DEFAULT_TRAIN,
   OPTIMIZERS,
   RANGES,
+  FAMILY_NAMES,
+  familyOf,
   SCHEDULES,
   defaultEps,
   parameterCount,
@@ -172,8 +174,10 @@ export function resolveTrainSettings(
     }
   }
   if (valEvery > 0 && train.valFraction === 0) conflict('--val-every needs a validation set: set --val-fraction above 0');
-  if (opts.activation !== undefined && shape.cell !== 'rnn') {
-    conflict(`--activation applies to the vanilla RNN only (--cell rnn), not to --cell ${shape.cell}`);
+  if (opts.activation !== undefined && !familyOf(shape.cell).settings.some((s) => s.name === 'activation')) {
+    const users = FAMILY_NAMES.filter((f) => familyOf(f).settings.some((s) => s.name === 'activation'));
+    const what = users.map((f) => `the ${familyOf(f).title}`).join(', ');
+    conflict(`--activation applies to ${what} only (${users.map((f) => `--cell ${f}`).join(', ')}), not to --cell ${shape.cell}`);
   }
   if (given.momentum !== undefined && given.momentum > 0 && train.optimizer !== 'sgd' && train.optimizer !== 'rmsprop') {
     conflict(`--momentum applies to --optimizer sgd and rmsprop only, not to ${train.optimizer}`);
@@ -228,7 +232,7 @@ export function describeStart(
   const params = parameterCount(c);
   const lines: string[] = [];
   const shape =
-    `${c.layers}-layer ${c.cell === 'rnn' ? `RNN (${c.activation})` : c.cell.toUpperCase()}, hidden ${c.hidden}`;
+    `${c.layers}-layer ${familyOf(c.cell).label(c)}, hidden ${c.hidden}`;
   if (where.init) lines.push(`Continuing ${quotePath(where.init)} at step ${startStep}.`);
   lines.push(
     `Training a ${shape}: ${formatCount(params)} parameters, ${c.vocabSize} distinct characters, ` +

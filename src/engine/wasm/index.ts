@@ -17,9 +17,8 @@
  * operands (gradient checks) go to the TypeScript kernels.
  */
 import type { Floats } from '../floats';
-import type { LayerState } from '../cells';
-import type { Activation, CellType } from '../config';
-import { tsKernels, type ArenaKernels, type Kernels } from '../kernels';
+import { elementwise } from '../elementwise';
+import { tsKernels, type ArenaKernels, type Kernels, type WasmHost } from '../kernels';
 import { relaxedSharedWasmBase64, relaxedWasmBase64, simdSharedWasmBase64, simdWasmBase64 } from './binaries.generated';
 import { ATB_WS_BYTES, splitColSums, splitGemm, splitGemmAtB, splitRows, splitTranspose, threadsAvailable } from './threads';
 
@@ -112,13 +111,8 @@ export function wasmFlavorAvailable(flavor: WasmFlavor): boolean {
   return valid();
 }
 
+/** The shared row-wise kernels; a model family's own exports are bound by the family (models/<family>/wasm.ts). */
 interface FusedExports {
-  lstm_fwd(pre: number, hh: number, cPrev: number, cOut: number, hOut: number, aux: number, B: number, H: number): void;
-  lstm_bwd(pre: number, cPrev: number, aux: number, dOut: number, dh: number, dc: number, dPre: number, B: number, H: number): void;
-  gru_fwd(pre: number, hh: number, bhn: number, hPrev: number, hOut: number, aux: number, B: number, H: number): void;
-  gru_bwd(pre: number, hPrev: number, aux: number, dOut: number, dh: number, dPre: number, dPreHh: number, B: number, H: number): void;
-  rnn_fwd(pre: number, hh: number, hOut: number, n: number, act: number): void;
-  rnn_bwd(pre: number, dOut: number, dh: number, dPre: number, n: number, act: number): void;
   add_rows(a: number, bias: number, rows: number, cols: number): void;
   gather_rows(out: number, table: number, idx: number, bias: number, rows: number, cols: number): void;
   scatter_add_rows(table: number, idx: number, a: number, rows: number, cols: number): void;
@@ -126,13 +120,7 @@ interface FusedExports {
   col_sums_cols(out: number, a: number, rows: number, cols: number, from: number, to: number): void;
   softmax_xent(probs: number, bias: number, targets: number, rows: number, V: number, scoredOut: number): number;
   xent_grad(probs: number, targets: number, rows: number, V: number, scale: number): void;
-  lstm_seq_fwd(pre: number, h: number, c: number, aux: number, hh: number, W: number, T: number, B: number, b0: number, b1: number, H: number): void;
-  lstm_seq_bwd(pre: number, c: number, aux: number, dOut: number, dh: number, dc: number, dPre: number, WT: number, T: number, B: number, b0: number, b1: number, H: number): void;
-  gru_seq_fwd(pre: number, h: number, aux: number, hh: number, bhn: number, W: number, T: number, B: number, b0: number, b1: number, H: number): void;
-  gru_seq_bwd(pre: number, h: number, aux: number, dOut: number, dh: number, dPre: number, dPreHh: number, WT: number, T: number, B: number, b0: number, b1: number, H: number): void;
 }
-
-const ACTIVATIONS: Record<Activation, number> = { tanh: 0, relu: 1, sigmoid: 2 };
 
 const compiled: Partial<Record<ModuleKey, object>> = {};
 function compiledModule(key: ModuleKey): object {
@@ -170,13 +158,13 @@ export class WasmKernels implements Kernels {
   /** Whether the memory has a fixed size (an arena: views into it stay valid). */
   private readonly fixed: boolean;
   /** First float after the arena's allocations: where a held operand, then the scratch, start. */
-  private floor: number;
+  protected floor: number;
   /** The operand made resident by hold(): its JS identity and where its copy sits (float index). */
   private held: Float32Array | null = null;
   private heldOff = 0;
   private heldLen = 0;
   /** First float of the per-call scratch: just after the held operand, if any. */
-  private scratch: number;
+  protected scratch: number;
 
   /** The compiled module behind `fn` (helper threads instantiate it on the same memory). */
   protected readonly module: object;
@@ -216,12 +204,12 @@ export class WasmKernels implements Kernels {
       const threads = this.threads > 1 && sharedArenaAvailable(this.flavor) ? this.threads : 1;
       return new WasmArena(this.flavor, pages, threads);
     } catch {
-      return null; // out of memory: the graph keeps plain arrays
+      return null; // out of memory: the network keeps plain arrays
     }
   }
 
   /** Whether `x` is a view into this module's memory (then kernels use it in place). */
-  protected resident(x: Floats | Int32Array): boolean {
+  resident(x: Floats | Int32Array): boolean {
     return x.buffer === this.memory.buffer;
   }
 
@@ -243,7 +231,7 @@ export class WasmKernels implements Kernels {
   /**
    * Makes `b[bOff .. bOff+n)` resident in wasm memory until release(): while
    * it is held, gemmABt calls whose `b` is that same operand skip copying it.
-   * The caller promises not to change those elements in between (the graph
+   * The caller promises not to change those elements in between (the network
    * holds W_hh across the time steps of one forward). float64 operands and
    * operands already resident are ignored.
    */
@@ -265,10 +253,10 @@ export class WasmKernels implements Kernels {
     return this.held !== null && b === this.held && bOff === this.heldOff && n <= this.heldLen ? this.floor * 4 : -1;
   }
 
-  /** Runs a recurrent loop (see splitRows) on this thread, or split by batch rows on a threaded arena. */
-  protected rows(op: 'lstm_seq_fwd' | 'lstm_seq_bwd' | 'gru_seq_fwd' | 'gru_seq_bwd', B: number, macs: number, T: number, args: (b0: number, b1: number) => number[]): void {
+  /** Runs a loop over batch rows (see splitRows) on this thread, or split by rows on a threaded arena. */
+  rows(op: string, B: number, macs: number, T: number, args: (b0: number, b1: number) => number[]): void {
     if (this.threads > 1) splitRows(this.fn, this.module, this.memory, this.threads, op, B, macs, T, args);
-    else (this.fn[op] as (...a: number[]) => void)(...args(0, B));
+    else ((this.fn as unknown as Record<string, (...a: number[]) => void>)[op]!)(...args(0, B));
   }
 
   release(): void {
@@ -281,7 +269,7 @@ export class WasmKernels implements Kernels {
    * Makes the memory hold floats [from, from + floats); returns the heap view
    * (renewed when memory grew), or null when a fixed arena is too small.
    */
-  private reserve(from: number, floats: number): Float32Array | null {
+  protected reserve(from: number, floats: number): Float32Array | null {
     const bytes = from * 4 + floats * 4;
     const have = this.memory.buffer.byteLength;
     if (bytes > have) {
@@ -369,6 +357,43 @@ export class WasmKernels implements Kernels {
     if (!ro) out.set(heap.subarray(po, po + M * N), outOff);
   }
 
+  // Row-wise work on buffers outside an arena: copying them in would cost more than the work itself.
+  addRows(a: Floats, bias: Floats, rows: number, cols: number): void {
+    elementwise.addRows(a, bias, rows, cols);
+  }
+
+  gatherRows(out: Floats, table: Floats, idx: Int32Array, bias: Floats, rows: number, cols: number): void {
+    elementwise.gatherRows(out, table, idx, bias, rows, cols);
+  }
+
+  gatherCols(out: Floats, w: Floats, wOff: number, V: number, idx: Int32Array, bias: Floats, rows: number, cols: number): void {
+    elementwise.gatherCols(out, w, wOff, V, idx, bias, rows, cols);
+  }
+
+  scatterAddCols(w: Floats, wOff: number, V: number, idx: Int32Array, a: Floats, rows: number, cols: number): void {
+    elementwise.scatterAddCols(w, wOff, V, idx, a, rows, cols);
+  }
+
+  addColSums(out: Floats, off: number, a: Floats, rows: number, cols: number, off2: number): void {
+    elementwise.addColSums(out, off, a, rows, cols, off2);
+  }
+
+  scatterAddRows(table: Floats, idx: Int32Array, a: Floats, rows: number, cols: number): void {
+    elementwise.scatterAddRows(table, idx, a, rows, cols);
+  }
+
+  colSums(out: Floats, a: Floats, rows: number, cols: number): void {
+    elementwise.colSums(out, a, rows, cols);
+  }
+
+  softmaxXent(probs: Floats, bias: Floats, targets: Int32Array, rows: number, V: number, scored: Int32Array): number {
+    return elementwise.softmaxXent(probs, bias, targets, rows, V, scored);
+  }
+
+  xentGrad(probs: Floats, targets: Int32Array, rows: number, V: number, scale: number): void {
+    elementwise.xentGrad(probs, targets, rows, V, scale);
+  }
+
   /** Runs in wasm when the destination is resident; otherwise copying would cost more than the move itself. */
   transpose(out: Floats, outOff: number, a: Floats, aOff: number, rows: number, cols: number): void {
     if (out instanceof Float32Array && a instanceof Float32Array && this.resident(out)) {
@@ -388,7 +413,7 @@ export class WasmKernels implements Kernels {
   }
 
   /** transpose at byte addresses, split between threads when this is a threaded arena. */
-  private tr(out: number, a: number, rows: number, cols: number): void {
+  protected tr(out: number, a: number, rows: number, cols: number): void {
     if (this.threads > 1) splitTranspose(this.fn, this.module, this.memory, this.threads, out, a, rows, cols);
     else this.fn.transpose(out, a, rows, cols);
   }
@@ -413,8 +438,8 @@ export class WasmKernels implements Kernels {
 }
 
 /**
- * A graph's buffers inside a wasm memory of fixed size, with the fused
- * elementwise kernels that work on them in place. Views handed out by
+ * A network's buffers inside a wasm memory of fixed size, with the fused
+ * row-wise kernels that work on them in place. Views handed out by
  * f32/i32 stay valid for the arena's life (the memory never grows).
  */
 export class WasmArena extends WasmKernels implements ArenaKernels {
@@ -432,105 +457,99 @@ export class WasmArena extends WasmKernels implements ArenaKernels {
     return this.memory.buffer;
   }
 
-  private p(x: Floats | Int32Array, off = 0): number {
+  /** The arena is its own WasmHost: model families bind their exports to its buffers. */
+  get wasm(): WasmHost {
+    return this;
+  }
+
+  get exports(): Readonly<Record<string, unknown>> {
+    return this.fn as unknown as Record<string, unknown>;
+  }
+
+  ptr(x: Floats | Int32Array, off = 0): number {
     if (!this.resident(x)) throw new Error('fused kernels need arena buffers');
     return this.addr(x, off);
   }
 
-  cellForward(cell: CellType, s: LayerState, t: number, bhn: Float32Array | null): void {
-    const { B, H, GH } = s;
-    const row = t * B * H;
-    const next = row + B * H;
-    switch (cell) {
-      case 'lstm':
-        this.fn.lstm_fwd(this.p(s.pre, t * B * GH), this.p(s.hh), this.p(s.c, row), this.p(s.c, next), this.p(s.h, next), this.p(s.aux, row), B, H);
-        return;
-      case 'gru':
-        this.fn.gru_fwd(this.p(s.pre, t * B * GH), this.p(s.hh), this.p(bhn!), this.p(s.h, row), this.p(s.h, next), this.p(s.aux, row), B, H);
-        return;
-      case 'rnn':
-        this.fn.rnn_fwd(this.p(s.pre, row), this.p(s.hh), this.p(s.h, next), B * H, ACTIVATIONS[s.activation]);
-        return;
+  operand(w: Float32Array, off: number, n: number): number {
+    if (this.resident(w)) return this.addr(w, off);
+    this.hold(w, off, n);
+    return this.heldAddr(w, off, n);
+  }
+
+  // The fused kernels need their buffers in this arena; anything else runs in TypeScript.
+
+  override addRows(a: Floats, bias: Floats, rows: number, cols: number): void {
+    if (!(this.resident(a) && this.resident(bias))) return super.addRows(a, bias, rows, cols);
+    this.fn.add_rows(this.ptr(a), this.ptr(bias), rows, cols);
+  }
+
+  override gatherRows(out: Floats, table: Floats, idx: Int32Array, bias: Floats, rows: number, cols: number): void {
+    if (!(this.resident(out) && this.resident(table) && this.resident(idx) && this.resident(bias))) return super.gatherRows(out, table, idx, bias, rows, cols);
+    this.fn.gather_rows(this.ptr(out), this.ptr(table), this.ptr(idx), this.ptr(bias), rows, cols);
+  }
+
+  /** The weight [cols, V] is transposed into a [V, cols] table in the scratch, then gathered by rows. */
+  override gatherCols(out: Floats, w: Floats, wOff: number, V: number, idx: Int32Array, bias: Floats, rows: number, cols: number): void {
+    const n = cols * V;
+    const heap = w instanceof Float32Array && (this.resident(out) && this.resident(idx) && this.resident(bias)) ? this.reserve(this.scratch, 2 * n) : null;
+    if (!heap) return super.gatherCols(out, w, wOff, V, idx, bias, rows, cols);
+    const table = this.scratch + n;
+    if (this.resident(w)) this.tr(table * 4, this.addr(w, wOff), cols, V);
+    else {
+      heap.set((w as Float32Array).subarray(wOff, wOff + n), this.scratch);
+      this.tr(table * 4, this.scratch * 4, cols, V);
+    }
+    this.fn.gather_rows(this.ptr(out), table * 4, this.ptr(idx), this.ptr(bias), rows, cols);
+  }
+
+  /** Scattered into a zeroed [V, cols] table in the scratch (rows in order), then added into w transposed. */
+  override scatterAddCols(w: Floats, wOff: number, V: number, idx: Int32Array, a: Floats, rows: number, cols: number): void {
+    const n = V * cols;
+    const heap = (this.resident(idx) && this.resident(a)) ? this.reserve(this.scratch, n) : null;
+    if (!heap) return super.scatterAddCols(w, wOff, V, idx, a, rows, cols);
+    const t = this.scratch;
+    heap.fill(0, t, t + n);
+    this.fn.scatter_add_rows(t * 4, this.ptr(idx), this.ptr(a), rows, cols);
+    for (let v = 0; v < V; v++) {
+      const o = t + v * cols;
+      for (let g = 0; g < cols; g++) w[wOff + g * V + v] += heap[o + g]!;
     }
   }
 
-  cellBackward(cell: CellType, s: LayerState, t: number): void {
-    const { B, H, GH } = s;
-    const row = t * B * H;
-    switch (cell) {
-      case 'lstm':
-        this.fn.lstm_bwd(this.p(s.pre, t * B * GH), this.p(s.c, row), this.p(s.aux, row), this.p(s.dOut, row), this.p(s.dh), this.p(s.dc), this.p(s.dPre, t * B * GH), B, H);
-        return;
-      case 'gru':
-        this.fn.gru_bwd(this.p(s.pre, t * B * GH), this.p(s.h, row), this.p(s.aux, row), this.p(s.dOut, row), this.p(s.dh), this.p(s.dPre, t * B * GH), this.p(s.dPreHh, t * B * GH), B, H);
-        return;
-      case 'rnn':
-        this.fn.rnn_bwd(this.p(s.pre, row), this.p(s.dOut, row), this.p(s.dh), this.p(s.dPre, row), B * H, ACTIVATIONS[s.activation]);
-        return;
-    }
+  /** The column sums are formed once in the scratch (split between threads), then added at off (and off2). */
+  override addColSums(out: Floats, off: number, a: Floats, rows: number, cols: number, off2: number): void {
+    const heap = (this.resident(a)) ? this.reserve(this.scratch, cols) : null;
+    if (!heap) return super.addColSums(out, off, a, rows, cols, off2);
+    const s = this.scratch;
+    this.sums(s * 4, a, rows, cols);
+    for (let j = 0; j < cols; j++) out[off + j] += heap[s + j]!;
+    if (off2 >= 0) for (let j = 0; j < cols; j++) out[off2 + j] += heap[s + j]!;
   }
 
-  forwardLoop(cell: CellType, s: LayerState, T: number, w: Floats, wOff: number, bhn: Float32Array | null): boolean {
-    if (cell === 'rnn' || !(w instanceof Float32Array)) return false;
-    const { B, H, GH } = s;
-    let W = this.resident(w) ? this.addr(w, wOff) : -1;
-    if (W < 0) {
-      this.hold(w, wOff, GH * H);
-      W = this.heldAddr(w, wOff, GH * H);
-    }
-    if (W < 0) return false;
-    const macs = B * GH * H * T;
-    if (cell === 'lstm') {
-      const pre = this.p(s.pre), h = this.p(s.h), c = this.p(s.c), aux = this.p(s.aux), hh = this.p(s.hh);
-      this.rows('lstm_seq_fwd', B, macs, T, (b0, b1) => [pre, h, c, aux, hh, W, T, B, b0, b1, H]);
-    } else {
-      const pre = this.p(s.pre), h = this.p(s.h), aux = this.p(s.aux), hh = this.p(s.hh), bh = this.p(bhn!);
-      this.rows('gru_seq_fwd', B, macs, T, (b0, b1) => [pre, h, aux, hh, bh, W, T, B, b0, b1, H]);
-    }
-    this.release();
-    return true;
+  override scatterAddRows(table: Floats, idx: Int32Array, a: Floats, rows: number, cols: number): void {
+    if (!(this.resident(table) && this.resident(idx) && this.resident(a))) return super.scatterAddRows(table, idx, a, rows, cols);
+    this.fn.scatter_add_rows(this.ptr(table), this.ptr(idx), this.ptr(a), rows, cols);
   }
 
-  backwardLoop(cell: CellType, s: LayerState, T: number, whhT: Float32Array): boolean {
-    if (cell === 'rnn' || !this.resident(whhT)) return false;
-    const { B, H, GH } = s;
-    const WT = this.p(whhT);
-    const macs = B * GH * H * T;
-    s.dh.fill(0);
-    s.dc.fill(0);
-    if (cell === 'lstm') {
-      const pre = this.p(s.pre), c = this.p(s.c), aux = this.p(s.aux), dOut = this.p(s.dOut), dh = this.p(s.dh), dc = this.p(s.dc), dPre = this.p(s.dPre);
-      this.rows('lstm_seq_bwd', B, macs, T, (b0, b1) => [pre, c, aux, dOut, dh, dc, dPre, WT, T, B, b0, b1, H]);
-    } else {
-      const pre = this.p(s.pre), h = this.p(s.h), aux = this.p(s.aux), dOut = this.p(s.dOut), dh = this.p(s.dh), dPre = this.p(s.dPre), dPreHh = this.p(s.dPreHh);
-      this.rows('gru_seq_bwd', B, macs, T, (b0, b1) => [pre, h, aux, dOut, dh, dPre, dPreHh, WT, T, B, b0, b1, H]);
-    }
-    return true;
+  override colSums(out: Floats, a: Floats, rows: number, cols: number): void {
+    if (!(this.resident(out) && this.resident(a))) return super.colSums(out, a, rows, cols);
+    this.sums(this.ptr(out), a, rows, cols);
   }
 
-  addRows(a: Float32Array, bias: Float32Array, rows: number, cols: number): void {
-    this.fn.add_rows(this.p(a), this.p(bias), rows, cols);
+  private sums(out: number, a: Floats, rows: number, cols: number): void {
+    if (this.threads > 1) splitColSums(this.fn, this.module, this.memory, this.threads, out, this.ptr(a), rows, cols);
+    else this.fn.col_sums(out, this.ptr(a), rows, cols);
   }
 
-  gatherRows(out: Float32Array, table: Float32Array, idx: Int32Array, bias: Float32Array, rows: number, cols: number): void {
-    this.fn.gather_rows(this.p(out), this.p(table), this.p(idx), this.p(bias), rows, cols);
+  override softmaxXent(probs: Floats, bias: Floats, targets: Int32Array, rows: number, V: number, scored: Int32Array): number {
+    if (!(this.resident(probs) && this.resident(bias) && this.resident(targets) && this.resident(scored))) return super.softmaxXent(probs, bias, targets, rows, V, scored);
+    return this.fn.softmax_xent(this.ptr(probs), this.ptr(bias), this.ptr(targets), rows, V, this.ptr(scored));
   }
 
-  scatterAddRows(table: Float32Array, idx: Int32Array, a: Float32Array, rows: number, cols: number): void {
-    this.fn.scatter_add_rows(this.p(table), this.p(idx), this.p(a), rows, cols);
-  }
-
-  colSums(out: Float32Array, a: Float32Array, rows: number, cols: number): void {
-    if (this.threads > 1) splitColSums(this.fn, this.module, this.memory, this.threads, this.p(out), this.p(a), rows, cols);
-    else this.fn.col_sums(this.p(out), this.p(a), rows, cols);
-  }
-
-  softmaxXent(probs: Float32Array, bias: Float32Array, targets: Int32Array, rows: number, V: number, scored: Int32Array): number {
-    return this.fn.softmax_xent(this.p(probs), this.p(bias), this.p(targets), rows, V, this.p(scored));
-  }
-
-  xentGrad(probs: Float32Array, targets: Int32Array, rows: number, V: number, scale: number): void {
-    this.fn.xent_grad(this.p(probs), this.p(targets), rows, V, scale);
+  override xentGrad(probs: Floats, targets: Int32Array, rows: number, V: number, scale: number): void {
+    if (!(this.resident(probs) && this.resident(targets))) return super.xentGrad(probs, targets, rows, V, scale);
+    this.fn.xent_grad(this.ptr(probs), this.ptr(targets), rows, V, scale);
   }
 }
 

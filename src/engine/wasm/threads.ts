@@ -41,12 +41,28 @@ export function splitCount(): number {
 /** Control words (Int32 indices) of a helper. */
 const STATE = 0;
 const IDLE = 0, JOB = 1, DONE = 2, STOP = 3, ATTACH = 4, FAILED = 5;
-/** Which export a job runs (index into OPS), and where its arguments start. */
+/** Which export a job runs (GEMM_OP, or an index into the module's exports), and where its arguments start. */
 const OP = 1;
 const ARGS = 2;
-/** Exports a helper can run; the gemm (out, a, b, M, N, K, ldOut, accumulate) is op 0. */
-export const OPS = ['gemm_abt_ld', 'lstm_seq_fwd', 'lstm_seq_bwd', 'gru_seq_fwd', 'gru_seq_bwd', 'transpose_cols', 'col_sums_cols', 'gemm_atb_ld'] as const;
-export type Op = (typeof OPS)[number];
+/** The gemm (out, a, b, M, N, K, ldOut, accumulate), posted without an argument count. */
+const GEMM_OP = -1;
+/**
+ * Any other job names an export by its index in the module's export list,
+ * which the helper reads from the same module: a model family's loops need
+ * no entry here.
+ */
+const exportIndex = new WeakMap<object, Map<string, number>>();
+function opIndex(module: object, op: string): number {
+  let names = exportIndex.get(module);
+  if (!names) {
+    const WA = (globalThis as { WebAssembly?: { Module: { exports(m: object): { name: string }[] } } }).WebAssembly!;
+    names = new Map(WA.Module.exports(module).map((e, i) => [e.name, i] as [string, number]));
+    exportIndex.set(module, names);
+  }
+  const i = names.get(op);
+  if (i === undefined) throw new Error(`the wasm module has no export ${op}`);
+  return i;
+}
 const MAX_ARGS = 14;
 /** Spins (Atomics.load) before sleeping: covers the gap between the per-step products. */
 const HELPER_SPINS = 20000;
@@ -57,8 +73,8 @@ const HELPER_SOURCE = `
 const { workerData, receiveMessageOnPort } = require('node:worker_threads');
 const c = new Int32Array(workerData.control);
 const port = workerData.port;
-const ops = workerData.ops;
 let fn = null;
+let ops = [];
 for (;;) {
   let v = Atomics.load(c, ${STATE});
   let spins = 0;
@@ -72,9 +88,12 @@ for (;;) {
     if (v === ${ATTACH}) {
       fn = null;
       const m = receiveMessageOnPort(port);
-      if (m) fn = new WebAssembly.Instance(m.message.module, { env: { memory: m.message.memory } }).exports;
+      if (m) {
+        fn = new WebAssembly.Instance(m.message.module, { env: { memory: m.message.memory } }).exports;
+        ops = WebAssembly.Module.exports(m.message.module).map((e) => e.name);
+      }
       if (!fn) throw new Error('no module');
-    } else if (c[${OP}] === 0) {
+    } else if (c[${OP}] === ${GEMM_OP}) {
       fn.gemm_abt_ld(c[${ARGS}], c[${ARGS + 1}], c[${ARGS + 2}], c[${ARGS + 3}], c[${ARGS + 4}], c[${ARGS + 5}], c[${ARGS + 6}], c[${ARGS + 7}]);
     } else {
       const n = c[${ARGS + MAX_ARGS}];
@@ -120,7 +139,7 @@ class Helper {
     this.port = port1;
     this.worker = new wt.Worker(HELPER_SOURCE, {
       eval: true,
-      workerData: { control: this.control.buffer, port: port2, ops: [...OPS] },
+      workerData: { control: this.control.buffer, port: port2 },
       transferList: [port2],
     });
     this.worker.unref();
@@ -142,11 +161,11 @@ class Helper {
     const c = this.control;
     c[ARGS] = out; c[ARGS + 1] = a; c[ARGS + 2] = b; c[ARGS + 3] = M;
     c[ARGS + 4] = N; c[ARGS + 5] = K; c[ARGS + 6] = ldOut; c[ARGS + 7] = accumulate;
-    c[OP] = 0;
+    c[OP] = GEMM_OP;
     this.signal(JOB);
   }
 
-  /** Posts a call of export OPS[op] with integer arguments. */
+  /** Posts a call of the module's export number `op` with integer arguments. */
   postOp(op: number, args: readonly number[]): void {
     const c = this.control;
     for (let i = 0; i < args.length; i++) c[ARGS + i] = args[i]!;
@@ -274,7 +293,7 @@ export function splitGemm(
  * `macs` its multiply-adds, below the threshold it runs on this thread alone.
  */
 export function splitRows(
-  fn: object, module: object, memory: object, threads: number, op: Op,
+  fn: object, module: object, memory: object, threads: number, op: string,
   B: number, macs: number, products: number, args: (b0: number, b1: number) => number[],
 ): void {
   const p = macs < splitMinMacs ? 1 : Math.min(threads, Math.floor(B / 4));
@@ -339,7 +358,7 @@ function attachedPool(p: number, module: object, memory: object): Helper[] | nul
 }
 
 function splitRange(
-  fn: object, module: object, memory: object, p: number, op: Op,
+  fn: object, module: object, memory: object, p: number, op: string,
   span: number, unit: number, products: number, args: (b0: number, b1: number, part: number) => number[],
 ): void {
   const B = span;
@@ -351,7 +370,7 @@ function splitRange(
   }
   splits += products;
   const cut = (i: number): number => (i === p ? B : Math.floor((B * i) / p / unit) * unit);
-  const index = OPS.indexOf(op);
+  const index = opIndex(module, op);
   for (let i = 1; i < p; i++) pool[i - 1]!.postOp(index, args(cut(i), cut(i + 1), i));
   let err: unknown = null;
   try {

@@ -17,9 +17,11 @@ export const TOP_K = 5;
 /** Lines above and below the cursor traced when nothing is selected. */
 export const CONTEXT_LINES = 6;
 
-/** The quantities of a cell, in the order the view offers them. */
-export function quantitiesOf(cell: InferTraceResult['cell']): HiddenQuantity[] {
-  return cell === 'lstm' ? ['h', 'c', 'i', 'f', 'g', 'o'] : cell === 'gru' ? ['h', 'r', 'z', 'n'] : ['h'];
+/** The quantities a trace holds (its family's, in the family's order), in the order the view offers them. */
+export function quantitiesOf(trace: Pick<InferTraceResult, 'layers'>): HiddenQuantity[] {
+  const l = trace.layers[0];
+  if (!l) return ['h'];
+  return ['h', ...(l.c ? ['c' as const] : []), ...(Object.keys(l.gates) as HiddenQuantity[])];
 }
 
 /** The text to trace, capped at `max` code points (never splitting a surrogate pair). */
@@ -87,7 +89,7 @@ export function traceMessage(
     cell: trace.cell,
     layers: trace.layers.length,
     hidden: trace.hidden,
-    quantities: quantitiesOf(trace.cell),
+    quantities: quantitiesOf(trace),
     source: info.source,
     firstLine: info.firstLine,
     chars: trace.chars,

@@ -1,11 +1,7 @@
-import type { CellOps, LayerState } from './layerState';
+import type { CellKernels, LayerState } from '../stacked/layerState';
 
-/** h_t = f(U x_t + W h_{t-1} + b): the design document's vanilla RNN. */
-export const rnnCell: CellOps = {
-  gates: 1,
-  hhBiasOutside: true,
-  directRecurrent: false,
-
+/** h_t = f(U x_t + W h_{t-1} + b): the design document's vanilla RNN, in TypeScript. */
+export const rnnTs: CellKernels = {
   forwardStep(s: LayerState, t: number): void {
     const n = s.B * s.H;
     const row = t * n;

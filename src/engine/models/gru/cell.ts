@@ -1,18 +1,13 @@
-import type { CellOps, LayerState } from './layerState';
+import type { CellKernels, LayerState } from '../stacked/layerState';
 
 /**
  * PyTorch's nn.GRU, gates stacked r, z, n, the reset gate applied after the
  * recurrent product: n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)),
  * h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}.
  */
-export const gruCell: CellOps = {
-  gates: 3,
-  hhBiasOutside: false,
-  directRecurrent: true,
-
+export const gruTs: CellKernels = {
   forwardStep(s: LayerState, t: number): void {
-    const { B, H, GH, pre, hh, h, aux, params, bHh } = s;
-    const bhn = bHh + 2 * H;
+    const { B, H, GH, pre, hh, h, aux, bhn } = s;
     for (let b = 0; b < B; b++) {
       const g0 = (t * B + b) * GH;
       const q0 = b * GH;
@@ -22,7 +17,7 @@ export const gruCell: CellOps = {
         // pre holds W_i· x + b_i· for all gates, plus b_h· for r and z.
         const r = 1 / (1 + Math.exp(-(pre[g0 + j]! + hh[q0 + j]!)));
         const z = 1 / (1 + Math.exp(-(pre[g0 + H + j]! + hh[q0 + H + j]!)));
-        const hn = hh[q0 + 2 * H + j]! + params[bhn + j]!;
+        const hn = hh[q0 + 2 * H + j]! + bhn[j]!;
         const n = Math.tanh(pre[g0 + 2 * H + j]! + r * hn);
         pre[g0 + j] = r;
         pre[g0 + H + j] = z;
@@ -49,7 +44,7 @@ export const gruCell: CellOps = {
         dPre[g0 + H + j] = dPreHh[g0 + H + j] = dzPre;
         dPre[g0 + 2 * H + j] = dnPre;
         dPreHh[g0 + 2 * H + j] = dnPre * r;
-        // The direct path z ⊙ h_{t-1}; the graph adds the W_hh part on top.
+        // The direct path z ⊙ h_{t-1}; the network adds the W_hh part on top.
         dh[q + j] = dht * z;
       }
     }

@@ -1,14 +1,10 @@
-import type { CellOps, LayerState } from './layerState';
+import type { CellKernels, LayerState } from '../stacked/layerState';
 
 /**
  * PyTorch's nn.LSTM, gates stacked i, f, g, o:
  * c_t = f ⊙ c_{t-1} + i ⊙ g,  h_t = o ⊙ tanh(c_t).
  */
-export const lstmCell: CellOps = {
-  gates: 4,
-  hhBiasOutside: true,
-  directRecurrent: false,
-
+export const lstmTs: CellKernels = {
   forwardStep(s: LayerState, t: number): void {
     const { B, H, GH, pre, hh, h, c, aux } = s;
     for (let b = 0; b < B; b++) {

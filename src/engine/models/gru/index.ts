@@ -1,0 +1,6 @@
+import { cellFamily } from '../stacked/family';
+import { gruTs } from './cell';
+import { gruWasm } from './wasm';
+import { GRU_CELL, gruInfo } from './info';
+
+export const gruFamily = cellFamily(gruInfo, { ...GRU_CELL, ts: gruTs, wasm: gruWasm });

@@ -1,0 +1,6 @@
+import { cellFamily } from '../stacked/family';
+import { rnnTs } from './cell';
+import { rnnWasm } from './wasm';
+import { RNN_CELL, rnnInfo } from './info';
+
+export const rnnFamily = cellFamily(rnnInfo, { ...RNN_CELL, ts: rnnTs, wasm: rnnWasm });
