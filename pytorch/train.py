@@ -242,6 +242,9 @@ def main(argv=None):
             save(args.out)
     save(args.out)
     if world > 1:
+        # Every rank waits for rank 0's write before the group goes: destroying it
+        # while a peer is still busy can hang (pytorch/pytorch#75097).
+        dist.barrier()
         dist.destroy_process_group()
 
 
