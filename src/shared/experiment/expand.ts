@@ -5,6 +5,7 @@
  * settings of each run (an activation on an LSTM, a decay with no length).
  */
 import { RANGES } from '../../engine/config';
+import { FAMILY_NAMES, infoOf, isFamilyName } from '../../engine/models/catalog';
 import { closestWidth } from './matchParams';
 import { SETTINGS, resolveSettings, type PartialSettings, type RunSettings, type SettingName } from './settings';
 import { ExperimentError, type ExperimentSpec, type Problem } from './spec';
@@ -111,11 +112,12 @@ export function expandExperiment(spec: ExperimentSpec, opts: ExpandOptions): Pla
         if (src) note({ path: src, message });
         else if (!anyApplies) note({ path: `base.${name}`, message });
       };
-      rule('activation', settings.cell === 'rnn', resolvedCells.includes('rnn'), `applies to cell rnn only, not to ${settings.cell}`);
+      for (const name of FAMILY_SETTINGS) {
+        const takers = FAMILY_NAMES.filter((f) => takes(f, name));
+        rule(name, takes(settings.cell, name), resolvedCells.some((c) => takes(c, name)), `applies to cell ${takers.join(', ')} only, not to ${settings.cell}`);
+      }
       const momentumOk = settings.momentum === 0 || settings.optimizer === 'sgd' || settings.optimizer === 'rmsprop';
       rule('momentum', momentumOk, resolvedOptimizers.some((o) => o === 'sgd' || o === 'rmsprop'), `applies to optimizer sgd and rmsprop only, not to ${settings.optimizer}`);
-      rule('heads', settings.cell === 'gpt', resolvedCells.includes('gpt'), `applies to cell gpt only, not to ${settings.cell}`);
-      rule('context', settings.cell === 'gpt', resolvedCells.includes('gpt'), `applies to cell gpt only, not to ${settings.cell}`);
       if (settings.schedule !== 'constant' && settings.decaySteps === 0) {
         note({ path: sourceOf(origin, varied, 'schedule') ?? 'base.schedule', message: `schedule ${settings.schedule} needs to know how long to decay: with a minutes budget, set decaySteps` });
       }
@@ -143,4 +145,12 @@ export function expandExperiment(spec: ExperimentSpec, opts: ExpandOptions): Pla
   });
   if (problems.length > 0) throw new ExperimentError(problems);
   return runs;
+}
+
+/** Settings that belong to some model families only (the families' own settings). */
+const FAMILY_SETTINGS: readonly SettingName[] = (['activation', 'heads', 'context'] as const).filter((n) => n in SETTINGS);
+
+/** Whether the family of `cell` has setting `name`. */
+function takes(cell: string, name: string): boolean {
+  return isFamilyName(cell) && infoOf(cell).settings.some((s) => s.name === name);
 }
