@@ -100,4 +100,27 @@ suite('panels: the loss chart in a real VS Code', function () {
     );
     assert.equal(trace.modelId, model.id);
   });
+
+  test('the Hidden States view keeps tracing the text editor beside a focused webview panel', async () => {
+    const folder = vscode.workspace.workspaceFolders![0]!;
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, 'panel-corpus.txt'));
+    const editor = await vscode.window.showTextDocument(doc, vscode.ViewColumn.One);
+    await vscode.commands.executeCommand('rnnLab.hiddenStates.focus');
+    await waitFor('the view to load', () => api.hiddenStates.pageReady);
+    // The loss chart opens beside the text and takes the focus: no text editor is active, the text is still shown.
+    await vscode.commands.executeCommand('rnnLab.showLoss', model.id);
+    await waitFor('the webview panel to be active', () => vscode.window.activeTextEditor === undefined && api.lossPanels.get(model.id)?.panel.active, 10_000);
+    assert.ok(vscode.window.visibleTextEditors.some((e) => e.document === doc), 'the text editor is still visible');
+    // A new selection in that editor is traced as if it had the focus.
+    editor.selection = new vscode.Selection(new vscode.Position(2, 0), new vscode.Position(2, 12));
+    const selected = doc.getText(editor.selection);
+    await waitFor(`a trace of the ${[...selected].length} selected characters`, () => {
+      const t = api.hiddenStates.currentTrace;
+      return t && t.documentUri === doc.uri.toString() && t.chars === [...selected].length;
+    }).catch((e: Error) => {
+      throw new Error(`${e.message}; the view shows "${api.hiddenStates.shownStatus?.message ?? 'no status'}"`);
+    });
+    assert.notEqual(api.hiddenStates.shownStatus?.state, 'noEditor');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
 });
