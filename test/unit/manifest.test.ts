@@ -2,9 +2,11 @@
  * The extension manifest's promises about Restricted Mode: every setting that
  * costs resources or widens what runs is tagged `restricted` where it is
  * declared, and exactly those are in `restrictedConfigurations`, so VS Code
- * ignores their workspace values until the workspace is trusted.
+ * ignores their workspace values until the workspace is trusted. And what
+ * `npm run demo` writes into the clone is ignored by git.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
@@ -57,5 +59,15 @@ describe('Restricted Mode in package.json', () => {
       assert.ok(name in settings, name);
       assert.ok(!restricted.includes(name), `${name} is not restricted`);
     }
+  });
+});
+
+describe('.gitignore', () => {
+  const root = path.resolve(__dirname, '..', '..');
+  const inRepo = spawnSync('git', ['rev-parse', '--is-inside-work-tree'], { cwd: root, encoding: 'utf8' }).stdout.trim() === 'true';
+  it('ignores the model `npm run demo` saves in the project folder', { skip: inRepo ? false : 'not a git checkout' }, () => {
+    // --no-index: ignored even if someone committed one by mistake.
+    const r = spawnSync('git', ['check-ignore', '--no-index', '-q', 'demo.safetensors'], { cwd: root });
+    assert.equal(r.status, 0, 'git check-ignore demo.safetensors');
   });
 });
