@@ -3,7 +3,7 @@
  * the sizes users compare us on, and sampling latency. Prints numbers; the
  * test suite never asserts on time.
  *
- *   node dist/bench.js [--only lstm] [--seconds 3] [--json]
+ *   node dist/bench.js [--only lstm] [--seconds 3] [--json] [--corpus FILE] [--plan]
  *                      [--backend wasm-relaxed-simd|wasm-simd|typescript] [--no-torch]
  *                      [--threads 2 | --threads 1,2]  (default: 1,2 on a multi-core machine)
  *
@@ -13,6 +13,9 @@
  * column is the process's CPU time per step (all threads), next to the wall clock. When
  * Debian's python3-torch is installed, bench/torch_bench.py measures PyTorch
  * on the issue's three configurations in the same run, and the ratio is printed.
+ * PyTorch reads the text from a file: --corpus, or tiny shakespeare from the
+ * shared data folder beside the project; without either our side runs on the
+ * project's own source and the header says why PyTorch is not compared.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -21,32 +24,10 @@ import * as path from 'node:path';
 import { inferenceClient } from '../src/extension/workerClient';
 import { presets } from '../src/extension/presets';
 import {
-  availableKernels, BACKENDS, createModel, DEFAULT_TRAIN, encodeCheckpoint, flopsPerChar, kernelsByName, sample, splitTokens,
-  Stepper, Trainer, Vocab, Rng, withThreads, kernelThreads, stopHelpers, type BackendName, type CellType, type Kernels,
+  availableKernels, createModel, DEFAULT_TRAIN, encodeCheckpoint, flopsPerChar, kernelsByName, sample, splitTokens,
+  Stepper, Trainer, Vocab, Rng, withThreads, kernelThreads, stopHelpers, type CellType, type Kernels,
 } from '../src/engine';
-
-interface Args { only: string | null; seconds: number; json: boolean; backend: BackendName | null; torch: boolean; threads: number[] }
-
-function parseArgs(argv: string[]): Args {
-  // One and two threads by default on a multi-core machine: the extension trains with two there.
-  const args: Args = { only: null, seconds: 3, json: false, backend: null, torch: true, threads: os.cpus().length > 1 ? [1, 2] : [1] };
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--only') args.only = argv[++i] ?? null;
-    else if (argv[i] === '--seconds') args.seconds = Number(argv[++i]);
-    else if (argv[i] === '--json') args.json = true;
-    else if (argv[i] === '--no-torch') args.torch = false;
-    else if (argv[i] === '--threads') {
-      args.threads = (argv[++i] ?? '').split(',').map(Number);
-      if (args.threads.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--threads takes a count or a list like 1,2');
-    }
-    else if (argv[i] === '--backend') {
-      const b = argv[++i] as BackendName;
-      if (!BACKENDS.includes(b)) throw new Error(`--backend must be one of ${BACKENDS.join(', ')}`);
-      args.backend = b;
-    }
-  }
-  return args;
-}
+import { defaultCorpus, parseBenchArgs, type BenchArgs } from './args';
 
 /** The configurations issue #5 compares with PyTorch. */
 const TORCH_CONFIGS: [CellType, number, number, number][] = [['lstm', 512, 32, 100], ['gru', 512, 32, 100], ['rnn', 128, 1, 100]];
@@ -57,9 +38,6 @@ const PYTHON = '/usr/bin/python3';
 /** PyTorch's chars/s per configuration and thread count, or why it was not measured. */
 function benchTorch(textPath: string, configs: [CellType, number, number, number][], seconds: number): { results: Map<string, Map<number, number>>; note: string } {
   const results = new Map<string, Map<number, number>>();
-  if (!existsSync(PYTHON) || spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0) {
-    return { results, note: `PyTorch not measured: ${PYTHON} cannot import torch (apt-get install python3-torch)` };
-  }
   if (!existsSync(path.join(OPENBLAS_PTHREAD, 'libblas.so.3')) && process.getuid?.() === 0) {
     // PyTorch at its best uses OpenBLAS' pthread build; Debian ships it separately.
     console.error('installing libopenblas0-pthread for the PyTorch comparison...');
@@ -90,11 +68,22 @@ function benchTorch(textPath: string, configs: [CellType, number, number, number
   return { results, note: `PyTorch ${version}, ${pthread ? 'OpenBLAS pthread' : 'default BLAS (libopenblas0-pthread missing)'}, threads ${threads.join(' and ')}` };
 }
 
-function corpus(): { text: string; source: string; file: string | null } {
-  const shared = path.resolve(__dirname, '..', '..', 'shared', 'data', 'tinyshakespeare.txt');
-  if (existsSync(shared)) return { text: readFileSync(shared, 'utf8'), source: 'tinyshakespeare.txt', file: shared };
+/** Why PyTorch will not be compared in this run, or null when it will. */
+function torchUnavailable(args: BenchArgs): string | null {
+  if (!args.torch) return 'PyTorch not compared (--no-torch)';
+  if (!args.corpus) {
+    return `PyTorch not compared: it needs a text file and ${path.relative(process.cwd(), defaultCorpus(__dirname))} is not there; pass --corpus FILE`;
+  }
+  if (!existsSync(PYTHON) || spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0) {
+    return `PyTorch not compared: ${PYTHON} cannot import torch (apt-get install python3-torch)`;
+  }
+  return null;
+}
+
+function corpus(file: string | null): { text: string; source: string } {
+  if (file) return { text: readFileSync(file, 'utf8'), source: path.basename(file) };
   const own = path.resolve(__dirname, '..', 'src', 'engine', 'models', 'stacked', 'network.ts');
-  return { text: readFileSync(own, 'utf8').repeat(20), source: 'src/engine/models/stacked/network.ts ×20', file: null };
+  return { text: readFileSync(own, 'utf8').repeat(20), source: 'src/engine/models/stacked/network.ts ×20 (no --corpus)' };
 }
 
 function benchTraining(cell: CellType, H: number, B: number, T: number, tokens: Int32Array, vocab: Vocab, seconds: number, kernels: Kernels) {
@@ -167,8 +156,9 @@ async function benchCompletionWorker(vocab: Vocab, text: string): Promise<{ p50:
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  const { text, source, file } = corpus();
+  const args = parseBenchArgs(process.argv.slice(2), __dirname);
+  const { text, source } = corpus(args.corpus);
+  const noTorch = torchUnavailable(args);
   const vocab = Vocab.fromText(text);
   const { train } = splitTokens(vocab.encode(text).tokens, 0);
   const backends: Kernels[] = args.backend ? [kernelsByName(args.backend)].filter((k): k is Kernels => k !== null) : availableKernels();
@@ -178,8 +168,13 @@ async function main(): Promise<void> {
   const print = (row: Record<string, unknown>, line: string): void => {
     console.log(args.json ? JSON.stringify(row) : line);
   };
+  const header = `RNN Lab benchmark — ${source}, vocab ${vocab.size}, backends ${backends.map((k) => k.name).join(', ')}, threads ${args.threads.join(' and ')} (training), node ${process.version}`;
+  if (args.plan || !args.json) {
+    console.log(header);
+    console.log(noTorch ?? `PyTorch compared on ${args.corpus}`);
+  } else if (noTorch) print({ kind: 'torch', note: noTorch }, noTorch);
+  if (args.plan) return;
   if (!args.json) {
-    console.log(`RNN Lab benchmark — ${source}, vocab ${vocab.size}, backends ${backends.map((k) => k.name).join(', ')}, threads ${args.threads.join(' and ')} (training), node ${process.version}`);
     console.log('\nTraining (one layer, Adam, clip 5):');
     console.log('cell  |    H |  B |   T | backend           | thr |    chars/s | GFLOP/s | ms/step | cpu ms/step');
     console.log('------|------|----|-----|-------------------|-----|------------|---------|---------|------------');
@@ -211,8 +206,9 @@ async function main(): Promise<void> {
     }
   }
   const torchConfigs = TORCH_CONFIGS.filter(([c]) => !args.only || args.only === c);
-  if (args.torch && file && torchConfigs.length > 0) {
-    const { results, note } = benchTorch(file, torchConfigs, args.seconds);
+  if (noTorch && !args.json) console.log(`\n${noTorch}.`);
+  if (!noTorch && args.corpus && torchConfigs.length > 0) {
+    const { results, note } = benchTorch(args.corpus, torchConfigs, args.seconds);
     if (!args.json) {
       console.log(`\nAgainst PyTorch (${note}), measured now on the same machine and text:`);
       if (results.size > 0) {

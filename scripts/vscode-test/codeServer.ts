@@ -28,6 +28,11 @@ export interface CodeServerOptions {
   smokeTestDriver?: boolean;
   /** Keep the temp folder (logs, user data) after stop(). Default: env KEEP_TMP. */
   keepTmp?: boolean;
+  /**
+   * Workspace trust on, without the startup prompt: the folder opens in
+   * Restricted Mode (never trusted before). Default: off, every folder trusted.
+   */
+  workspaceTrust?: boolean;
 }
 
 export interface CodeServer {
@@ -84,7 +89,8 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
     mkdirSync(path.dirname(path.join(workspace, rel)), { recursive: true });
     writeFileSync(path.join(workspace, rel), content);
   }
-  writeFileSync(j('user-data/User/settings.json'), JSON.stringify({ ...QUIET_SETTINGS, ...opts.settings }, null, 2));
+  const trust = opts.workspaceTrust ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' } : {};
+  writeFileSync(j('user-data/User/settings.json'), JSON.stringify({ ...QUIET_SETTINGS, ...trust, ...opts.settings }, null, 2));
 
   const port = await freePort();
   // auth: none + loopback only: this is a throwaway server for one test run.
@@ -99,7 +105,8 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
 
   const logFile = j('code-server.log');
   const log = openSync(logFile, 'w');
-  const args = [...common, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--ignore-last-opened'];
+  const args = [...common, '--disable-telemetry', '--disable-update-check', '--ignore-last-opened'];
+  if (!opts.workspaceTrust) args.push('--disable-workspace-trust');
   if (opts.smokeTestDriver) args.push('--vscode-option', 'enable-smoke-test-driver');
   args.push(workspace);
   // detached: its own process group, so stop() also ends the extension host and other children.

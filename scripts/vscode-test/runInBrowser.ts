@@ -28,7 +28,9 @@ const NOISE = /^(Creating a socket|Resolv|\[AgentHost|\[AccountPolicyGate|\[Serv
 export async function runExtensionTestsInBrowser(run: BrowserTestRun): Promise<number> {
   const t0 = Date.now();
   // smokeTestDriver: without it the workbench ignores ?payload=.
-  const server = await startCodeServer({ workspace: run.workspace, env: run.extensionTestsEnv, smokeTestDriver: true });
+  // RNN_LAB_TEST_WORKSPACE_TRUST=1 (from runTests' extensionTestsEnv): the workspace opens untrusted.
+  const workspaceTrust = process.env.RNN_LAB_TEST_WORKSPACE_TRUST === '1';
+  const server = await startCodeServer({ workspace: run.workspace, env: run.extensionTestsEnv, smokeTestDriver: true, workspaceTrust });
   const workbenchLog = path.join(server.tmp, 'workbench.log');
   console.log(`[vscode-test] code-server up in ${Date.now() - t0} ms (logs: ${server.tmp})`);
   const browser = await launchChromium(server.isolatedEnv);

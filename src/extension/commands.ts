@@ -169,9 +169,13 @@ async function trainCommand(ctx: CommandContext, uri?: vscode.Uri, uris?: vscode
   return entry;
 }
 
-/** A cancellable notification while the run trains; cancelling stops the run (its checkpoint is kept). */
+/**
+ * A cancellable notification while the run trains; cancelling stops the run
+ * (its checkpoint is kept). The notification closes when the run ends; the
+ * outcome is then a message of its own, which the user may leave open.
+ */
 function showRunProgress(ctx: CommandContext, entry: ModelEntry): void {
-  void vscode.window.withProgress(
+  const training = vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `RNN Lab: training ${entry.name}`, cancellable: true },
     async (progress, token) => {
       let lastStep = 0;
@@ -190,19 +194,24 @@ function showRunProgress(ctx: CommandContext, entry: ModelEntry): void {
         sub.dispose();
         cancel.dispose();
       }
-      const final = ctx.library.get(entry.id);
-      if (final?.state === 'failed') {
-        const message = `training "${final.name}" failed: ${final.reason ?? 'unknown reason'}`;
-        ctx.observers.errorShown(message);
-        const action = await vscode.window.showErrorMessage(`RNN Lab: ${message}`, 'Show Output');
-        if (action) ctx.log.show();
-      } else if (final) {
-        const bpc = final.bestValBpc !== null ? `, validation ${final.bestValBpc.toFixed(3)} bits/char` : '';
-        const action = await vscode.window.showInformationMessage(`RNN Lab: "${final.name}" ${final.state} at step ${final.steps}${bpc}.`, 'Generate Text');
-        if (action) await vscode.commands.executeCommand('rnnLab.generate', final.id);
-      }
     },
   );
+  void training.then(() => announceRunEnd(ctx, entry.id));
+}
+
+/** Says how a run ended: an error with the output at hand, or the result with Generate Text. */
+async function announceRunEnd(ctx: CommandContext, modelId: string): Promise<void> {
+  const final = ctx.library.get(modelId);
+  if (final?.state === 'failed') {
+    const message = `training "${final.name}" failed: ${final.reason ?? 'unknown reason'}`;
+    ctx.observers.errorShown(message);
+    const action = await vscode.window.showErrorMessage(`RNN Lab: ${message}`, 'Show Output');
+    if (action) ctx.log.show();
+  } else if (final) {
+    const bpc = final.bestValBpc !== null ? `, validation ${final.bestValBpc.toFixed(3)} bits/char` : '';
+    const action = await vscode.window.showInformationMessage(`RNN Lab: "${final.name}" ${final.state} at step ${final.steps}${bpc}.`, 'Generate Text');
+    if (action) await vscode.commands.executeCommand('rnnLab.generate', final.id);
+  }
 }
 
 function presetSettings(preset: NonNullable<TrainOptions['preset']>, scope: vscode.Uri | undefined): RunSettings {

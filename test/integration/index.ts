@@ -18,7 +18,8 @@ export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', reporter: 'spec', color: false, timeout: 30_000 });
   // RNN_LAB_TEST_GREP=pattern runs only the matching tests (while working on one).
   if (process.env.RNN_LAB_TEST_GREP) mocha.grep(process.env.RNN_LAB_TEST_GREP);
-  const suiteDir = path.join(__dirname, 'suite');
+  // RNN_LAB_TEST_SUITES=untrusted: the suites runTest.ts runs in a workspace opened in Restricted Mode.
+  const suiteDir = path.join(__dirname, process.env.RNN_LAB_TEST_SUITES === 'untrusted' ? 'untrusted' : 'suite');
   for (const f of readdirSync(suiteDir).sort()) {
     if (f.endsWith('.test.js')) mocha.addFile(path.join(suiteDir, f));
   }

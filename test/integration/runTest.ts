@@ -7,6 +7,9 @@
 // Chromium. With RNN_LAB_VSCODE=download, runTests downloads desktop VS Code
 // as usual (needs internet, and a display or xvfb-run on Linux).
 //
+// Two sessions: the suites of suite/ in a trusted workspace, then those of
+// untrusted/ in a workspace opened in Restricted Mode.
+//
 // Prints the mocha output, then a closing "integration: N passed, M failed" line.
 import { runTests } from '@vscode/test-electron';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,13 +17,21 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { REPO_ROOT, SHIM_PATH } from '../../scripts/vscode-test/install';
 import type { IntegrationResults } from './index';
+import { workspaceSettingsJson } from './untrusted/settings';
 
-async function main(): Promise<number> {
+interface RunResult extends IntegrationResults {
+  ok: boolean;
+}
+
+/** One VS Code session: a fresh workspace with `files`, the suites of `suites`, results read back. */
+async function runSuites(suites: 'suite' | 'untrusted', files: Record<string, string>, env: Record<string, string> = {}): Promise<RunResult> {
   const tmp = mkdtempSync(path.join(tmpdir(), 'rnn-lab-it-'));
   // A fresh workspace per run: the suites may write into it.
   const workspace = path.join(tmp, 'workspace');
-  mkdirSync(workspace);
-  writeFileSync(path.join(workspace, 'sample.txt'), 'the quick brown fox jumps over the lazy dog\n');
+  for (const [rel, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(workspace, rel)), { recursive: true });
+    writeFileSync(path.join(workspace, rel), content);
+  }
   const resultsFile = path.join(tmp, 'results.json');
 
   const download = process.env.RNN_LAB_VSCODE === 'download';
@@ -34,12 +45,14 @@ async function main(): Promise<number> {
       extensionTestsEnv: {
         RNN_LAB_TEST_RESULTS: resultsFile,
         RNN_LAB_TEST_WORKSPACE: workspace,
+        RNN_LAB_TEST_SUITES: suites,
         ...(process.env.RNN_LAB_TEST_GREP ? { RNN_LAB_TEST_GREP: process.env.RNN_LAB_TEST_GREP } : {}),
+        ...env,
       },
     });
   } catch (err) {
     ok = false;
-    console.error(`integration: ${(err as Error).message ?? err}`);
+    console.error(`integration (${suites}): ${(err as Error).message ?? err}`);
   }
 
   // No results file means the run died before mocha finished: count that as a failure.
@@ -47,8 +60,21 @@ async function main(): Promise<number> {
     ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as IntegrationResults)
     : { passed: 0, failed: 1, pending: 0 };
   rmSync(tmp, { recursive: true, force: true });
+  return { ...r, ok };
+}
+
+async function main(): Promise<number> {
+  const trusted = await runSuites('suite', { 'sample.txt': 'the quick brown fox jumps over the lazy dog\n' });
+  // Restricted Mode: a workspace that asks for what only the user may grant (see untrusted/).
+  const untrusted = await runSuites(
+    'untrusted',
+    { '.vscode/settings.json': workspaceSettingsJson(), 'sample.txt': 'the quick brown fox\n' },
+    // Desktop VS Code (RNN_LAB_VSCODE=download) takes trust from its own flags; the shim reads this.
+    { RNN_LAB_TEST_WORKSPACE_TRUST: '1' },
+  );
+  const r = { passed: trusted.passed + untrusted.passed, failed: trusted.failed + untrusted.failed, pending: trusted.pending + untrusted.pending };
   console.log(`integration: ${r.passed} passed, ${r.failed} failed` + (r.pending ? `, ${r.pending} skipped` : ''));
-  return ok && r.failed === 0 && r.passed > 0 ? 0 : 1;
+  return trusted.ok && untrusted.ok && r.failed === 0 && r.passed > 0 ? 0 : 1;
 }
 
 main().then(

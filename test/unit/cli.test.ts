@@ -249,9 +249,12 @@ describe('rnn-lab sample', () => {
     assert.equal([...a.stdout].length, 57);
     assert.equal(a.stdout, b.stdout);
     assert.notEqual(a.stdout, c.stdout);
-    const stopped = ok(cli(dir, 'sample', ckpt, '--length', '2000', '--seed', '3', '--temperature', '1', '--stop', 't', 'zzz', '--prime', 'the '));
+    const stopped = ok(cli(dir, 'sample', ckpt, '--length', '2000', '--seed', '3', '--temperature', '1', '--stop', 'zzz', '--stop', 't', '--prime', 'the '));
     assert.ok(stopped.stdout.endsWith('t'), JSON.stringify(stopped.stdout));
     assert.equal(stopped.stdout.indexOf('t'), stopped.stdout.length - 1);
+    // --stop before the checkpoint: the option takes one value and leaves the positional argument alone.
+    const first = ok(cli(dir, 'sample', '--stop', 't', ckpt, '--length', '2000', '--seed', '3', '--temperature', '1', '--prime', 'the '));
+    assert.equal(first.stdout, stopped.stdout);
     const greedy1 = ok(cli(dir, 'sample', ckpt, '--length', '30', '--temperature', '0', '--seed', '1'));
     const greedy2 = ok(cli(dir, 'sample', ckpt, '--length', '30', '--temperature', '0', '--seed', '2'));
     assert.equal(greedy1.stdout, greedy2.stdout, 'greedy ignores the seed');
@@ -282,14 +285,25 @@ describe('rnn-lab inspect', () => {
       // Rounded to 4 decimals.
       for (const v of l.h.flat()) assert.equal(Math.round(v * 1e4) / 1e4, v);
     }
+    // surprisalBits[t] scores chars[t] itself: nothing predicts the first, the unknown '€' is not scored.
     assert.equal(j.surprisalBits.length, T);
-    assert.equal(j.surprisalBits[T - 1], null);
-    assert.equal(j.surprisalBits[T - 2], null, 'the unknown character is not scored');
-    assert.equal(typeof j.surprisalBits[0], 'number');
+    assert.equal(j.surprisalBits[0], null, 'the first character has no prediction');
+    assert.equal(j.surprisalBits[T - 1], null, 'the unknown character is not scored');
+    for (let t = 1; t < T - 1; t++) assert.equal(typeof j.surprisalBits[t], 'number', `surprisal of chars[${t}]`);
     assert.equal(j.top.length, T);
     for (const top of j.top) {
       assert.equal(top.length, 5);
       for (let i = 1; i < 5; i++) assert.ok(top[i - 1]!.p >= top[i]!.p);
+    }
+    // top[t-1] is the prediction chars[t] is scored against: with a vocabulary of four characters
+    // the five guesses hold every one, and the surprisal is -log2 of its probability.
+    writeText(dir, 'abcd.txt', 'abcdbadc'.repeat(40));
+    ok(cli(dir, 'train', 'abcd.txt', '--hidden', '4', '--layers', '1', '--seq', '8', '--batch', '2', '--steps', '3', '--out', 'abcd.safetensors'));
+    const small = JSON.parse(ok(cli(dir, 'inspect', 'abcd.safetensors', '--text', 'abcdda', '--json')).stdout) as typeof j;
+    assert.equal(small.surprisalBits[0], null);
+    for (let t = 1; t < 6; t++) {
+      const guess = small.top[t - 1]!.find((g) => g.char === small.chars[t])!;
+      assert.ok(Math.abs(2 ** -small.surprisalBits[t]! - guess.p) < 1e-4, `surprisal of chars[${t}]: ${small.surprisalBits[t]} bits, p ${guess.p}`);
     }
     const human = ok(cli(dir, 'inspect', 'm.safetensors', '--text', 'the cat'));
     assert.match(human.stdout, /pos\s+char\s+bits/);

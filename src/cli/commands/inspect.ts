@@ -108,10 +108,22 @@ export function traceJson(model: Model, trace: HiddenStateTrace): Record<string,
       layer.gates = gates;
       return layer;
     }),
-    // Bits of surprise at the character that follows each position (null for the last, or an unknown one).
-    surprisalBits: Array.from(trace.surprisalBits, (x) => (Number.isFinite(x) ? round(x, 4) : null)),
+    surprisalBits: surprisalOfEachChar(trace),
     top: Array.from({ length: T }, (_, t) => topNext(model, trace.nextProbs, t, TOP)),
   };
+}
+
+/**
+ * surprisalBits[t] in bits of chars[t] itself, given chars[0..t-1]: null for the
+ * first character (nothing predicts it) and for unknown ones. The trace holds
+ * it one position earlier, at the step that made the prediction; top[t] stays
+ * there (the guesses for chars[t+1]).
+ */
+function surprisalOfEachChar(trace: HiddenStateTrace): (number | null)[] {
+  return Array.from({ length: trace.chars.length }, (_, t) => {
+    const bits = t > 0 ? trace.surprisalBits[t - 1]! : NaN;
+    return Number.isFinite(bits) ? round(bits, 4) : null;
+  });
 }
 
 /** A printable form of one character for a table cell. */

@@ -28,7 +28,7 @@ export function addSampleCommand(program: Command, run: (json: boolean, fn: (out
     .addOption(num('--top-k <k>', 'sample only among the k most likely characters, 0 = all (default: 0)'))
     .addOption(num('--top-p <p>', 'sample only from the smallest set of characters reaching probability p (default: 1)'))
     .addOption(num('--seed <n>', `random seed${dflt(DEFAULT_SAMPLE.seed)}`))
-    .option('--stop <string...>', 'stop after generating any of these strings (kept in the output)')
+    .option('--stop <string>', 'stop after generating this string (kept in the output); repeat for several', collect, [] as string[])
     .action(async (checkpoint: string, flags: SampleFlags) => {
       await run(false, async () => {
         const options = resolveSampleOptions(flags);
@@ -37,6 +37,11 @@ export function addSampleCommand(program: Command, run: (json: boolean, fn: (out
         return EXIT_OK;
       });
     });
+}
+
+/** A repeatable option: a variadic one would swallow the checkpoint argument that follows it. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 export function resolveSampleOptions(f: Omit<SampleFlags, 'prime'>): SampleOptions {

@@ -51,7 +51,8 @@ interface Current {
 }
 
 /**
- * The Hidden states view in the RNN Lab sidebar: follows the active editor,
+ * The Hidden states view in the RNN Lab sidebar: follows the active editor
+ * (while a webview panel has focus, the text editor last active and still shown),
  * traces the selection (or the lines around the cursor) through the model
  * that completes the file, in the inference worker, and shows the result.
  * A neuron picked in the view colours the editor text by its activation.
@@ -66,20 +67,20 @@ export class HiddenStatesViewProvider implements vscode.WebviewViewProvider, vsc
   private dirty = true;
   private current: Current | undefined;
   private decorated: vscode.TextEditor | undefined;
+  /** The editor traced: the active one, or while a webview or panel has focus, the one last active and still visible. */
+  private followed: vscode.TextEditor | undefined = followable(vscode.window.activeTextEditor);
   private readonly decorationTypes = new Map<number, vscode.TextEditorDecorationType>();
   private rpc: Rpc<HostToHiddenPage, HiddenPageToHost> | undefined;
 
   constructor(private readonly d: HiddenStatesDeps) {
     this.disposables.push(
-      vscode.window.onDidChangeActiveTextEditor(() => {
-        this.clearDecorations();
-        this.schedule();
-      }),
+      vscode.window.onDidChangeActiveTextEditor(() => this.follow()),
+      vscode.window.onDidChangeVisibleTextEditors(() => this.follow()),
       vscode.window.onDidChangeTextEditorSelection((e) => {
-        if (e.textEditor === vscode.window.activeTextEditor) this.schedule();
+        if (e.textEditor === this.followed) this.schedule();
       }),
       vscode.workspace.onDidChangeTextDocument((e) => {
-        if (e.document === vscode.window.activeTextEditor?.document && e.contentChanges.length) {
+        if (e.document === this.followed?.document && e.contentChanges.length) {
           this.clearDecorations();
           this.schedule();
         }
@@ -178,6 +179,27 @@ export class HiddenStatesViewProvider implements vscode.WebviewViewProvider, vsc
     void this.post(s);
   }
 
+  /**
+   * The editor to trace. Focus on a webview panel (the loss chart beside the
+   * text, say) leaves no active text editor, but the text is still in view.
+   */
+  private editorToTrace(): vscode.TextEditor | undefined {
+    const active = followable(vscode.window.activeTextEditor);
+    if (active) return active;
+    const visible = vscode.window.visibleTextEditors.filter((e) => followable(e));
+    const last = this.followed;
+    return (last && visible.find((e) => e === last || (e.document === last.document && e.viewColumn === last.viewColumn))) ?? visible[0];
+  }
+
+  /** Traces again when the editor to trace changes; keeps the trace (and a picked neuron) while it stays the same. */
+  private follow(): void {
+    const next = this.editorToTrace();
+    if (next === this.followed) return;
+    this.followed = next;
+    this.clearDecorations();
+    this.schedule();
+  }
+
   /** Traces again after DEBOUNCE_MS of quiet (at once with 0). */
   schedule(delay = DEBOUNCE_MS): void {
     this.dirty = true;
@@ -193,8 +215,9 @@ export class HiddenStatesViewProvider implements vscode.WebviewViewProvider, vsc
     if (!this.view || !this.ready || !this.view.visible) return;
     this.dirty = false;
     const seq = ++this.seq;
-    const editor = vscode.window.activeTextEditor;
-    if (!editor || editor.document.uri.scheme === 'output') {
+    const editor = this.editorToTrace();
+    this.followed = editor;
+    if (!editor) {
       this.status('noEditor', 'Open a text file: the view traces its selection, or the lines around the cursor.');
       return;
     }
@@ -281,4 +304,9 @@ export class HiddenStatesViewProvider implements vscode.WebviewViewProvider, vsc
     for (const x of this.viewDisposables.splice(0)) x.dispose();
     for (const x of this.disposables.splice(0)) x.dispose();
   }
+}
+
+/** A text editor the view can trace (not the output panel's). */
+function followable(editor: vscode.TextEditor | undefined): vscode.TextEditor | undefined {
+  return editor && editor.document.uri.scheme !== 'output' ? editor : undefined;
 }

@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { RnnLabApi } from '../../../src/extension/extension';
 import type { PanelMessageEvent } from '../../../src/extension/observers';
-import type { HiddenTraceMessage } from '../../../src/shared/hiddenStatesProtocol';
+import type { HiddenStatusMessage, HiddenTraceMessage } from '../../../src/shared/hiddenStatesProtocol';
 import type { LossDataMessage } from '../../../src/shared/lossProtocol';
 import type { ModelEntry } from '../../../src/extension/library';
 import { LOSS_VIEW_TYPE } from '../../../src/extension/panels/lossPanel';
@@ -117,5 +117,30 @@ suite('panels: the loss chart in a real VS Code', function () {
     );
     assert.equal(trace.modelId, model.id);
     assert.deepEqual(trace.chars, [...selected]);
+  });
+
+  test('the Hidden States view keeps tracing the text editor beside a focused webview panel', async () => {
+    const folder = vscode.workspace.workspaceFolders![0]!;
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, 'panel-corpus.txt'));
+    const editor = await vscode.window.showTextDocument(doc, vscode.ViewColumn.One);
+    await vscode.commands.executeCommand('rnnLab.hiddenStates.focus');
+    await waitFor('the view to load', () => events.some((e) => e.panel === 'hidden' && e.direction === 'received' && e.message.kind === 'panel/ready'));
+    // The loss chart opens beside the text and takes the focus: no text editor is active, the text is still shown.
+    await vscode.commands.executeCommand('rnnLab.showLoss', model.id);
+    await waitFor('the webview panel to be active', () => vscode.window.activeTextEditor === undefined && api.lossPanels.get(model.id)?.panel.active, 10_000);
+    assert.ok(vscode.window.visibleTextEditors.some((e) => e.document === doc), 'the text editor is still visible');
+    // A new selection in that editor is traced as if it had the focus.
+    editor.selection = new vscode.Selection(new vscode.Position(2, 0), new vscode.Position(2, 12));
+    const selected = doc.getText(editor.selection);
+    const hiddenSent = (kind: string) => events.filter((e) => e.panel === 'hidden' && e.direction === 'sent' && e.message.kind === kind).map((e) => e.message);
+    const lastStatus = () => hiddenSent('hidden/status').pop() as HiddenStatusMessage | undefined;
+    const before = hiddenSent('hidden/trace').length;
+    await waitFor(`a trace of the ${[...selected].length} selected characters`, () =>
+      (hiddenSent('hidden/trace').slice(before) as HiddenTraceMessage[]).find((t) => t.source === 'panel-corpus.txt' && t.chars.length === [...selected].length),
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}; the view shows "${lastStatus()?.message ?? 'no status'}"`);
+    });
+    assert.notEqual(lastStatus()?.state, 'noEditor');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 });
