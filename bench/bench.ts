@@ -18,7 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { WorkerClient } from '../src/extension/workerClient';
+import { WorkerClient } from '../src/shared/workerClient';
 import { presets } from '../src/extension/presets';
 import {
   availableKernels, BACKENDS, createModel, DEFAULT_TRAIN, encodeCheckpoint, flopsPerChar, kernelsByName, sample, splitTokens,

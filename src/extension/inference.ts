@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { InferCompleteResult, InferTraceResult, WorkerEvent } from '../shared/protocol';
 import type { ModelLibrary } from './library';
-import { WorkerClient } from './workerClient';
+import { WorkerClient } from '../shared/workerClient';
 
 /**
  * Inference off the host thread: one worker that holds the latest weights of

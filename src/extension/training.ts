@@ -6,7 +6,7 @@ import type { GradFlowSnapshot } from '../shared/webviewProtocol';
 import { writeFileAtomic } from '../shared/atomicFile';
 import type { ModelEntry, ModelLibrary, RunSettings } from './library';
 import type { HostLimits } from './settings';
-import { WorkerClient } from './workerClient';
+import { WorkerClient } from '../shared/workerClient';
 
 /** What the host knows of a run while it is live; the panels and the status bar read it. */
 export interface LiveRun {

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { createModel, DEFAULT_TRAIN, tsKernels, Vocab } from '../../src/engine';
 import { chooseRows, gradFlowWindow } from '../../src/engine/gradflowSnapshot';
 import { traceGradientFlow } from '../../src/engine/instrument';
-import { WorkerClient } from '../../src/extension/workerClient';
+import { WorkerClient } from '../../src/shared/workerClient';
 import type { TrainGradflowEvent, WorkerEvent } from '../../src/shared/protocol';
 
 const root = path.resolve(__dirname, '..', '..');

@@ -9,8 +9,8 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createModel, decodeCheckpoint, DEFAULT_TRAIN, encodeCheckpoint, traceHiddenStates, tsKernels, Vocab, type CellType } from '../../src/engine';
-import { quantitiesOf } from '../../src/extension/panels/hiddenStatesData';
-import { WorkerClient } from '../../src/extension/workerClient';
+import { quantitiesOf } from '../../src/shared/panels/hiddenStatesData';
+import { WorkerClient } from '../../src/shared/workerClient';
 
 const root = path.resolve(__dirname, '..', '..');
 const INFERENCE = path.join(root, 'dist', 'inference-worker.js');

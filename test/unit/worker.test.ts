@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decodeCheckpoint, DEFAULT_TRAIN, type TrainConfig } from '../../src/engine';
-import { WorkerClient } from '../../src/extension/workerClient';
+import { WorkerClient } from '../../src/shared/workerClient';
 import type { TrainStartRequest, WorkerEvent } from '../../src/shared/protocol';
 
 const root = path.resolve(__dirname, '..', '..');

@@ -21,7 +21,7 @@ import { tsKernels } from '../../src/engine/kernels';
 import { createModel } from '../../src/engine/model';
 import { splitTokens, Trainer } from '../../src/engine/trainer';
 import { Vocab } from '../../src/engine/vocab';
-import { matrixMessage, quantitiesOf, traceMessage } from '../../src/extension/panels/hiddenStatesData';
+import { matrixMessage, quantitiesOf, traceMessage } from '../../src/shared/panels/hiddenStatesData';
 import { checkHiddenWebviewMessage } from '../../src/extension/panels/validate';
 import type { InferTraceResult } from '../../src/shared/protocol';
 import type { HiddenQuantity } from '../../src/shared/webviewProtocol';

@@ -18,7 +18,7 @@ import { tsKernels } from '../../src/engine/kernels';
 import { createModel } from '../../src/engine/model';
 import { evaluateStream, splitTokens, Trainer } from '../../src/engine/trainer';
 import { Vocab } from '../../src/engine/vocab';
-import { progressChunk, validationChunk } from '../../src/extension/panels/lossData';
+import { progressChunk, validationChunk } from '../../src/shared/panels/lossData';
 import { checkLossWebviewMessage, pngBytes } from '../../src/extension/panels/validate';
 import type { TrainProgressEvent, TrainValidationEvent } from '../../src/shared/protocol';
 import type { LossDataMessage, LossInitMessage, LossModelInfo } from '../../src/shared/webviewProtocol';

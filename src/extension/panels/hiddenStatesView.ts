@@ -16,7 +16,7 @@ import {
   matrixMessage,
   neuronLevels,
   traceMessage,
-} from './hiddenStatesData';
+} from '../../shared/panels/hiddenStatesData';
 import { panelResourceRoots, type PanelDeps } from './panelBase';
 import { checkHiddenWebviewMessage } from './validate';
 

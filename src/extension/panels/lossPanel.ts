@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { LossHostMessage, LossModelInfo, LossWebviewMessage } from '../../shared/webviewProtocol';
 import type { ModelEntry, ModelLibrary } from '../library';
 import type { LiveRun, TrainingManager } from '../training';
-import { progressChunk, validationChunk } from './lossData';
+import { progressChunk, validationChunk } from '../../shared/panels/lossData';
 import { ModelPanels } from './modelPanels';
 import { PanelHost, type PanelDeps } from './panelBase';
 import { checkLossWebviewMessage, pngBytes } from './validate';

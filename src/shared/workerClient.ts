@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { HostRequest, ResponseMessage, ResultOf, WorkerEvent, WorkerMessage } from '../shared/protocol';
+import type { HostRequest, ResponseMessage, ResultOf, WorkerEvent, WorkerMessage } from './protocol';
 
 // The intersection (not Extract) also narrows TrainControlRequest, whose kind is itself a union.
 type RequestBody<K extends HostRequest['kind']> = DistributiveOmit<HostRequest & { kind: K }, 'id'>;
