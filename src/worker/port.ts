@@ -32,7 +32,7 @@ export function errorText(error: unknown): string {
 }
 
 /** Runs `handle` for each request; a throw or rejection becomes the error response. */
-export function serve(handle: (msg: HostRequest) => Promise<unknown> | unknown): void {
+export function serve(handle: (msg: HostRequest) => unknown): void {
   port!.on('message', (msg: HostRequest) => {
     Promise.resolve()
       .then(() => handle(msg))

@@ -29,7 +29,7 @@ import { createRunner, ensureChromium, launch, OUT, ROOT, serve } from './harnes
 import { DARK_HC, DARK_MODERN, HC_ONLY, LIGHT_HC, LIGHT_MODERN, type ThemeVars } from './themes';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-declare const window: any, document: any, sessionStorage: any, customElements: any, requestAnimationFrame: any;
+declare const window: any, document: any, customElements: any, requestAnimationFrame: any;
 
 const STEPS = 100;
 

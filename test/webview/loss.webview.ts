@@ -155,7 +155,7 @@ const posted = (page: Page) => page.evaluate(() => (window as unknown as Hooks).
 async function setControl(page: Page, id: string, value: string | string[], event = 'change'): Promise<void> {
   await page.evaluate(
     ([i, v, e]) => {
-      const el = document.getElementById(i as string) as HTMLElement & { value: unknown };
+      const el = document.getElementById(i as string) as { value: unknown; dispatchEvent(e: unknown): void };
       el.value = v;
       el.dispatchEvent(new Event(e as string, { bubbles: true }));
     },
