@@ -5,6 +5,7 @@
  * and each returns the messages the page must send back to the host.
  */
 import type { GradFlowHostMessage, GradFlowModelInfo, GradFlowPanelState, GradFlowSnapshot, GradFlowWebviewMessage } from '../../src/shared/webviewProtocol';
+import { assertNever } from '../common/assertNever';
 
 export interface GradFlowView {
   modelId: string;
@@ -131,8 +132,4 @@ export class GradFlowState {
     this.view.errorAt = next;
     return next;
   }
-}
-
-export function assertNever(x: never): never {
-  throw new Error(`unexpected message kind ${JSON.stringify((x as { kind?: unknown }).kind)}`);
 }
