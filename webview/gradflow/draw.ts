@@ -337,7 +337,7 @@ export function mountGradFlow(app: HTMLElement, state: GradFlowState): GradFlowD
     lineChart($<SVGSVGElement>('decay'), $<HTMLElement>('decay-legend'), series, 'distance d = t − k (steps back)');
   }
 
-  // ------------------------------------------------------------------ controls
+  // ------------------------------------------------------------------ the layer and compare choices
 
   function fillSelects(s: GradFlowSnapshot | null): void {
     const L = s?.hGradNorm.length ?? 1;
