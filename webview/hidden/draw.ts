@@ -12,7 +12,7 @@ import type { HiddenQuantity } from '../../src/shared/webviewProtocol';
 import { readTheme, withAlpha, type Theme } from '../common/theme';
 import { MAX_ROWS, type HiddenState } from './state';
 
-/** Layout of the drawing, in CSS pixels (tests read it). */
+/** Layout of the drawing, in CSS pixels. */
 export const layout = { cellW: 10, rowH: 8, surpH: 34, charsH: 18, gutterW: 44, maxRows: MAX_ROWS };
 
 const QUANTITY_LABEL: Record<HiddenQuantity, string> = {
