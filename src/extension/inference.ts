@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { CheckpointSummary, InferCompleteResult, InferenceEvent, InferTraceResult } from '../shared/inferenceProtocol';
 import { assertNever, RpcError } from '../shared/rpc';
 import type { ModelLibrary } from './library';
-import { inferenceClient, type InferenceClient } from './workerClient';
+import { inferenceClient, type InferenceClient } from '../shared/workerClient';
 
 /**
  * Engine work off the host thread: one worker that holds the latest weights

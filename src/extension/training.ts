@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../shared/atomicFile';
 import type { ModelEntry, ModelLibrary, RunSettings } from './library';
 import type { HostLimits } from './settings';
 import { assertNever } from '../shared/rpc';
-import { trainerClient, type TrainerClient } from './workerClient';
+import { trainerClient, type TrainerClient } from '../shared/workerClient';
 
 /** What the host knows of a run while it is live; the panels and the status bar read it. */
 export interface LiveRun {

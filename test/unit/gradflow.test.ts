@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { createModel, DEFAULT_TRAIN, tsKernels, Vocab } from '../../src/engine';
 import { chooseRows, gradFlowWindow } from '../../src/engine/gradflowSnapshot';
 import { traceGradientFlow } from '../../src/engine/instrument';
-import { trainerClient, type TrainerClient } from '../../src/extension/workerClient';
+import { trainerClient, type TrainerClient } from '../../src/shared/workerClient';
 import type { TrainerEvent, TrainGradflowEvent } from '../../src/shared/trainerProtocol';
 
 const root = path.resolve(__dirname, '..', '..');

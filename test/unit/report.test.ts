@@ -131,39 +131,65 @@ describe('rnn-lab report', () => {
       assert.equal(counts.h, 2 * 48, 'h nodes for 2 layers × 48 steps');
       assert.equal(counts.bars, 48);
       assert.equal(counts.decay, 1);
-      await lossFrame!.waitForFunction(() => (window as unknown as { __rnnLab?: { lossChart: { data: { datasets: unknown[] } } } }).__rnnLab?.lossChart.data.datasets.length, undefined, { timeout: 15_000 });
-      const points = await lossFrame!.evaluate(() => (window as unknown as { __rnnLab: { lossChart: { data: { datasets: { data: unknown[] }[] } } } }).__rnnLab.lossChart.data.datasets[0]!.data.length);
-      assert.equal(points, 30, 'the 30 training points of the history');
+      // The loss panel (the shipped bundle has no test hook): its status line, its table of runs, and the curve's pixels.
+      await lossFrame!.waitForFunction(() => /^step 30 · /.test(document.getElementById('status')?.textContent ?? ''), undefined, { timeout: 15_000 });
+      const loss = await lossFrame!.evaluate(() => {
+        const c = document.getElementById('loss-chart');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let curve = 0; // pixels of the smoothed curve, drawn in --vscode-charts-blue (#1a85ff)
+        for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - 0x1a) < 24 && Math.abs(d[i + 1] - 0x85) < 24 && Math.abs(d[i + 2] - 0xff) < 24) curve++;
+        const rows = [...document.querySelectorAll('#runs tbody tr')].map((tr: any) => [...tr.cells].map((td: any) => td.textContent));
+        return { curve, rows };
+      });
+      assert.ok(loss.curve > 200, `the loss curve is drawn (${loss.curve} pixels)`);
+      assert.equal(loss.rows.length, 1);
+      assert.deepEqual([loss.rows[0][1], loss.rows[0][8], loss.rows[0][10]], ['cats-rnn', '30', '2.500'], 'model, steps of the history, best validation loss');
 
       // The hidden states: the heatmap of the first 400 characters, answered by the stub from inlined data.
       const sample = TEXT.slice(0, 400);
       const trace = traceHiddenStates(trained, sample, tsKernels);
       const H = trace.hidden;
-      await hiddenFrame.waitForFunction(() => window.__rnnLab?.rows.length > 0, undefined, { timeout: 15_000 });
+      await hiddenFrame.waitForFunction(() => document.getElementById('map')?.hidden === false, undefined, { timeout: 15_000 });
+      // The neuron of each row, read as a screen reader does: the heatmap's label follows the keyboard cursor.
+      await hiddenFrame.focus('#heatmap');
+      const labels: string[] = [await hiddenFrame.getAttribute('#heatmap', 'aria-label') ?? ''];
+      for (let r = 1; r < 12; r++) {
+        await hiddenFrame.press('#heatmap', 'ArrowDown');
+        labels.push(await hiddenFrame.getAttribute('#heatmap', 'aria-label') ?? '');
+      }
+      await hiddenFrame.evaluate(() => document.getElementById('heatmap').blur());
+      const rowsShown = labels.map((l, r) => {
+        const m = /^Neuron (\d+), row (\d+) of (\d+)/.exec(l);
+        assert.ok(m && Number(m[2]) === r + 1, `row ${r + 1} label: ${l}`);
+        return { neuron: Number(m[1]), of: Number(m[3]) };
+      });
       const cells = [[0, 0], [1, 5], [5, 17], [11, 30]] as const;
       // One readback of the whole canvas (Chromium warns about repeated ones).
-      const drawn = await hiddenFrame.evaluate((pts) => {
+      const drawn = await hiddenFrame.evaluate((p) => {
         const c = document.getElementById('heatmap');
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let colored = 0;
         for (let i = 0; i < d.length; i += 4) if (d[i] < 245 || d[i + 1] < 245 || d[i + 2] < 245) colored++;
-        const { cellW: cw, rowH: rh } = window.__rnnLab.layout;
-        const pixels = pts.map(([r, t]: readonly number[]) => {
-          const p = ((r! * rh + rh / 2) * c.width + t! * cw + cw / 2) * 4;
-          return [d[p], d[p + 1], d[p + 2]];
+        // Cell sizes from the layout: the track is one cell per character, the heatmap one row per neuron shown.
+        const cw = parseFloat(document.getElementById('track').style.width) / 400;
+        const rh = parseFloat(c.style.height) / p.rows;
+        const pixels = p.cells.map(([r, t]: readonly number[]) => {
+          const i = (Math.floor(r! * rh + rh / 2) * c.width + Math.floor(t! * cw + cw / 2)) * 4;
+          return [d[i], d[i + 1], d[i + 2]];
         });
-        return { colored, pixels, total: d.length / 4, rows: window.__rnnLab.rows, scale: window.__rnnLab.scale, info: document.getElementById('info').textContent };
-      }, cells);
-      assert.equal(drawn.rows.length, H, 'a row per neuron');
+        const legend = /^(\S+)\s+(\S+)/.exec(document.getElementById('legend').textContent);
+        return { colored, pixels, total: d.length / 4, hi: legend?.[2], info: document.getElementById('info').textContent };
+      }, { cells, rows: rowsShown[0]!.of });
+      assert.equal(rowsShown[0]!.of, H, 'a row per neuron');
       assert.ok(drawn.colored > drawn.total * 0.3, `the heatmap is drawn (${drawn.colored} of ${drawn.total} pixels not background)`);
       assert.match(drawn.info, /cats-rnn · text\.txt, line 1 · 400 characters · layer 1 of 2/);
       // A pixel has the colour of the engine's value: white at 0, charts-blue (#1a85ff) above, charts-red (#e51400) below.
       const l0 = trace.layers[0]!.h;
       const max = Math.max(...Array.from(l0, Math.abs));
-      assert.ok(Math.abs(drawn.scale.half - max) < 1e-3 * max, `scaled by the largest |h| (${drawn.scale.half} vs ${max})`);
+      assert.equal(drawn.hi, String(+max.toPrecision(3)), 'the legend (and the colour scale) ends at the largest |h|');
       const pixels = drawn.pixels;
       cells.forEach(([r, t], k) => {
-        const v = l0[t * H + drawn.rows[r]!]!;
+        const v = l0[t * H + rowsShown[r]!.neuron]!;
         const x = Math.max(-1, Math.min(1, v / max));
         const to = x >= 0 ? [0x1a, 0x85, 0xff] : [0xe5, 0x14, 0x00];
         const want = to.map((c) => Math.round(255 + (c - 255) * Math.abs(x)));

@@ -10,8 +10,8 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createModel, decodeCheckpoint, DEFAULT_TRAIN, encodeCheckpoint, traceHiddenStates, tsKernels, Vocab, type CellType } from '../../src/engine';
 import { familyOf } from '../../src/engine/models';
-import { quantitiesOf } from '../../src/extension/panels/hiddenStatesData';
-import { inferenceClient, type InferenceClient } from '../../src/extension/workerClient';
+import { quantitiesOf } from '../../src/shared/panels/hiddenStatesData';
+import { inferenceClient, type InferenceClient } from '../../src/shared/workerClient';
 
 const root = path.resolve(__dirname, '..', '..');
 const INFERENCE = path.join(root, 'dist', 'inference-worker.js');

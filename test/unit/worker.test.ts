@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decodeCheckpoint, DEFAULT_TRAIN, encodeCheckpoint, type TrainConfig } from '../../src/engine';
-import { inferenceClient, trainerClient, type InferenceClient, type TrainerClient } from '../../src/extension/workerClient';
+import { inferenceClient, trainerClient, type InferenceClient, type TrainerClient } from '../../src/shared/workerClient';
 import type { InferenceEvent } from '../../src/shared/inferenceProtocol';
 import type { CancellationSignal } from '../../src/shared/rpc';
 import type { TrainerEvent, TrainStartRequest } from '../../src/shared/trainerProtocol';

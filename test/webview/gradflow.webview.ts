@@ -11,7 +11,7 @@
  * Run: npm run test:webview. Prints `gradflow webview: N passed, M failed`.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { DEFAULT_TRAIN, type CellType, type TrainConfig } from '../../src/engine/config';
@@ -22,7 +22,7 @@ import { splitTokens, Trainer } from '../../src/engine/trainer';
 import { Vocab } from '../../src/engine/vocab';
 import { checkGradFlowWebviewMessage } from '../../src/extension/panels/gradientFlowValidate';
 import type { GradFlowDataMessage, GradFlowInitMessage, GradFlowModelInfo, GradFlowSnapshot } from '../../src/shared/webviewProtocol';
-import { createRunner, launch, OUT, ROOT, runMain, serve } from './harness';
+import { createRunner, productionBundleLoads, launch, OUT, ROOT, runMain, serve } from './harness';
 import { DARK_HC, DARK_MODERN, HC_ONLY, LIGHT_HC, LIGHT_MODERN, type ThemeVars } from './themes';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -149,7 +149,6 @@ function decay(s: GradFlowSnapshot, layer: number): number[] {
 
 async function main(): Promise<number> {
   const t0 = performance.now();
-  if (!existsSync(path.join(ROOT, 'dist/webview/gradflow.js'))) throw new Error('dist/webview/gradflow.js is missing: run npm run build first');
   mkdirSync(OUT, { recursive: true });
   const text = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
   const tTrain = performance.now();
@@ -164,7 +163,7 @@ async function main(): Promise<number> {
   const top = 1; // layer 2, shown by default
 
   const { server, origin } = await serve({
-    title: 'Gradient Flow', script: 'gradflow.js', styles: ['panel.css'],
+    title: 'Gradient Flow', panel: 'gradflow', styles: ['panel.css'],
     body: `  <main id="app" class="panel gradflow" aria-busy="true">\n    <p class="placeholder">Loading the gradient flow…</p>\n  </main>`,
   });
   const { browser, page, pageErrors } = await launch({ width: 1200, height: 1050 });
@@ -174,6 +173,7 @@ async function main(): Promise<number> {
 
   try {
     console.log('gradient-flow panel');
+    await test('the shipped bundle (webview/gradflow/main.ts) loads under the CSP, says panel/ready and has no test hook', () => productionBundleLoads(browser, origin));
     await test('loads under the webview CSP (no violations, no errors) and asks for its data', async () => {
       await page.goto(origin);
       await page.waitForFunction(() => window.__posted?.length > 0);

@@ -5,12 +5,18 @@
  * localResourceRoots; the stub `acquireVsCodeApi` (with a CSP violation log);
  * Chromium launched with page errors collected; and the little test runner
  * that counts passes and failures.
+ *
+ * The tests load the panel through its test entry (test/webview/pages/<panel>.ts,
+ * bundled here into dist/test/webview/): the production page plus
+ * `window.__rnnLab`, which the production bundle does not have.
+ * productionBundleLoads() checks the shipped bundle on its own.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import * as esbuild from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { makeNonce, renderPanelHtml } from '../../src/extension/panels/html';
 
@@ -21,15 +27,34 @@ export const CHROMIUM = process.env.RNN_LAB_CHROMIUM ?? '/usr/lib/chromium/chrom
 /** The page a webview test loads at `/`: what the host puts in the panel's HTML. */
 export interface PanelPage {
   title: string;
-  /** The bundle under dist/webview, e.g. `loss.js`. */
-  script: string;
+  /** The panel, e.g. `loss`: its test entry test/webview/pages/loss.ts (and production bundle dist/webview/loss.js). */
+  panel: string;
   /** Style sheets under media, e.g. `panel.css`. */
   styles: string[];
   body: string;
 }
 
-/** Serves the panel page at `/`, and (like localResourceRoots) only dist/webview and media. */
-export function serve(panel: PanelPage): Promise<{ server: Server; origin: string }> {
+/** Bundles the panel's test entry into dist/test/webview/<panel>.js, as esbuild.mjs bundles the shipped page. */
+export async function buildTestPage(panel: string): Promise<void> {
+  await esbuild.build({
+    entryPoints: { [panel]: path.join(ROOT, 'test/webview/pages', `${panel}.ts`) },
+    outdir: path.join(ROOT, 'dist/test/webview'),
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    sourcemap: true,
+    logLevel: 'warning',
+  });
+}
+
+/**
+ * Serves the panel page at `/` with its test bundle, at `/?production` with the
+ * shipped bundle, and (like localResourceRoots) only dist/webview, dist/test/webview and media.
+ */
+export async function serve(panel: PanelPage): Promise<{ server: Server; origin: string }> {
+  if (!existsSync(path.join(ROOT, 'dist/webview', `${panel.panel}.js`))) throw new Error(`dist/webview/${panel.panel}.js is missing: run npm run build first`);
+  await buildTestPage(panel.panel);
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -41,7 +66,7 @@ export function serve(panel: PanelPage): Promise<{ server: Server; origin: strin
         cspSource: origin,
         nonce: makeNonce(),
         title: panel.title,
-        scriptUri: `${origin}/dist/webview/${panel.script}`,
+        scriptUri: `${origin}/dist/${url.searchParams.has('production') ? 'webview' : 'test/webview'}/${panel.panel}.js`,
         styleUris: panel.styles.map((s) => `${origin}/media/${s}`),
         body: panel.body,
       }));
@@ -49,7 +74,7 @@ export function serve(panel: PanelPage): Promise<{ server: Server; origin: strin
     }
     const rel = path.normalize(decodeURIComponent(url.pathname)).replace(/^\/+/, '');
     const file = path.join(ROOT, rel);
-    if (!/^(dist\/webview|media)\//.test(rel) || rel.includes('..') || !existsSync(file)) return void res.writeHead(404).end();
+    if (!/^(dist\/webview|dist\/test\/webview|media)\//.test(rel) || rel.includes('..') || !existsSync(file)) return void res.writeHead(404).end();
     const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : file.endsWith('.map') ? 'application/json' : 'application/octet-stream';
     res.writeHead(200, { 'content-type': type });
     res.end(readFileSync(file));
@@ -106,6 +131,34 @@ export async function launch(viewport: { width: number; height: number }): Promi
     if (r.status() >= 400) pageErrors.push(`${r.status()} ${r.url()}`);
   });
   return { browser, page, pageErrors };
+}
+
+/**
+ * The shipped bundle (dist/webview/<panel>.js, from webview/<panel>/main.ts) in
+ * a fresh page: it loads under the CSP without errors, says panel/ready, and
+ * exposes no test hook.
+ */
+export async function productionBundleLoads(browser: Browser, origin: string): Promise<void> {
+  const context = await browser.newContext({ viewport: { width: 800, height: 600 }, deviceScaleFactor: 1 });
+  try {
+    await context.addInitScript(STUB);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    await page.goto(`${origin}/?production`);
+    await page.waitForFunction(() => (globalThis as unknown as { __posted: { kind: string }[] }).__posted.some((m) => m.kind === 'panel/ready'));
+    const seen = await page.evaluate(() => {
+      const w = globalThis as unknown as { __csp: string[]; __rnnLab?: unknown };
+      return { csp: w.__csp, hook: '__rnnLab' in w };
+    });
+    if (errors.length || seen.csp.length) throw new Error(`the shipped bundle failed: ${[...errors, ...seen.csp].join('; ')}`);
+    if (seen.hook) throw new Error('the shipped bundle exposes window.__rnnLab');
+  } finally {
+    await context.close();
+  }
 }
 
 export interface Runner {

@@ -10,7 +10,7 @@
  * Run: npm run test:webview (builds first). Prints `webview: N passed, M failed`.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { DEFAULT_TRAIN, type CellType, type TrainConfig } from '../../src/engine/config';
@@ -18,11 +18,11 @@ import { tsKernels } from '../../src/engine/kernels';
 import { createModel } from '../../src/engine/model';
 import { evaluateStream, splitTokens, Trainer } from '../../src/engine/trainer';
 import { Vocab } from '../../src/engine/vocab';
-import { progressChunk, validationChunk } from '../../src/extension/panels/lossData';
+import { progressChunk, validationChunk } from '../../src/shared/panels/lossData';
 import { checkLossWebviewMessage, pngBytes } from '../../src/extension/panels/validate';
 import type { TrainProgressEvent, TrainValidationEvent } from '../../src/shared/protocol';
 import type { LossDataMessage, LossInitMessage, LossModelInfo } from '../../src/shared/webviewProtocol';
-import { createRunner, ensureChromium, launch, OUT, ROOT, runMain, serve } from './harness';
+import { createRunner, productionBundleLoads, ensureChromium, launch, OUT, ROOT, runMain, serve } from './harness';
 import { DARK_HC, DARK_MODERN, HC_ONLY, LIGHT_HC, LIGHT_MODERN, type ThemeVars } from './themes';
 
 // The functions given to page.evaluate run in the page; the root tsconfig has no DOM
@@ -155,7 +155,7 @@ const posted = (page: Page) => page.evaluate(() => (window as unknown as Hooks).
 async function setControl(page: Page, id: string, value: string | string[], event = 'change'): Promise<void> {
   await page.evaluate(
     ([i, v, e]) => {
-      const el = document.getElementById(i as string) as HTMLElement & { value: unknown };
+      const el = document.getElementById(i as string) as { value: unknown; dispatchEvent(e: unknown): void };
       el.value = v;
       el.dispatchEvent(new Event(e as string, { bubbles: true }));
     },
@@ -179,7 +179,6 @@ function assertSeries(actual: (number | null)[], expected: number[], what: strin
 async function main(): Promise<number> {
   const t0 = performance.now();
   ensureChromium();
-  if (!existsSync(path.join(ROOT, 'dist/webview/loss.js'))) throw new Error('dist/webview/loss.js is missing: run npm run build first');
   mkdirSync(OUT, { recursive: true });
 
   const text = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -195,7 +194,7 @@ async function main(): Promise<number> {
 
   const { server, origin } = await serve({
     title: 'Loss',
-    script: 'loss.js',
+    panel: 'loss',
     styles: ['panel.css'],
     body: `  <main id="app" class="panel" aria-busy="true">\n    <p class="placeholder">Loading the loss chart…</p>\n  </main>`,
   });
@@ -205,6 +204,7 @@ async function main(): Promise<number> {
 
   try {
     console.log('loss panel');
+    await test('the shipped bundle (webview/loss/main.ts) loads under the CSP, says panel/ready and has no test hook', () => productionBundleLoads(browser, origin));
     await test('loads under the webview CSP (no violations, no errors) and asks the host for its data', async () => {
       await page.goto(origin);
       await page.waitForFunction(() => (window as unknown as Hooks).__posted?.length > 0);

@@ -10,7 +10,7 @@ export const LN2 = Math.LN2;
  */
 export function smooth(values: readonly (number | null)[], weight: number): (number | null)[] {
   const w = Math.min(Math.max(weight, 0), 0.999);
-  const out: (number | null)[] = new Array(values.length);
+  const out = new Array<number | null>(values.length);
   let last = 0;
   let n = 0;
   for (let i = 0; i < values.length; i++) {

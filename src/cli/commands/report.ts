@@ -15,7 +15,7 @@ import * as path from 'node:path';
 
 import { DataError, evaluateStream, familyOf, sample, traceHiddenStates, tsKernels } from '../../engine';
 import { gradFlowWindow, round4 } from '../../engine/gradflowSnapshot';
-import { matrixMessage, quantitiesOf, traceMessage } from '../../extension/panels/hiddenStatesData';
+import { matrixMessage, quantitiesOf, traceMessage } from '../../shared/panels/hiddenStatesData';
 import type { InferTraceResult } from '../../shared/protocol';
 import type { GradFlowSnapshot, HiddenMatrixMessage } from '../../shared/webviewProtocol';
 import { loadCheckpoint } from '../checkpointFile';

@@ -17,7 +17,7 @@ import {
   matrixMessage,
   neuronLevels,
   traceMessage,
-} from './hiddenStatesData';
+} from '../../shared/panels/hiddenStatesData';
 import { panelResourceRoots, type PanelDeps } from './panelBase';
 import { panelChannel } from './panelChannel';
 import { checkHiddenWebviewMessage } from './validate';

@@ -4,7 +4,7 @@ import type { HostToLossPage, LossModelInfo, LossPageToHost, LossWebviewMessage 
 import { assertNever } from '../../shared/rpc';
 import type { ModelEntry, ModelLibrary } from '../library';
 import type { LiveRun, TrainingManager } from '../training';
-import { progressChunk, validationChunk } from './lossData';
+import { progressChunk, validationChunk } from '../../shared/panels/lossData';
 import { ModelPanels } from './modelPanels';
 import { PanelHost, type PanelDeps } from './panelBase';
 import { checkLossWebviewMessage, pngBytes } from './validate';

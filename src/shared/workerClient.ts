@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
-import type { HostToInference, InferenceEvent, InferenceToHost } from '../shared/inferenceProtocol';
-import { Rpc, type Direction, type RequestOf, type RequestOptions, type ResultOf } from '../shared/rpc';
-import type { HostToTrainer, TrainerEvent, TrainerToHost } from '../shared/trainerProtocol';
+import type { HostToInference, InferenceEvent, InferenceToHost } from './inferenceProtocol';
+import { Rpc, type Direction, type RequestOf, type RequestOptions, type ResultOf } from './rpc';
+import type { HostToTrainer, TrainerEvent, TrainerToHost } from './trainerProtocol';
 
 /**
  * The host's end of a worker thread: one Rpc per thread (typed requests that

@@ -3,13 +3,13 @@
  * run it): which text to trace, how a worker trace becomes compact webview
  * messages, and how a neuron's activations become editor colours.
  */
-import type { InferTraceResult } from '../../shared/protocol';
+import type { InferTraceResult } from '../protocol';
 import {
   HIDDEN_MAX_CHARS,
   type HiddenMatrixMessage,
   type HiddenQuantity,
   type HiddenTraceMessage,
-} from '../../shared/webviewProtocol';
+} from '../webviewProtocol';
 
 /** Next characters listed per position (the hover tooltip). */
 export const TOP_K = 5;

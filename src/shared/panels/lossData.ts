@@ -3,8 +3,8 @@
  * the compact parallel arrays the loss panel receives. Pure (no `vscode`):
  * the webview tests feed real engine output through the same function.
  */
-import type { TrainProgressEvent, TrainValidationEvent } from '../../shared/protocol';
-import type { LossSeriesChunk, LossValidationChunk } from '../../shared/webviewProtocol';
+import type { TrainProgressEvent, TrainValidationEvent } from '../protocol';
+import type { LossSeriesChunk, LossValidationChunk } from '../webviewProtocol';
 
 type ProgressPoint = Pick<TrainProgressEvent, 'step' | 'epoch' | 'epochProgress' | 'loss' | 'lr' | 'charsPerSec' | 'charsSeen'>;
 type ValidationPoint = Pick<TrainValidationEvent, 'step' | 'loss'>;
