@@ -73,12 +73,7 @@ function prepareFolder(dir: string, force: boolean): void {
   }
   for (const name of PROJECT_FILE_NAMES) {
     const target = path.join(dir, name);
-    let t: fs.Stats | null = null;
-    try {
-      t = fs.lstatSync(target);
-    } catch {
-      continue;
-    }
-    if (!t.isFile()) throw new FileError(`cannot export to ${quotePath(dir)}: ${quotePath(target)} exists and is not a regular file`);
+    const t = fs.lstatSync(target, { throwIfNoEntry: false });
+    if (t && !t.isFile()) throw new FileError(`cannot export to ${quotePath(dir)}: ${quotePath(target)} exists and is not a regular file`);
   }
 }

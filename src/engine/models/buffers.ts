@@ -3,8 +3,8 @@ import type { ArenaKernels, Kernels } from '../kernels';
 
 /** Where a network's buffers come from: plain arrays, or an arena's memory. */
 export interface Allocator {
-  floats(n: number): Floats;
-  ints(n: number): Int32Array;
+  readonly floats: (n: number) => Floats;
+  readonly ints: (n: number) => Int32Array;
 }
 
 /**

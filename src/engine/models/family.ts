@@ -37,9 +37,9 @@ export interface FamilySettings {}
 
 /** A setting of the family beyond hidden/layers, validated by validateModelConfig (absent: its default). */
 export type FamilySetting =
-  | { readonly name: keyof ModelConfig & string; readonly help: string; readonly choices: readonly string[]; readonly default: string }
+  | { readonly name: Extract<keyof ModelConfig, string>; readonly help: string; readonly choices: readonly string[]; readonly default: string }
   | {
-      readonly name: keyof ModelConfig & string;
+      readonly name: Extract<keyof ModelConfig, string>;
       readonly help: string;
       readonly min: number;
       readonly max: number;

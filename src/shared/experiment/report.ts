@@ -109,7 +109,7 @@ export function thin<T>(points: readonly T[], n = 400): T[] {
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '–';
   if (typeof v === 'number') return Number.isInteger(v) ? v.toLocaleString('en-US') : String(+v.toPrecision(5));
-  return escapeHtml(String(v));
+  return escapeHtml(typeof v === 'object' ? JSON.stringify(v) : String(v as string | boolean | bigint));
 }
 
 const CSS = `body{font-family:system-ui,-apple-system,"Segoe UI",Ubuntu,sans-serif;margin:16px 24px;color:#3b3b3b;background:#fff}

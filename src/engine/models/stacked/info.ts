@@ -8,7 +8,7 @@ export interface CellFamilyInfo {
   readonly title: string;
   readonly description: string;
   readonly settings?: readonly FamilySetting[];
-  label?(c: ModelConfig): string;
+  readonly label?: (c: ModelConfig) => string;
 }
 
 /**
