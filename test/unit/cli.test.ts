@@ -135,7 +135,7 @@ describe('rnn-lab train', () => {
     // A fresh model is close to uniform over the vocabulary.
     assert.ok(Math.abs(res.loss - Math.log(c.model.vocab.size)) < 0.2, `loss ${res.loss}`);
     assert.ok(Math.abs(res.bpc - res.loss / Math.LN2) < 1e-4);
-    assert.deepEqual(listDir(dir), ['a.txt', 'm.safetensors']);
+    assert.deepEqual(listDir(dir), ['a.txt', 'm.history.jsonl', 'm.safetensors']);
   });
 
   it('--json emits start, step, val, checkpoint and done events', () => {
@@ -171,7 +171,7 @@ describe('rnn-lab train', () => {
     assert.equal(done.step, 7);
     assert.equal(done.reason, 'steps');
     assert.equal(typeof done.valBpc, 'number');
-    assert.deepEqual(listDir(dir), ['a.txt', 'b.txt', 'g.safetensors']);
+    assert.deepEqual(listDir(dir), ['a.txt', 'b.txt', 'g.history.jsonl', 'g.safetensors']);
   });
 
   it('--batch 1 --val-fraction 0: step k trains on characters [kT, (k+1)T)', () => {
@@ -211,7 +211,7 @@ describe('rnn-lab train', () => {
     const { ckpt, text } = trainTiny(dir);
     ok(cli(dir, 'train', text, '--init', ckpt, '--steps', '2', '--out', ckpt, '--hidden', '12'));
     assert.equal(load(ckpt).trainState!.step, 7);
-    assert.deepEqual(listDir(dir), ['tiny.safetensors', 'train.txt']);
+    assert.deepEqual(listDir(dir), ['tiny.history.jsonl', 'tiny.safetensors', 'train.txt']);
   });
 
   it('stops on Ctrl-C after the current step, saves and exits 130', async () => {
@@ -235,7 +235,7 @@ describe('rnn-lab train', () => {
     assert.equal(done.event, 'done');
     assert.equal(done.reason, 'interrupted');
     assert.equal(load(path.join(dir, 'int.safetensors')).trainState!.step, done.step);
-    assert.deepEqual(listDir(dir), ['a.txt', 'int.safetensors']);
+    assert.deepEqual(listDir(dir), ['a.txt', 'int.history.jsonl', 'int.safetensors']);
   });
 });
 
@@ -339,7 +339,7 @@ describe('rnn-lab demo', () => {
     const sample = events.find((e) => e.event === 'sample')!;
     assert.equal(sample.prime, 'export function ');
     assert.equal([...(sample.text as string)].length, 400);
-    assert.deepEqual(listDir(dir), ['demo.safetensors']);
+    assert.deepEqual(listDir(dir), ['demo.history.jsonl', 'demo.safetensors']);
     assert.equal(load(path.join(dir, 'demo.safetensors')).model.config.cell, 'lstm');
   });
 });
@@ -383,7 +383,7 @@ describe('bad input: one line on stderr, exit code 2, no file left behind', () =
       [['--momentum', '0.9', '--optimizer', 'adam'], /--momentum applies to/],
       [['--val-fraction', '0.9'], /--val-fraction must be .*at most 0.5/],
       [['--steps', '-1'], /--steps must be/],
-      [['--minutes', '0'], /--minutes must be .*greater than 0/],
+      [['--minutes', '-1'], /--minutes must be .*at least 0/],
       [['--hidden', '4096', '--max-memory-mb', '64'], /needs about .* more than the limit of 64\.0 MiB/],
       [['--out', 'nofolder/m.safetensors'], /nofolder.*does not exist/],
       [['--out', 'a.txt'], /one of the training files/],
@@ -497,20 +497,28 @@ describe('divergence', () => {
       r = cli(dir, 'train', 'a.txt', ...explode, '--seed', String(seed), '--json', '--out', 'x.safetensors');
       if (r.status !== 0) break;
       fs.rmSync(path.join(dir, 'x.safetensors'));
+      fs.rmSync(path.join(dir, 'x.history.jsonl'));
     }
     // No checkpoint saved yet: none is written.
     fails(r!, /training diverged at step \d+ \(loss (NaN|-?Infinity), gradient norm .*nothing was written to 'x\.safetensors'/, 3);
     assert.equal(jsonLines(r!.stdout).at(-1)!.event, 'error');
     assert.deepEqual(listDir(dir), ['a.txt']);
 
-    // With --save-every 1 the checkpoint of the last good step stays.
+    // With --save-every 1 the checkpoint of the last good step stays: the last whose weights give a finite loss
+    // (the weights an update produced are checked before they are saved, not one step later).
     const s = cli(dir, 'train', 'a.txt', ...explode, '--seed', String(seed), '--save-every', '1', '--json', '--out', 'y.safetensors');
     fails(s, /diverged at step (\d+).*the checkpoint saved at step \d+ in 'y\.safetensors' was kept/, 3);
+    assert.doesNotMatch(s.stderr, /nothing was written|weights from before this step are kept/, 'one account of what was kept');
     const divergedAt = Number(/diverged at step (\d+)/.exec(s.stderr)![1]);
     const saved = jsonLines(s.stdout).filter((e) => e.event === 'checkpoint').map((e) => e.step as number);
-    assert.equal(saved.at(-1), divergedAt - 1);
-    assert.equal(load(path.join(dir, 'y.safetensors')).trainState!.step, divergedAt - 1);
-    assert.deepEqual(listDir(dir), ['a.txt', 'y.safetensors']);
+    const keptStep = Number(/saved at step (\d+)/.exec(s.stderr)![1]);
+    assert.equal(saved.at(-1), keptStep);
+    assert.ok(keptStep < divergedAt);
+    const kept = load(path.join(dir, 'y.safetensors'));
+    assert.equal(kept.trainState!.step, keptStep);
+    const ev = ok(cli(dir, 'eval', 'y.safetensors', 'a.txt', '--json'));
+    assert.ok(Number.isFinite((JSON.parse(ev.stdout) as { loss: number | null }).loss), `the kept checkpoint evaluates to a finite loss: ${ev.stdout}`);
+    assert.deepEqual(listDir(dir), ['a.txt', 'y.history.jsonl', 'y.safetensors']);
 
     // Continuing that good checkpoint in place diverges at the same step (the resume is exact),
     // and the file is left byte for byte as it was.
@@ -518,7 +526,7 @@ describe('divergence', () => {
     const t = cli(dir, 'train', 'a.txt', '--init', 'y.safetensors', '--out', 'y.safetensors', '--steps', '300');
     fails(t, new RegExp(`diverged at step ${divergedAt} .*nothing was written to 'y\\.safetensors'`), 3);
     assert.ok(fs.readFileSync(path.join(dir, 'y.safetensors')).equals(good), 'the good checkpoint is untouched');
-    assert.deepEqual(listDir(dir), ['a.txt', 'y.safetensors']);
+    assert.deepEqual(listDir(dir), ['a.txt', 'y.history.jsonl', 'y.safetensors']);
   });
 });
 
