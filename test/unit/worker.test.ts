@@ -139,12 +139,27 @@ describe('trainer worker', () => {
   it('fails a diverging run with a clear reason and sends no checkpoint of the diverged state', async () => {
     const { client, events, waitFor } = recordingClient(TRAINER);
     clients.push(client);
-    await client.request(
-      startRequest({ model: { cell: 'rnn', activation: 'relu', hidden: 16, layers: 1 }, maxSteps: 500, valEvery: 0 }, { optimizer: 'sgd', lr: 1e6, clip: 0 }),
-    );
+    const diverging = { model: { cell: 'rnn', activation: 'relu', hidden: 64, layers: 1 } as const, maxSteps: 500, valEvery: 0 };
+    const sgd = { optimizer: 'sgd', lr: 10, momentum: 0.9, clip: 0 } as const;
+    await client.request(startRequest(diverging, sgd));
     const failed = await waitFor('train/state', (e) => e.state === 'failed');
-    assert.match(failed.reason ?? '', /diverged at step \d+.*lower the learning rate/);
+    assert.match(failed.reason ?? '', /diverged at step \d+.*lower the learning rate.*no checkpoint of this run was saved/);
     assert.equal(events.filter((e) => e.kind === 'train/checkpoint').length, 0);
+
+    // Saving every step: every checkpoint sent holds weights with a finite loss, the last one is named in the reason.
+    const second = recordingClient(TRAINER);
+    clients.push(second.client);
+    await second.client.request(startRequest({ ...diverging, saveEvery: 1 }, sgd));
+    const failed2 = await second.waitFor('train/state', (e) => e.state === 'failed');
+    const sent = second.events.filter((e) => e.kind === 'train/checkpoint');
+    assert.ok(sent.length > 0);
+    const last = sent.at(-1)!;
+    assert.ok(last.kind === 'train/checkpoint');
+    assert.match(failed2.reason ?? '', new RegExp(`the checkpoint of step ${last.step} is kept`));
+    // The decoder refuses non-finite weights: the kept checkpoint loads.
+    const kept = decodeCheckpoint(last.bytes);
+    assert.equal(kept.trainState?.step, last.step);
+    assert.ok(kept.model.params.data.every((v) => Number.isFinite(v)));
   });
 
   it('rejects bad input with one-line user messages', async () => {

@@ -27,6 +27,8 @@ export interface RunRequest {
   gradflowEvery?: number;
   /** Training seconds of the run's earlier sessions (from its history), so progress `seconds` counts on. */
   secondsBefore?: number;
+  /** The memory limit in bytes, instead of the `maxMemoryMB` setting (the host's limit, already checked). */
+  maxMemoryBytes?: number;
   /** Matrix kernels (default: the fastest this runtime has). */
   kernels?: Kernels;
 }
@@ -51,7 +53,7 @@ export function startRun(req: RunRequest, sink: RunSink): StartedRun {
     shape: resolved.model,
     train: resolved.train,
     init: init ? { label: init.label, checkpoint: init.checkpoint } : null,
-    maxMemoryBytes: resolved.maxMemoryBytes,
+    maxMemoryBytes: req.maxMemoryBytes ?? resolved.maxMemoryBytes,
     ...(req.memoryHint ? { memoryHint: req.memoryHint } : {}),
     ...(req.kernels ? { kernels: req.kernels } : {}),
     threads: resolved.threads,
