@@ -3,3 +3,4 @@ export * from './settings';
 export * from './resolve';
 export * from './loop';
 export * from './start';
+export * from './schema';
