@@ -11,7 +11,8 @@ import { after, before, describe, it } from 'node:test';
 
 import * as esbuild from 'esbuild';
 
-import { decodeCheckpoint, type Checkpoint } from '../../src/engine/checkpoint';
+import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../src/engine/checkpoint';
+import { parseHistory } from '../../src/shared/history';
 import { encodeSafetensors } from '../../src/engine/safetensors';
 import { FileError, writeFileAtomic } from '../../src/cli/files';
 
@@ -236,6 +237,88 @@ describe('rnn-lab train', () => {
     assert.equal(done.reason, 'interrupted');
     assert.equal(load(path.join(dir, 'int.safetensors')).trainState!.step, done.step);
     assert.deepEqual(listDir(dir), ['a.txt', 'int.history.jsonl', 'int.safetensors']);
+  });
+});
+
+describe('issue 9: nothing lost, settings that say what they do', () => {
+  it('#1: a closed stdout (| head -1) does not stop the run or its saving; exit 0 once everything is saved', async () => {
+    const dir = freshDir();
+    writeText(dir, 'a.txt', makeText(2000));
+    const child = spawn(process.execPath, [CLI, 'train', 'a.txt', ...TINY, '--steps', '300', '--json', '--out', 'p.safetensors'], { cwd: dir });
+    let first = '';
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d: string) => (stderr += d));
+    child.stdout.setEncoding('utf8');
+    // Read the first line, then close the pipe as `head -1` does.
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: string) => {
+        first += d;
+        if (first.includes('\n')) {
+          child.stdout.destroy();
+          resolve();
+        }
+      });
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    assert.equal(JSON.parse(first.split('\n')[0]!).event, 'start');
+    assert.equal(code, 0, stderr);
+    assert.equal(load(path.join(dir, 'p.safetensors')).trainState!.step, 300, 'trained to the end and saved');
+    assert.ok(fs.existsSync(path.join(dir, 'p.history.jsonl')));
+  });
+
+  it('#5: eval exits non-zero when the loss is not finite', () => {
+    const dir = freshDir();
+    const { ckpt, text } = trainTiny(dir);
+    const c = load(ckpt);
+    // Finite but huge weights: the activations overflow.
+    c.model.params.data.fill(3e38);
+    writeText(dir, 'huge.safetensors', encodeCheckpoint(c.model, c.train, null));
+    fails(cli(dir, 'eval', 'huge.safetensors', text), /loss of 'huge\.safetensors' on .* is (NaN|Infinity): its weights have diverged/, 3);
+  });
+
+  it('#13: resuming a cosine run past its decay is refused, --extend-schedule stretches it, and training goes on at lr > 0', () => {
+    const dir = freshDir();
+    writeText(dir, 'a.txt', makeText(600));
+    ok(cli(dir, 'train', 'a.txt', ...TINY, '--schedule', 'cosine', '--steps', '10', '--out', 'c.safetensors'));
+    assert.equal(load(path.join(dir, 'c.safetensors')).train.decaySteps, 10);
+    fails(cli(dir, 'train', 'a.txt', '--init', 'c.safetensors', '--steps', '10', '--out', 'c.safetensors'),
+      /cosine schedule ends at step 10, where the learning rate reaches 0.*--extend-schedule/);
+    const r = ok(cli(dir, 'train', 'a.txt', '--init', 'c.safetensors', '--steps', '10', '--extend-schedule', '--json', '--out', 'c.safetensors'));
+    const events = jsonLines(r.stdout);
+    assert.match(String((events[0]!.notes as string[]).join(' ')), /decay now ends at step 20 instead of 10/);
+    const lrs = events.filter((e) => e.event === 'step').map((e) => e.lr as number);
+    assert.ok(lrs.length > 0 && lrs.every((lr) => lr > 0), `lr ${lrs}`);
+    assert.equal(load(path.join(dir, 'c.safetensors')).train.decaySteps, 20);
+  });
+
+  it('#14: --activation tanh --cell lstm is accepted, --dropout 0.3 --layers 1 is refused', () => {
+    const dir = freshDir();
+    writeText(dir, 'a.txt', makeText(400));
+    ok(cli(dir, 'train', 'a.txt', '--cell', 'lstm', '--activation', 'tanh', '--hidden', '8', '--layers', '1', '--seq', '8', '--batch', '2', '--steps', '1', '--out', 'l.safetensors'));
+    fails(cli(dir, 'train', 'a.txt', '--dropout', '0.3', '--layers', '1', '--hidden', '8', '--steps', '1', '--out', 'd.safetensors'),
+      /--dropout 0\.3 has no effect with --layers 1/);
+    assert.ok(!fs.existsSync(path.join(dir, 'd.safetensors')));
+  });
+
+  it('resume appends to the history; a resume from an earlier checkpoint drops what came after it', () => {
+    const dir = freshDir();
+    writeText(dir, 'a.txt', makeText(600));
+    ok(cli(dir, 'train', 'a.txt', ...TINY, '--steps', '6', '--out', 'h.safetensors'));
+    fs.copyFileSync(path.join(dir, 'h.safetensors'), path.join(dir, 'early.safetensors'));
+    fs.copyFileSync(path.join(dir, 'h.history.jsonl'), path.join(dir, 'early.history.jsonl'));
+    ok(cli(dir, 'train', 'a.txt', '--init', 'h.safetensors', '--steps', '6', '--validate-every', '3', '--out', 'h.safetensors'));
+    const h = parseHistory(fs.readFileSync(path.join(dir, 'h.history.jsonl'), 'utf8'));
+    assert.deepEqual(h.sessions.map((s) => s.startStep), [0, 6]);
+    assert.equal(h.steps.at(-1)!.step, 12);
+    assert.ok(h.steps.every((s, i) => i === 0 || s.step > h.steps[i - 1]!.step), 'steps in order');
+    assert.ok(h.steps.every((s, i) => i === 0 || s.seconds >= h.steps[i - 1]!.seconds), 'training time counts on across sessions');
+    assert.deepEqual(h.validations.map((v) => v.step), [6, 9, 12]);
+    // A second branch from step 6 into another file carries the first 6 steps over.
+    ok(cli(dir, 'train', 'a.txt', '--init', 'early.safetensors', '--steps', '2', '--out', 'branch.safetensors'));
+    const b = parseHistory(fs.readFileSync(path.join(dir, 'branch.history.jsonl'), 'utf8'));
+    assert.equal(b.steps.at(-1)!.step, 8);
+    assert.ok(b.steps.some((s) => s.step <= 6) && !b.steps.some((s) => s.step > 8));
   });
 });
 
