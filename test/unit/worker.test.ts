@@ -162,6 +162,28 @@ describe('trainer worker', () => {
     assert.ok(kept.model.params.data.every((v) => Number.isFinite(v)));
   });
 
+  it('a resume merges changed settings by the same rules as the CLI: lr applies, the model shape may not change', async () => {
+    const first = recordingClient(TRAINER);
+    clients.push(first.client);
+    await first.client.request(startRequest({ maxSteps: 5, valEvery: 0 }));
+    const ckpt = (await first.waitFor('train/checkpoint', (e) => e.final)).bytes;
+    const second = recordingClient(TRAINER);
+    clients.push(second.client);
+    const r = await second.client.request(startRequest({ init: ckpt.slice(), maxSteps: 8, valEvery: 0 }, { lr: 0.05 }));
+    assert.equal(r.startStep, 5);
+    await second.waitFor('train/state', (e) => e.state === 'done');
+    const lrs = second.events.filter((e) => e.kind === 'train/progress').map((e) => (e.kind === 'train/progress' ? e.lr : 0));
+    assert.ok(lrs.length > 0 && lrs.every((lr) => lr === 0.05), `the new lr trains: ${lrs}`);
+    const final = second.events.filter((e) => e.kind === 'train/checkpoint').at(-1)!;
+    assert.equal(final.kind === 'train/checkpoint' && decodeCheckpoint(final.bytes).train.lr, 0.05);
+    const third = recordingClient(TRAINER);
+    clients.push(third.client);
+    await assert.rejects(
+      third.client.request(startRequest({ init: ckpt.slice(), model: { cell: 'lstm', activation: 'tanh', hidden: 32, layers: 1 } })),
+      /rnnLab\.model\.hidden 32 does not match the checkpoint \(hidden 16\)/,
+    );
+  });
+
   it('rejects bad input with one-line user messages', async () => {
     const { client } = recordingClient(TRAINER);
     clients.push(client);
