@@ -108,6 +108,8 @@ export interface RunLoopOptions {
 
 export const PERIODIC_VAL_CHARS = 20_000;
 export const PROGRESS_MS = 100;
+/** Held-out characters a checkpoint's weights must give a finite loss on (besides the next training window). */
+export const CHECK_CHARS = 1000;
 export const DEFAULT_GRADFLOW_EVERY = 50;
 const GRADFLOW_SECONDS = 10;
 const GRADFLOW_MAX_T = 64;
@@ -311,8 +313,9 @@ export class RunLoop {
     let loss = trainer.checkWeights();
     let where = 'the next window';
     if (Number.isFinite(loss) && this.session.valTokens.length >= 2) {
-      // A long held-out stream shows what one window hides: activations that grow until they overflow.
-      loss = this.val?.step === step ? this.val.loss : this.evaluate(this.periodicValChars).loss;
+      // A longer held-out stream shows what one window hides: activations that grow until they overflow.
+      // Bounded, so it costs about one training step per checkpoint.
+      loss = this.val?.step === step ? this.val.loss : this.evaluate(CHECK_CHARS).loss;
       where = 'the held-out text';
     }
     if (!Number.isFinite(loss)) {
