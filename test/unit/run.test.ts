@@ -118,3 +118,31 @@ describe('RunLoop', () => {
     }
   });
 });
+
+describe('trainToFile (the Node API for scripts and experiments)', () => {
+  it('fresh, then resumed for more steps: checkpoint and history saved, one history across both', async () => {
+    const { trainToFile } = await import('../../src/cli/loop');
+    const { loadCheckpoint } = await import('../../src/cli/checkpointFile');
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rnn-lab-run-'));
+    try {
+      const out = path.join(dir, 'trial.safetensors');
+      const settings = { cell: 'gru', hidden: 8, layers: 1, seq: 8, batch: 2, validateEvery: 5 };
+      const first = await trainToFile({ text: TEXT, settings: { ...settings, steps: 10 }, out, kernels: tsKernels });
+      assert.equal(first.outcome.reason, 'steps');
+      assert.equal(first.outcome.step, 10);
+      assert.equal(first.historyError, null);
+      assert.equal(first.historyPath, path.join(dir, 'trial.history.jsonl'));
+      const more = await trainToFile({ text: TEXT, settings: { steps: 5 }, init: { path: out, checkpoint: loadCheckpoint(out) }, out, kernels: tsKernels });
+      assert.equal(more.outcome.step, 15);
+      assert.equal(loadCheckpoint(out).trainState!.step, 15);
+      assert.deepEqual(more.history.sessions.map((s) => s.startStep), [0, 10]);
+      assert.deepEqual(more.history.validations.map((v) => v.step), [5, 10, 15]);
+      assert.equal(more.history.steps.at(-1)!.step, 15);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
