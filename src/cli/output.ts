@@ -30,10 +30,6 @@ export function keepRunningIfStdoutCloses(): void {
   finishWhenStdoutCloses = true;
 }
 
-export function isStdoutClosed(): boolean {
-  return stdoutClosed;
-}
-
 /** Installs the handlers: EPIPE on stdout (and stderr) is the reader leaving, not an error. */
 export function watchOutputStreams(exitCode: () => number): void {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {

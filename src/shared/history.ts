@@ -179,15 +179,6 @@ export function parseHistory(text: string): RunHistory {
   return mergeHistory(emptyHistory(), records);
 }
 
-/** The history as records again (one session record per surviving session is not kept: one summary session). */
-export function historyRecords(h: RunHistory): HistoryRecord[] {
-  const out: HistoryRecord[] = [];
-  const first = h.sessions[0];
-  if (first) out.push(first);
-  out.push(...h.steps, ...h.validations);
-  return out;
-}
-
 /** Training seconds at the end of a history (what a resumed session counts from). */
 export function historySeconds(h: RunHistory): number {
   const last = h.steps[h.steps.length - 1];

@@ -177,12 +177,6 @@ export function extensionSetting(spec: Pick<SettingSpec, 'key' | 'section'>): st
   return `rnnLab.${spec.section}.${spec.key}`;
 }
 
-export function settingSpec(key: string): SettingSpec {
-  const s = SETTINGS.find((x) => x.key === key);
-  if (!s) throw new Error(`no setting ${key}`);
-  return s;
-}
-
 /** How the front end names a setting in messages: `--lr` on the command line, `rnnLab.training.lr` in the editor. */
 export type SettingNamer = (key: string) => string;
 
