@@ -81,6 +81,7 @@ export async function runTrainCommand(
   };
   process.on('SIGINT', onSigint);
   let startStep = 0;
+  let startedAt = performance.now();
   let result: TrainFileResult;
   try {
     result = await trainToFile({
@@ -93,9 +94,11 @@ export async function runTrainCommand(
       memoryHint: r.memoryHint ?? 'raise --max-memory-mb',
       onStart: ({ session, resolved }) => {
         startStep = session.startStep;
+        startedAt = performance.now();
         reporter.start(describeStart(session, resolved, { files: r.files, out: r.out, init: r.init?.path ?? null }));
       },
-      onProgress: (p) => reporter.step({ result: p, done: p.step - startStep, elapsed: p.seconds, charsPerSec: p.charsPerSec }),
+      // p.seconds counts earlier sessions too; the bar's ETA wants this one's.
+      onProgress: (p) => reporter.step({ result: p, done: p.step - startStep, elapsed: (performance.now() - startedAt) / 1000, charsPerSec: p.charsPerSec }),
       onValidation: (v) => reporter.val(v.step, v.loss, v.bpc),
       onCheckpoint: (c) => reporter.checkpoint(c.path, c.step, c.bytes),
       shouldStop: () => interrupted,
