@@ -1,149 +1,178 @@
 /**
- * The training loop of `train` and `demo`: steps until the step count or the
- * time budget runs out, validates and checkpoints on schedule, stops cleanly
- * on Ctrl-C (finishing the step and saving) and never saves diverged weights.
+ * The command line's adapter around the engine's run loop (engine/run): it
+ * slices the loop so Ctrl-C is seen (~25 ms), saves each checkpoint the loop
+ * hands over atomically with the run's history beside it, and reports
+ * progress. Also the Node API for scripts and experiments: `trainToFile`.
  */
-import { DivergenceError, evaluateStream, type StepResult } from '../engine';
-import { saveCheckpoint } from './checkpointFile';
-import { quotePath } from './files';
-import { EXIT_INTERRUPTED, EXIT_OK, formatCount, formatDuration, round } from './output';
-import type { StartInfo, TrainReporter } from './progress';
-import type { Session } from '../engine/session';
+import * as fs from 'node:fs';
 
-export interface LoopOptions {
-  /** Steps to take in this run (Infinity: until the time budget is spent). */
-  steps: number;
-  /** Time budget in seconds (Infinity: none). */
-  seconds: number;
-  /** Validate every this many steps (0: only at the end). */
-  valEvery: number;
-  /** Save a checkpoint every this many steps (0: only at the end). */
-  saveEvery: number;
-  out: string;
-  /** Extra checkpoint metadata. */
-  extra: Record<string, string>;
-}
-
-export interface LoopResult {
-  exitCode: number;
-  step: number;
-  /** Last validation, if any. */
-  val: { loss: number; bpc: number } | null;
-  last: StepResult | null;
-  reason: 'steps' | 'time' | 'interrupted';
-}
+import {
+  DivergenceError,
+  startRun,
+  type Checkpoint,
+  type Kernels,
+  type ResolvedRun,
+  type RunInput,
+  type RunOutcome,
+  type RunProgress,
+  type RunValidation,
+  type Session,
+  type SettingNamer,
+} from '../engine';
+import {
+  HISTORY_FORMAT,
+  historyLine,
+  historyPathFor,
+  historySeconds,
+  parseHistory,
+  type HistoryRecord,
+  type HistorySession,
+  type RunHistory,
+} from '../shared/history';
+import { quotePath, writeFileAtomic } from './files';
+import { EXIT_INTERRUPTED, EXIT_OK, EXIT_USER } from './output';
 
 /** The event loop gets a turn this often, so Ctrl-C and the progress bar's timer are handled. */
 const YIELD_MS = 25;
 
-export async function runLoop(session: Session, opts: LoopOptions, reporter: TrainReporter, start: StartInfo): Promise<LoopResult> {
-  const { trainer, model, valTokens, train } = session;
-  const canValidate = train.valFraction > 0 && valTokens.length >= 2;
-  let savedStep: number | null = null;
-  let val: { loss: number; bpc: number } | null = null;
-  let valStep = -1;
+export interface TrainFileRequest {
+  text: string;
+  settings: RunInput;
+  /** Continue this checkpoint; its history (`<init>.history.jsonl`) is carried on into `out`'s. */
+  init?: { path: string; checkpoint: Checkpoint } | null;
+  /** Where the checkpoint goes; the history goes beside it (historyPathFor). */
+  out: string;
+  metadata?: Record<string, string>;
+  names?: SettingNamer;
+  memoryHint?: string;
+  kernels?: Kernels;
+  /** Called once the run is built, before the first step (the CLI prints its header here). */
+  onStart?(run: { session: Session; resolved: ResolvedRun }): void;
+  onProgress?(p: RunProgress): void;
+  onValidation?(v: RunValidation): void;
+  onCheckpoint?(c: { path: string; step: number; bytes: number; final: boolean }): void;
+  /** Polled between slices: true ends the session (a final validation and checkpoint, reason 'stopped'). */
+  shouldStop?(): boolean;
+}
 
-  const save = (): void => {
-    const bytes = saveCheckpoint(opts.out, model, train, trainer, opts.extra);
-    savedStep = trainer.state.step;
-    reporter.checkpoint(opts.out, savedStep, bytes);
-  };
-  const validate = (): void => {
-    const r = evaluateStream(model, valTokens, trainer.kernels);
-    val = { loss: r.loss, bpc: r.bpc };
-    valStep = trainer.state.step;
-    reporter.val(valStep, r.loss, r.bpc);
-  };
+export interface TrainFileResult {
+  outcome: RunOutcome;
+  resolved: ResolvedRun;
+  session: Session;
+  /** The run's whole history as written beside the checkpoint (earlier sessions included). */
+  history: RunHistory;
+  historyPath: string;
+  /** Set when the history could not be written (the checkpoint was): the reason. */
+  historyError: string | null;
+}
 
-  let interrupted = false;
-  const onSigint = (): void => {
-    if (interrupted) {
-      // A second Ctrl-C: stop at once (writes are synchronous, so no file is half written).
-      process.stderr.write('\nrnn-lab: interrupted again, exiting without saving\n');
-      process.exit(EXIT_INTERRUPTED);
-    }
-    interrupted = true;
-  };
-  process.on('SIGINT', onSigint);
-
-  reporter.start(start);
-  const t0 = performance.now();
-  const chars0 = trainer.state.charsSeen;
-  let lastYield = t0;
-  let done = 0;
-  let last: StepResult | null = null;
-  let reason: LoopResult['reason'] = 'steps';
+/** The prior history of a checkpoint, as text ending in a newline ('' when there is none or it cannot be read). */
+function readPriorHistory(checkpointPath: string): string {
   try {
-    while (done < opts.steps) {
-      let r: StepResult;
-      try {
-        r = trainer.step();
-      } catch (e) {
-        if (e instanceof DivergenceError) {
-          reporter.finish();
-          const kept =
-            savedStep !== null
-              ? `the checkpoint saved at step ${savedStep} in ${quotePath(opts.out)} was kept`
-              : `nothing was written to ${quotePath(opts.out)}`;
-          throw new DivergenceError(`${e.message}; ${kept}`, e.step);
-        }
-        throw e;
-      }
-      done++;
-      last = r;
-      const now = performance.now();
-      const elapsed = (now - t0) / 1000;
-      reporter.step({ result: r, done, elapsed, charsPerSec: (trainer.state.charsSeen - chars0) / Math.max(elapsed, 1e-9) });
-      if (opts.valEvery > 0 && canValidate && r.step % opts.valEvery === 0) validate();
-      if (opts.saveEvery > 0 && r.step % opts.saveEvery === 0 && done < opts.steps) save();
-      if (now - lastYield >= YIELD_MS) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        lastYield = performance.now();
-      }
-      if (interrupted) {
-        reason = 'interrupted';
-        break;
-      }
-      if ((performance.now() - t0) / 1000 >= opts.seconds) {
-        reason = 'time';
-        break;
-      }
-    }
-    reporter.finish();
-    if (!interrupted && canValidate && valStep !== trainer.state.step && done > 0) validate();
-    save();
-  } finally {
-    process.removeListener('SIGINT', onSigint);
-    reporter.finish();
+    const text = fs.readFileSync(historyPathFor(checkpointPath), 'utf8');
+    return text.length === 0 || text.endsWith('\n') ? text : `${text}\n`;
+  } catch {
+    return '';
   }
+}
 
-  const seconds = (performance.now() - t0) / 1000;
-  const cps = (trainer.state.charsSeen - chars0) / Math.max(seconds, 1e-9);
-  const finalVal = val as { loss: number; bpc: number } | null;
-  const step = trainer.state.step;
-  const lines: string[] = [];
-  if (reason === 'interrupted') lines.push(`Interrupted at step ${step}.`);
-  if (last) {
-    lines.push(
-      `Trained ${formatCount(done)} step${done === 1 ? '' : 's'} in ${formatDuration(seconds)} ` +
-        `(${formatCount(cps)} chars/s), now at step ${step}; last training loss ${last.loss.toFixed(4)}` +
-        (finalVal ? `, validation ${finalVal.bpc.toFixed(3)} bits/char` : ''),
-    );
-  }
-  lines.push(`Saved ${opts.out}.`);
-  reporter.done({
-    lines,
-    fields: {
-      step,
-      steps: done,
-      loss: last ? round(last.loss, 5) : null,
-      valLoss: finalVal ? round(finalVal.loss, 5) : null,
-      valBpc: finalVal ? round(finalVal.bpc, 5) : null,
-      seconds: round(seconds, 3),
-      charsPerSec: Math.round(cps),
-      out: opts.out,
-      reason,
+/**
+ * Trains a run to the end of its budget (or until `shouldStop`), saving to
+ * `out` and its history file. Resolves with the outcome; a diverged run
+ * resolves too (outcome.reason 'diverged', `out` holds the last checkpoint
+ * with finite weights, if one was saved). User errors (settings, data) throw.
+ */
+export async function trainToFile(req: TrainFileRequest): Promise<TrainFileResult> {
+  const historyPath = historyPathFor(req.out);
+  const prior = req.init ? readPriorHistory(req.init.path) : '';
+  const priorHistory = parseHistory(prior);
+  let pending: HistoryRecord[] = [];
+  let historyStarted = false;
+  let historyError: string | null = null;
+  const all: HistoryRecord[] = [];
+
+  const writeHistory = (): void => {
+    const text = pending.map(historyLine).join('');
+    all.push(...pending);
+    pending = [];
+    if (historyError) return;
+    try {
+      if (!historyStarted) {
+        // The first save of the session writes the whole file (earlier sessions, then this one) at once.
+        writeFileAtomic(historyPath, new TextEncoder().encode(prior + text));
+        historyStarted = true;
+      } else if (text) {
+        fs.appendFileSync(historyPath, text);
+      }
+    } catch (e) {
+      historyError = `could not write the history ${quotePath(historyPath)}: ${(e as Error).message}`;
+    }
+  };
+
+  const { session, resolved, loop } = startRun(
+    {
+      text: req.text,
+      settings: req.settings,
+      resume: req.init ? { checkpoint: req.init.checkpoint, label: `the checkpoint ${quotePath(req.init.path)}` } : null,
+      metadata: req.metadata ?? {},
+      ...(req.names ? { names: req.names } : {}),
+      ...(req.memoryHint ? { memoryHint: req.memoryHint } : {}),
+      ...(req.kernels ? { kernels: req.kernels } : {}),
+      secondsBefore: historySeconds(priorHistory),
     },
-  });
-  return { exitCode: interrupted ? EXIT_INTERRUPTED : EXIT_OK, step, val: finalVal, last, reason };
+    {
+      progress: (p) => {
+        pending.push({ kind: 'step', ...p });
+        req.onProgress?.(p);
+      },
+      validation: (v) => {
+        pending.push({ kind: 'val', ...v });
+        req.onValidation?.(v);
+      },
+      checkpoint: (c) => {
+        writeFileAtomic(req.out, c.bytes);
+        writeHistory();
+        req.onCheckpoint?.({ path: req.out, step: c.step, bytes: c.bytes.length, final: c.final });
+      },
+    },
+  );
+  const sessionRecord: HistorySession = {
+    kind: 'session',
+    format: HISTORY_FORMAT,
+    startStep: session.startStep,
+    startedAt: new Date().toISOString(),
+    settings: { model: resolved.model, train: resolved.train, limits: resolved.limits, notes: resolved.notes },
+  };
+  pending.push(sessionRecord);
+  req.onStart?.({ session, resolved });
+
+  let outcome: RunOutcome | null = null;
+  while (!outcome) {
+    if (req.shouldStop?.()) {
+      outcome = loop.stop();
+      break;
+    }
+    outcome = loop.runFor(YIELD_MS);
+    if (!outcome) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  // Records after the last checkpoint (a divergence) are not written: the history matches the checkpoint.
+  const history = parseHistory(prior + all.map(historyLine).join(''));
+  return { outcome, resolved, session, history, historyPath, historyError };
+}
+
+/** The divergence message with what was kept: never both "kept" and "nothing written". */
+export function divergenceMessage(outcome: RunOutcome, out: string): string {
+  const e = outcome.divergence!;
+  const kept =
+    outcome.savedStep !== null
+      ? `the checkpoint saved at step ${outcome.savedStep} in ${quotePath(out)} was kept`
+      : `nothing was written to ${quotePath(out)}`;
+  return `${e.message}; ${kept}`;
+}
+
+/** The exit code of a finished session: diverged throws (exit 3), Ctrl-C is 130, a lost history 2. */
+export function exitCodeOf(r: TrainFileResult, out: string): number {
+  if (r.outcome.reason === 'diverged') throw new DivergenceError(divergenceMessage(r.outcome, out), r.outcome.divergence!.step);
+  if (r.outcome.reason === 'stopped') return EXIT_INTERRUPTED;
+  return r.historyError ? EXIT_USER : EXIT_OK;
 }

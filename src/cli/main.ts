@@ -13,7 +13,7 @@ import { addInspectCommand } from './commands/inspect';
 import { addReportCommand } from './commands/report';
 import { addSampleCommand } from './commands/sample';
 import { addTrainCommand } from './commands/train';
-import { EXIT_OK, EXIT_USER, Output, oneLine, reportError } from './output';
+import { EXIT_OK, EXIT_USER, Output, oneLine, reportError, watchOutputStreams } from './output';
 
 /** Runs one command's work, turning any error into a one-line report and an exit code. */
 async function run(json: boolean, fn: (out: Output) => Promise<number>): Promise<void> {
@@ -48,11 +48,8 @@ export function buildProgram(): Command {
 }
 
 async function main(): Promise<void> {
-  // `rnn-lab sample ... | head` closes the pipe early: that is not an error.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK);
-    throw e;
-  });
+  // `rnn-lab sample ... | head` closes the pipe early: that is not an error (and train keeps training and saving).
+  watchOutputStreams(() => (typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK));
   const program = buildProgram();
   try {
     await program.parseAsync(process.argv);

@@ -28,12 +28,10 @@ export function checkOptional(flag: string, value: number | undefined, range: Ra
   return value === undefined ? undefined : checkRange(flag, value, range);
 }
 
-/** Ranges of the CLI's own settings (the model and training ones come from the engine's RANGES). */
+/** Ranges of the options of sample, inspect and demo (train's come from the engine's settings table). */
 export const CLI_RANGES = {
   steps: { min: 0, max: 1e12, integer: true },
   minutes: { min: 0, max: 1e7, exclusiveMin: true },
-  every: { min: 0, max: 1e12, integer: true },
-  maxMemoryMb: { min: 1, max: 1024 * 1024 },
   length: { min: 0, max: 10_000_000, integer: true },
   temperature: { min: 0, max: 100 },
   topK: { min: 0, max: 1_114_112, integer: true },

@@ -16,23 +16,58 @@ export const EXIT_DIVERGED = 3;
 /** Stopped by Ctrl-C (128 + SIGINT). */
 export const EXIT_INTERRUPTED = 130;
 
+/**
+ * A closed stdout (`rnn-lab train ... | head -1`) must not stop a command that
+ * saves something: once the reader is gone, output is dropped and the command
+ * finishes its work; its exit code still says whether everything was saved.
+ * Commands with nothing to save (sample, inspect) just exit, as `head` expects.
+ */
+let stdoutClosed = false;
+let finishWhenStdoutCloses = false;
+
+/** Called by commands that save files (train, demo) before they start. */
+export function keepRunningIfStdoutCloses(): void {
+  finishWhenStdoutCloses = true;
+}
+
+/** Installs the handlers: EPIPE on stdout (and stderr) is the reader leaving, not an error. */
+export function watchOutputStreams(exitCode: () => number): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' || (stdoutClosed && e.code === 'ERR_STREAM_DESTROYED')) {
+      stdoutClosed = true;
+      if (!finishWhenStdoutCloses) process.exit(exitCode());
+      return;
+    }
+    throw e;
+  });
+  process.stderr.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
+    throw e;
+  });
+}
+
+/** Writes to stdout unless its reader has gone. */
+export function writeStdout(text: string): void {
+  if (!stdoutClosed) process.stdout.write(text);
+}
+
 /** Where a command writes: one JSON object per line, or text for people. */
 export class Output {
   constructor(readonly json: boolean) {}
 
   /** A JSON event line (only in --json mode). */
   event(name: string, fields: Record<string, unknown>): void {
-    if (this.json) process.stdout.write(jsonLine({ event: name, ...fields }));
+    if (this.json) writeStdout(jsonLine({ event: name, ...fields }));
   }
 
   /** A line for people (only without --json). */
   info(line: string): void {
-    if (!this.json) process.stdout.write(line + '\n');
+    if (!this.json) writeStdout(line + '\n');
   }
 
   /** A whole JSON document (commands with one result, like eval). */
   result(value: unknown): void {
-    process.stdout.write(jsonLine(value));
+    writeStdout(jsonLine(value));
   }
 }
 

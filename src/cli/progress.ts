@@ -93,10 +93,12 @@ export class JsonReporter implements TrainReporter {
   }
 
   val(step: number, loss: number, bpc: number): void {
+    this.flush();
     this.out.event('val', { step, loss: round(loss, 5), bpc: round(bpc, 5) });
   }
 
   checkpoint(path: string, step: number, bytes: number): void {
+    this.flush();
     this.out.event('checkpoint', { path, step, bytes });
   }
 

@@ -18,3 +18,4 @@ export * from './checkpoint';
 export * from './sampling';
 export * from './instrument';
 export * from './session';
+export * from './run';

@@ -34,6 +34,8 @@ export interface SessionPlan {
    * are bit-identical whatever the count.
    */
   threads?: number;
+  /** Continue the checkpoint's counters and optimizer, but restart the epoch from a zero carried state (batch or sequence length changed). */
+  restartEpoch?: boolean;
 }
 
 /**
@@ -99,7 +101,8 @@ export function buildSession(plan: SessionPlan): Session {
   const threads = plan.threads && plan.threads > 0 ? plan.threads : defaultThreads(availableCores(), train.batch);
   const trainer = new Trainer(model, train, trainTokens, withThreads(plan.kernels ?? bestKernels(), threads), rng);
   const saved = init?.checkpoint.trainState;
-  if (saved) trainer.restore(saved, init!.checkpoint.resumeTensors);
+  // A different layout reads the data differently: position and carried state start over.
+  if (saved) trainer.restore(plan.restartEpoch ? { ...saved, dataHash: '' } : saved, init!.checkpoint.resumeTensors);
   return { model, trainer, train, trainTokens, valTokens, startStep: trainer.state.step, memoryBytes: needed };
 }
 

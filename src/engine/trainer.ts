@@ -122,8 +122,8 @@ export class Trainer {
     }
   }
 
-  /** One update: forward and backward over the next window, clip, step. */
-  step(): StepResult {
+  /** Loads the next window's inputs and targets into the graph. */
+  private fillWindow(): void {
     const { graph, config } = this;
     const { batch: B, seq: T } = config;
     const L = this.streamLength;
@@ -136,6 +136,30 @@ export class Trainer {
         graph.targets[t * B + b] = train[i + 1]!;
       }
     }
+  }
+
+  /**
+   * Whether the weights as they are now can be kept: every weight finite and a
+   * finite loss on the next window (forward only, dropout off, from the carried
+   * state, which stays as it is). Returns that loss, NaN when a weight is not
+   * finite. A step's own check sees only the weights before its update; this
+   * one sees the update's result, so a checkpoint is never written with weights
+   * that already diverged. Changes nothing the next step reads (the RNG is not drawn).
+   */
+  checkWeights(): number {
+    const data = this.model.params.data;
+    let sum = 0;
+    for (let i = 0; i < data.length; i++) sum += data[i]! * 0;
+    if (sum !== 0) return NaN;
+    this.fillWindow();
+    return this.graph.forward(null);
+  }
+
+  /** One update: forward and backward over the next window, clip, step. */
+  step(): StepResult {
+    const { graph, config } = this;
+    const { batch: B, seq: T } = config;
+    this.fillWindow();
     const params = this.model.params;
     params.grad.fill(0);
     const loss = graph.forward(config.dropout > 0 ? this.rng : null);
@@ -143,8 +167,8 @@ export class Trainer {
     const gradNorm = clipGradNorm(params.grad, config.clip);
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
       throw new DivergenceError(
-        `training diverged at step ${this.state.step + 1} (loss ${loss}, gradient norm ${gradNorm}); ` +
-          `the weights from before this step are kept: lower the learning rate or set gradient clipping`,
+        `training diverged at step ${this.state.step + 1} (loss ${loss}, gradient norm ${gradNorm}): ` +
+          `lower the learning rate or set gradient clipping`,
         this.state.step + 1,
       );
     }

@@ -270,7 +270,10 @@ async function customSettings(base: RunSettings, vocabSize: number, chars: numbe
   if (layers === undefined) return undefined;
   const steps = await askInt('Training steps (0 = until stopped)', base.maxSteps, 0, 1e9);
   if (steps === undefined) return undefined;
-  const settings: RunSettings = { ...base, model: { ...base.model, cell: cell.label as RunSettings['model']['cell'], hidden, layers }, maxSteps: steps };
+  const cellType = cell.label as RunSettings['model']['cell'];
+  // relu/sigmoid belong to the vanilla RNN: an LSTM or GRU picked here uses tanh (the resolver refuses anything else).
+  const activation = cellType === 'rnn' ? base.model.activation : 'tanh';
+  const settings: RunSettings = { ...base, model: { ...base.model, cell: cellType, activation, hidden, layers }, maxSteps: steps };
   const params = parameterCount({ ...settings.model, vocabSize });
   void vscode.window.setStatusBarMessage(`RNN Lab: ${describeEstimate(settings, vocabSize, chars, gflops)} (${params} parameters)`, 5000);
   return settings;

@@ -12,6 +12,10 @@ export interface RunSettings {
   maxSteps: number;
   maxMinutes: number;
   valEvery: number;
+  /** Training characters per session (0 = no limit); absent in libraries written by 0.1.0. */
+  maxChars?: number;
+  /** Also save every this many steps (0 = by time only). */
+  saveEvery?: number;
 }
 
 export interface LossPoint {

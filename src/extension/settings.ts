@@ -1,21 +1,9 @@
 import * as vscode from 'vscode';
 import { ConfigError } from '../engine/errors';
-import {
-  ACTIVATIONS, CELLS, checkRange, DEFAULT_MODEL, DEFAULT_TRAIN, RANGES,
-  validateTrainConfig, type ModelConfig, type TrainConfig,
-} from '../engine/config';
+import { checkRange } from '../engine/config';
+import { RUN_RANGES, SETTINGS, extensionNames, extensionSetting } from '../engine/run/settings';
+import { resolveRun, type RunInput } from '../engine/run/resolve';
 import type { RunSettings } from './library';
-
-/** Limits of the run that are not engine hyperparameters. */
-export const RUN_RANGES = {
-  maxSteps: { min: 0, max: 1e9, integer: true },
-  maxMinutes: { min: 0, max: 10080 },
-  valEvery: { min: 0, max: 1e9, integer: true },
-  checkpointSeconds: { min: 5, max: 3600 },
-  maxMemoryMB: { min: 16, max: 65536, integer: true },
-  maxConcurrentRuns: { min: 1, max: 8, integer: true },
-  threads: { min: 0, max: 16, integer: true },
-} as const;
 
 export interface HostLimits {
   checkpointSeconds: number;
@@ -25,54 +13,57 @@ export interface HostLimits {
   threads: number;
 }
 
-function choice<T extends string>(key: string, value: unknown, choices: readonly T[]): T {
-  if (typeof value !== 'string' || !choices.includes(value as T)) {
-    throw new ConfigError(`rnnLab.${key} must be one of ${choices.join(', ')}, got ${JSON.stringify(value)}`);
-  }
-  return value as T;
+/** The value the user set (any scope), or undefined: the resolver tells "not set" from "set to the default". */
+function userValue(c: vscode.WorkspaceConfiguration, key: string): unknown {
+  const i = c.inspect(key);
+  return i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue;
 }
 
-/** Reads and validates the user's training settings; a bad value is a ConfigError naming the setting. */
+/**
+ * Reads the user's training settings (rnnLab.model.*, rnnLab.training.*) and
+ * resolves them with the engine's one resolver, as the CLI does its flags; a
+ * bad value or combination is a ConfigError naming the setting.
+ */
 export function readRunSettings(scope?: vscode.Uri): RunSettings {
   const c = vscode.workspace.getConfiguration('rnnLab', scope);
-  const model: Omit<ModelConfig, 'vocabSize'> = {
-    cell: choice('model.cell', c.get('model.cell', DEFAULT_MODEL.cell), CELLS),
-    activation: choice('model.activation', c.get('model.activation', DEFAULT_MODEL.activation), ACTIVATIONS),
-    hidden: checkRange('rnnLab.model.hidden', c.get('model.hidden', DEFAULT_MODEL.hidden), RANGES.hidden),
-    layers: checkRange('rnnLab.model.layers', c.get('model.layers', DEFAULT_MODEL.layers), RANGES.layers),
-  };
-  const t = (key: keyof TrainConfig): unknown => c.get(`training.${key}`, DEFAULT_TRAIN[key]);
-  let train: TrainConfig;
-  try {
-    train = validateTrainConfig({
-      seq: t('seq'), batch: t('batch'), dropout: t('dropout'), optimizer: t('optimizer'), lr: t('lr'),
-      momentum: t('momentum'), beta1: t('beta1'), beta2: t('beta2'), eps: t('eps'), weightDecay: t('weightDecay'),
-      clip: t('clip'), schedule: t('schedule'), warmupSteps: t('warmupSteps'), decaySteps: t('decaySteps'),
-      lrMinFraction: t('lrMinFraction'), valFraction: t('valFraction'), seed: t('seed'),
-    });
-  } catch (e) {
-    // The engine names the field; the user knows it as a setting.
-    throw new ConfigError(`rnnLab.training.${(e as Error).message}`);
+  const input: Record<string, unknown> = {};
+  for (const spec of SETTINGS) {
+    if (spec.only === 'cli') continue;
+    const v = userValue(c, `${spec.section}.${spec.key}`);
+    if (v !== undefined) input[spec.key] = v;
   }
-  const maxSteps = checkRange('rnnLab.training.maxSteps', c.get('training.maxSteps', 2000), RUN_RANGES.maxSteps);
-  if (train.schedule !== 'constant' && train.decaySteps === 0) train.decaySteps = maxSteps;
+  const r = resolveRun(input as RunInput, null, extensionNames);
   return {
-    model,
-    train,
-    maxSteps,
-    maxMinutes: checkRange('rnnLab.training.maxMinutes', c.get('training.maxMinutes', 0), RUN_RANGES.maxMinutes),
-    valEvery: checkRange('rnnLab.training.validateEvery', c.get('training.validateEvery', 200), RUN_RANGES.valEvery),
+    model: r.model,
+    train: r.train,
+    maxSteps: Number.isFinite(r.limits.stopAtStep) ? r.limits.stopAtStep : 0,
+    maxMinutes: Number.isFinite(r.limits.maxSeconds) ? r.limits.maxSeconds / 60 : 0,
+    maxChars: Number.isFinite(r.limits.maxChars) ? r.limits.maxChars : 0,
+    valEvery: r.limits.validateEvery,
+    saveEvery: r.limits.saveEvery,
   };
+}
+
+function hostSetting(c: vscode.WorkspaceConfiguration, key: keyof typeof RUN_RANGES): number {
+  const spec = SETTINGS.find((s) => s.key === key)!;
+  return checkRange(extensionSetting(spec), c.get(`training.${key}`, spec.default), RUN_RANGES[key]);
 }
 
 export function readHostLimits(): HostLimits {
   const c = vscode.workspace.getConfiguration('rnnLab');
   return {
-    checkpointSeconds: checkRange('rnnLab.training.checkpointSeconds', c.get('training.checkpointSeconds', 30), RUN_RANGES.checkpointSeconds),
-    maxMemoryBytes: checkRange('rnnLab.training.maxMemoryMB', c.get('training.maxMemoryMB', 2048), RUN_RANGES.maxMemoryMB) * 1024 * 1024,
-    maxConcurrentRuns: checkRange('rnnLab.training.maxConcurrentRuns', c.get('training.maxConcurrentRuns', 1), RUN_RANGES.maxConcurrentRuns),
-    threads: checkRange('rnnLab.training.threads', c.get('training.threads', 0), RUN_RANGES.threads),
+    checkpointSeconds: hostSetting(c, 'checkpointSeconds'),
+    maxMemoryBytes: hostSetting(c, 'maxMemoryMB') * 1024 * 1024,
+    maxConcurrentRuns: hostSetting(c, 'maxConcurrentRuns'),
+    threads: hostSetting(c, 'threads'),
   };
+}
+
+function choice<T extends string>(key: string, value: unknown, choices: readonly T[]): T {
+  if (typeof value !== 'string' || !choices.includes(value as T)) {
+    throw new ConfigError(`rnnLab.${key} must be one of ${choices.join(', ')}, got ${JSON.stringify(value)}`);
+  }
+  return value as T;
 }
 
 export interface CompletionSettings {

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { GradFlowSnapshot } from '../shared/gradFlowProtocol';
 import type { RunState, TrainerEvent, TrainProgressEvent, TrainValidationEvent } from '../shared/trainerProtocol';
 import { writeFileAtomic } from '../shared/atomicFile';
+import { HISTORY_FORMAT, historyPathFor, historyText, parseHistory, type HistoryRecord } from '../shared/history';
 import type { ModelEntry, ModelLibrary, RunSettings } from './library';
 import type { HostLimits } from './settings';
 import { assertNever } from '../shared/rpc';
@@ -45,6 +46,8 @@ export class TrainingManager implements vscode.Disposable {
   private readonly queue: string[] = [];
   private readonly changeEmitter = new vscode.EventEmitter<LiveRun>();
   private readonly checkpointEmitter = new vscode.EventEmitter<string>();
+  /** Where each live run's current session started, and with what settings (for the history file). */
+  private sessionStart: Record<string, { step: number; settings: RunSettings }> = {};
   /** Set while shutdown() asks the workers for a last checkpoint. */
   private shuttingDown: Promise<void> | undefined;
   /** Fires on every progress, state or validation change of a run. */
@@ -195,6 +198,9 @@ export class TrainingManager implements vscode.Disposable {
           maxSteps: run.settings.maxSteps,
           maxMinutes: run.settings.maxMinutes,
           valEvery: run.settings.valEvery,
+          ...(run.settings.maxChars ? { maxChars: run.settings.maxChars } : {}),
+          ...(run.settings.saveEvery ? { saveEvery: run.settings.saveEvery } : {}),
+          secondsBefore: run.history.progress.at(-1)?.seconds ?? 0,
           checkpointSeconds: limits.checkpointSeconds,
           maxMemoryBytes: limits.maxMemoryBytes,
           threads: limits.threads,
@@ -203,6 +209,8 @@ export class TrainingManager implements vscode.Disposable {
         { timeoutMs: 120_000 },
       );
       this.library.update(id, { params: result.params, vocabSize: result.vocabSize, steps: result.startStep });
+      for (const note of result.notes ?? []) this.log.appendLine(`[${entry.name}] note: ${note}`);
+      this.sessionStart = { ...this.sessionStart, [id]: { step: result.startStep, settings: run.settings } };
       this.log.appendLine(
         `[${entry.name}] ${run.resume ? `resumed at step ${result.startStep}` : 'started'}: ${result.params} parameters, ` +
           `vocabulary ${result.vocabSize}, ${result.stepsPerEpoch} steps per epoch`,
@@ -292,29 +300,66 @@ export class TrainingManager implements vscode.Disposable {
     this.pump();
   }
 
+  /** The run's history beside its checkpoint, in the format the CLI writes (shared/history.ts). */
   private historyPath(modelId: string): string {
-    return path.join(this.library.folder(modelId), 'history.json');
+    return historyPathFor(this.library.checkpointPath(modelId));
+  }
+
+  /** Gradient-flow snapshots are panel data, not run history: they keep their own file. */
+  private gradflowPath(modelId: string): string {
+    return path.join(this.library.folder(modelId), 'gradflow.json');
   }
 
   private loadHistory(modelId: string, resume: boolean): LiveRun['history'] {
-    if (resume) {
-      try {
-        const h = JSON.parse(fs.readFileSync(this.historyPath(modelId), 'utf8')) as LiveRun['history'];
-        if (Array.isArray(h.progress) && Array.isArray(h.validation)) {
-          // History written before gradient-flow snapshots existed has none.
-          if (!Array.isArray(h.gradflow)) h.gradflow = [];
-          return h;
-        }
-      } catch {
-        // No or unreadable history: the chart starts empty, the model is unaffected.
-      }
+    const empty = { progress: [], validation: [], gradflow: [] };
+    if (!resume) return empty;
+    let gradflow: GradFlowSnapshot[] = [];
+    try {
+      const g = JSON.parse(fs.readFileSync(this.gradflowPath(modelId), 'utf8')) as unknown;
+      if (Array.isArray(g)) gradflow = g as GradFlowSnapshot[];
+    } catch {
+      // No snapshots yet.
     }
-    return { progress: [], validation: [], gradflow: [] };
+    try {
+      const h = parseHistory(fs.readFileSync(this.historyPath(modelId), 'utf8'));
+      return {
+        progress: h.steps.map(({ kind: _k, ...p }) => ({ kind: 'train/progress' as const, runId: modelId, ...p })),
+        validation: h.validations.map(({ kind: _k, ...v }) => ({ kind: 'train/validation' as const, runId: modelId, ...v })),
+        gradflow,
+      };
+    } catch {
+      // No history in the new format: a model trained by 0.1.0 kept everything in history.json.
+    }
+    try {
+      const h = JSON.parse(fs.readFileSync(path.join(this.library.folder(modelId), 'history.json'), 'utf8')) as LiveRun['history'];
+      if (Array.isArray(h.progress) && Array.isArray(h.validation)) {
+        return { progress: h.progress, validation: h.validation, gradflow: Array.isArray(h.gradflow) ? h.gradflow : gradflow };
+      }
+    } catch {
+      // No or unreadable history: the chart starts empty, the model is unaffected.
+    }
+    return empty;
   }
 
   private saveHistory(run: LiveRun): void {
+    const start = this.sessionStart[run.modelId];
+    const records: HistoryRecord[] = [
+      {
+        kind: 'session',
+        format: HISTORY_FORMAT,
+        startStep: 0,
+        startedAt: new Date().toISOString(),
+        ...(start ? { settings: { ...start.settings, resumedAt: start.step } } : {}),
+      },
+      ...run.history.progress.map((p): HistoryRecord => ({
+        kind: 'step', step: p.step, loss: p.loss, gradNorm: p.gradNorm, clipped: p.clipped, lr: p.lr, epoch: p.epoch,
+        epochProgress: p.epochProgress, charsSeen: p.charsSeen, charsPerSec: p.charsPerSec, seconds: p.seconds ?? NaN,
+      })),
+      ...run.history.validation.map((v): HistoryRecord => ({ kind: 'val', step: v.step, loss: v.loss, bpc: v.bpc, chars: v.chars ?? 0 })),
+    ];
     try {
-      writeFileAtomic(this.historyPath(run.modelId), new TextEncoder().encode(JSON.stringify(run.history)));
+      writeFileAtomic(this.historyPath(run.modelId), new TextEncoder().encode(historyText(records)));
+      writeFileAtomic(this.gradflowPath(run.modelId), new TextEncoder().encode(JSON.stringify(run.history.gradflow)));
     } catch {
       // History is a convenience for the charts; a failed write must not stop training.
     }

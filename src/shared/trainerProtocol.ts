@@ -39,6 +39,14 @@ export interface TrainStartRequest {
   metadata: Record<string, string>;
   /** Gradient-flow snapshot every this many steps (also after 10 s); 0 = none; default 50. */
   gradflowEvery?: number;
+  /** Stop after this many training characters in this session (0 or absent = no limit). */
+  maxChars?: number;
+  /** Also send a checkpoint every this many steps (0 or absent = by time only). */
+  saveEvery?: number;
+  /** On resume: stretch a linear/cosine decay to end at maxSteps (engine/run/resolve.ts). */
+  extendSchedule?: boolean;
+  /** Training seconds of the run's earlier sessions (from its history), so progress `seconds` counts on. */
+  secondsBefore?: number;
 }
 
 /** Pause, resume or stop the run `runId`. */
@@ -58,6 +66,8 @@ export interface TrainStartResult {
   stepsPerEpoch: number;
   /** Step the run starts from (non-zero when resumed). */
   startStep: number;
+  /** What the settings resolver decided that the user should hear (one line each). */
+  notes?: string[];
 }
 
 export interface TrainerResults {
@@ -81,6 +91,8 @@ export interface TrainProgressEvent {
   lr: number;
   charsPerSec: number;
   charsSeen: number;
+  /** Training seconds since the run began (earlier sessions included). */
+  seconds?: number;
 }
 
 export interface TrainValidationEvent {
@@ -89,6 +101,8 @@ export interface TrainValidationEvent {
   step: number;
   loss: number;
   bpc: number;
+  /** Characters scored (periodic validations read at most 20,000). */
+  chars?: number;
 }
 
 /** A full checkpoint (weights, optimizer, train state); the host saves it atomically. */

@@ -9,7 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { decodeCheckpoint, type Checkpoint } from '../../src/engine/checkpoint';
+import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../src/engine/checkpoint';
+import { parseHistory } from '../../src/shared/history';
 import { encodeSafetensors } from '../../src/engine/safetensors';
 import { FileError, writeFileAtomic } from '../../src/cli/files';
 import { buildCli, CLI } from './helpers/buildCli';
@@ -120,7 +121,7 @@ describe('rnn-lab train', () => {
     // A fresh model is close to uniform over the vocabulary.
     assert.ok(Math.abs(res.loss - Math.log(c.model.vocab.size)) < 0.2, `loss ${res.loss}`);
     assert.ok(Math.abs(res.bpc - res.loss / Math.LN2) < 1e-4);
-    assert.deepEqual(listDir(dir), ['a.txt', 'm.safetensors']);
+    assert.deepEqual(listDir(dir), ['a.txt', 'm.history.jsonl', 'm.safetensors']);
   });
 
   it('--json emits start, step, val, checkpoint and done events', () => {
@@ -156,7 +157,7 @@ describe('rnn-lab train', () => {
     assert.equal(done.step, 7);
     assert.equal(done.reason, 'steps');
     assert.equal(typeof done.valBpc, 'number');
-    assert.deepEqual(listDir(dir), ['a.txt', 'b.txt', 'g.safetensors']);
+    assert.deepEqual(listDir(dir), ['a.txt', 'b.txt', 'g.history.jsonl', 'g.safetensors']);
   });
 
   it('--batch 1 --val-fraction 0: step k trains on characters [kT, (k+1)T)', () => {
@@ -196,7 +197,7 @@ describe('rnn-lab train', () => {
     const { ckpt, text } = trainTiny(dir);
     ok(cli(dir, 'train', text, '--init', ckpt, '--steps', '2', '--out', ckpt, '--hidden', '12'));
     assert.equal(load(ckpt).trainState!.step, 7);
-    assert.deepEqual(listDir(dir), ['tiny.safetensors', 'train.txt']);
+    assert.deepEqual(listDir(dir), ['tiny.history.jsonl', 'tiny.safetensors', 'train.txt']);
   });
 
   it('stops on Ctrl-C after the current step, saves and exits 130', async () => {
@@ -220,7 +221,89 @@ describe('rnn-lab train', () => {
     assert.equal(done.event, 'done');
     assert.equal(done.reason, 'interrupted');
     assert.equal(load(path.join(dir, 'int.safetensors')).trainState!.step, done.step);
-    assert.deepEqual(listDir(dir), ['a.txt', 'int.safetensors']);
+    assert.deepEqual(listDir(dir), ['a.txt', 'int.history.jsonl', 'int.safetensors']);
+  });
+});
+
+describe('issue 9: nothing lost, settings that say what they do', () => {
+  it('#1: a closed stdout (| head -1) does not stop the run or its saving; exit 0 once everything is saved', async () => {
+    const dir = freshDir();
+    writeText(dir, 'a.txt', makeText(2000));
+    const child = spawn(process.execPath, [CLI, 'train', 'a.txt', ...TINY, '--steps', '300', '--json', '--out', 'p.safetensors'], { cwd: dir });
+    let first = '';
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d: string) => (stderr += d));
+    child.stdout.setEncoding('utf8');
+    // Read the first line, then close the pipe as `head -1` does.
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: string) => {
+        first += d;
+        if (first.includes('\n')) {
+          child.stdout.destroy();
+          resolve();
+        }
+      });
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    assert.equal(JSON.parse(first.split('\n')[0]!).event, 'start');
+    assert.equal(code, 0, stderr);
+    assert.equal(load(path.join(dir, 'p.safetensors')).trainState!.step, 300, 'trained to the end and saved');
+    assert.ok(fs.existsSync(path.join(dir, 'p.history.jsonl')));
+  });
+
+  it('#5: eval exits non-zero when the loss is not finite', () => {
+    const dir = freshDir();
+    const { ckpt, text } = trainTiny(dir);
+    const c = load(ckpt);
+    // Finite but huge weights: the activations overflow.
+    c.model.params.data.fill(3e38);
+    writeText(dir, 'huge.safetensors', encodeCheckpoint(c.model, c.train, null));
+    fails(cli(dir, 'eval', 'huge.safetensors', text), /loss of 'huge\.safetensors' on .* is (NaN|Infinity): its weights have diverged/, 3);
+  });
+
+  it('#13: resuming a cosine run past its decay is refused, --extend-schedule stretches it, and training goes on at lr > 0', () => {
+    const dir = freshDir();
+    writeText(dir, 'a.txt', makeText(600));
+    ok(cli(dir, 'train', 'a.txt', ...TINY, '--schedule', 'cosine', '--steps', '10', '--out', 'c.safetensors'));
+    assert.equal(load(path.join(dir, 'c.safetensors')).train.decaySteps, 10);
+    fails(cli(dir, 'train', 'a.txt', '--init', 'c.safetensors', '--steps', '10', '--out', 'c.safetensors'),
+      /cosine schedule ends at step 10, where the learning rate reaches 0.*--extend-schedule/);
+    const r = ok(cli(dir, 'train', 'a.txt', '--init', 'c.safetensors', '--steps', '10', '--extend-schedule', '--json', '--out', 'c.safetensors'));
+    const events = jsonLines(r.stdout);
+    assert.match(String((events[0]!.notes as string[]).join(' ')), /decay now ends at step 20 instead of 10/);
+    const lrs = events.filter((e) => e.event === 'step').map((e) => e.lr as number);
+    assert.ok(lrs.length > 0 && lrs.every((lr) => lr > 0), `lr ${lrs}`);
+    assert.equal(load(path.join(dir, 'c.safetensors')).train.decaySteps, 20);
+  });
+
+  it('#14: --activation tanh --cell lstm is accepted, --dropout 0.3 --layers 1 is refused', () => {
+    const dir = freshDir();
+    writeText(dir, 'a.txt', makeText(400));
+    ok(cli(dir, 'train', 'a.txt', '--cell', 'lstm', '--activation', 'tanh', '--hidden', '8', '--layers', '1', '--seq', '8', '--batch', '2', '--steps', '1', '--out', 'l.safetensors'));
+    fails(cli(dir, 'train', 'a.txt', '--dropout', '0.3', '--layers', '1', '--hidden', '8', '--steps', '1', '--out', 'd.safetensors'),
+      /--dropout 0\.3 has no effect with --layers 1/);
+    assert.ok(!fs.existsSync(path.join(dir, 'd.safetensors')));
+  });
+
+  it('resume appends to the history; a resume from an earlier checkpoint drops what came after it', () => {
+    const dir = freshDir();
+    writeText(dir, 'a.txt', makeText(600));
+    ok(cli(dir, 'train', 'a.txt', ...TINY, '--steps', '6', '--out', 'h.safetensors'));
+    fs.copyFileSync(path.join(dir, 'h.safetensors'), path.join(dir, 'early.safetensors'));
+    fs.copyFileSync(path.join(dir, 'h.history.jsonl'), path.join(dir, 'early.history.jsonl'));
+    ok(cli(dir, 'train', 'a.txt', '--init', 'h.safetensors', '--steps', '6', '--validate-every', '3', '--out', 'h.safetensors'));
+    const h = parseHistory(fs.readFileSync(path.join(dir, 'h.history.jsonl'), 'utf8'));
+    assert.deepEqual(h.sessions.map((s) => s.startStep), [0, 6]);
+    assert.equal(h.steps.at(-1)!.step, 12);
+    assert.ok(h.steps.every((s, i) => i === 0 || s.step > h.steps[i - 1]!.step), 'steps in order');
+    assert.ok(h.steps.every((s, i) => i === 0 || s.seconds >= h.steps[i - 1]!.seconds), 'training time counts on across sessions');
+    assert.deepEqual(h.validations.map((v) => v.step), [6, 9, 12]);
+    // A second branch from step 6 into another file carries the first 6 steps over.
+    ok(cli(dir, 'train', 'a.txt', '--init', 'early.safetensors', '--steps', '2', '--out', 'branch.safetensors'));
+    const b = parseHistory(fs.readFileSync(path.join(dir, 'branch.history.jsonl'), 'utf8'));
+    assert.equal(b.steps.at(-1)!.step, 8);
+    assert.ok(b.steps.some((s) => s.step <= 6) && !b.steps.some((s) => s.step > 8));
   });
 });
 
@@ -338,7 +421,7 @@ describe('rnn-lab demo', () => {
     const sample = events.find((e) => e.event === 'sample')!;
     assert.equal(sample.prime, 'export function ');
     assert.equal([...(sample.text as string)].length, 400);
-    assert.deepEqual(listDir(dir), ['demo.safetensors']);
+    assert.deepEqual(listDir(dir), ['demo.history.jsonl', 'demo.safetensors']);
     assert.equal(load(path.join(dir, 'demo.safetensors')).model.config.cell, 'lstm');
   });
 });
@@ -382,7 +465,7 @@ describe('bad input: one line on stderr, exit code 2, no file left behind', () =
       [['--momentum', '0.9', '--optimizer', 'adam'], /--momentum applies to/],
       [['--val-fraction', '0.9'], /--val-fraction must be .*at most 0.5/],
       [['--steps', '-1'], /--steps must be/],
-      [['--minutes', '0'], /--minutes must be .*greater than 0/],
+      [['--minutes', '-1'], /--minutes must be .*at least 0/],
       [['--hidden', '4096', '--max-memory-mb', '64'], /needs about .* more than the limit of 64\.0 MiB/],
       [['--out', 'nofolder/m.safetensors'], /nofolder.*does not exist/],
       [['--out', 'a.txt'], /one of the training files/],
@@ -496,20 +579,28 @@ describe('divergence', () => {
       r = cli(dir, 'train', 'a.txt', ...explode, '--seed', String(seed), '--json', '--out', 'x.safetensors');
       if (r.status !== 0) break;
       fs.rmSync(path.join(dir, 'x.safetensors'));
+      fs.rmSync(path.join(dir, 'x.history.jsonl'));
     }
     // No checkpoint saved yet: none is written.
     fails(r!, /training diverged at step \d+ \(loss (NaN|-?Infinity), gradient norm .*nothing was written to 'x\.safetensors'/, 3);
     assert.equal(jsonLines(r!.stdout).at(-1)!.event, 'error');
     assert.deepEqual(listDir(dir), ['a.txt']);
 
-    // With --save-every 1 the checkpoint of the last good step stays.
+    // With --save-every 1 the checkpoint of the last good step stays: the last whose weights give a finite loss
+    // (the weights an update produced are checked before they are saved, not one step later).
     const s = cli(dir, 'train', 'a.txt', ...explode, '--seed', String(seed), '--save-every', '1', '--json', '--out', 'y.safetensors');
     fails(s, /diverged at step (\d+).*the checkpoint saved at step \d+ in 'y\.safetensors' was kept/, 3);
+    assert.doesNotMatch(s.stderr, /nothing was written|weights from before this step are kept/, 'one account of what was kept');
     const divergedAt = Number(/diverged at step (\d+)/.exec(s.stderr)![1]);
     const saved = jsonLines(s.stdout).filter((e) => e.event === 'checkpoint').map((e) => e.step as number);
-    assert.equal(saved.at(-1), divergedAt - 1);
-    assert.equal(load(path.join(dir, 'y.safetensors')).trainState!.step, divergedAt - 1);
-    assert.deepEqual(listDir(dir), ['a.txt', 'y.safetensors']);
+    const keptStep = Number(/saved at step (\d+)/.exec(s.stderr)![1]);
+    assert.equal(saved.at(-1), keptStep);
+    assert.ok(keptStep < divergedAt);
+    const kept = load(path.join(dir, 'y.safetensors'));
+    assert.equal(kept.trainState!.step, keptStep);
+    const ev = ok(cli(dir, 'eval', 'y.safetensors', 'a.txt', '--json'));
+    assert.ok(Number.isFinite((JSON.parse(ev.stdout) as { loss: number | null }).loss), `the kept checkpoint evaluates to a finite loss: ${ev.stdout}`);
+    assert.deepEqual(listDir(dir), ['a.txt', 'y.history.jsonl', 'y.safetensors']);
 
     // Continuing that good checkpoint in place diverges at the same step (the resume is exact),
     // and the file is left byte for byte as it was.
@@ -517,7 +608,7 @@ describe('divergence', () => {
     const t = cli(dir, 'train', 'a.txt', '--init', 'y.safetensors', '--out', 'y.safetensors', '--steps', '300');
     fails(t, new RegExp(`diverged at step ${divergedAt} .*nothing was written to 'y\\.safetensors'`), 3);
     assert.ok(fs.readFileSync(path.join(dir, 'y.safetensors')).equals(good), 'the good checkpoint is untouched');
-    assert.deepEqual(listDir(dir), ['a.txt', 'y.safetensors']);
+    assert.deepEqual(listDir(dir), ['a.txt', 'y.history.jsonl', 'y.safetensors']);
   });
 });
 

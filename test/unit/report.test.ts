@@ -88,6 +88,22 @@ describe('rnn-lab report', () => {
     assert.match(html, /30 training points from history\.json/);
   });
 
+  it("of a CLI run: the loss curve is the run's history, read from beside the checkpoint", () => {
+    const run = mkdtempSync(path.join(dir, 'cli-'));
+    writeFileSync(path.join(run, 'text.txt'), TEXT);
+    execFileSync(process.execPath, [CLI, 'train', 'text.txt', '--hidden', '8', '--layers', '1', '--seq', '10', '--batch', '2', '--steps', '40',
+      '--validate-every', '20', '--json', '--out', 'm.safetensors'], { cwd: run, encoding: 'utf8' });
+    const lines = readFileSync(path.join(run, 'm.history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; step: number });
+    const steps = lines.filter((l) => l.kind === 'step');
+    assert.equal(steps.at(-1)!.step, 40);
+    const file = path.join(run, 'r.html');
+    const out = execFileSync(process.execPath, [CLI, 'report', path.join(run, 'm.safetensors'), '--out', file], { encoding: 'utf8' });
+    assert.match(out, /wrote/);
+    const html = readFileSync(file, 'utf8');
+    assert.match(html, new RegExp(`${steps.length} training points from m\\.history\\.jsonl`));
+    assert.doesNotMatch(html, /no --history given/);
+  });
+
   it('without --history or --text: the loss computed now, a window of generated text', () => {
     const file = path.join(dir, 'plain.html');
     const { html } = runReport(['--out', file]);

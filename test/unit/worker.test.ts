@@ -166,12 +166,49 @@ describe('trainer worker', () => {
   it('fails a diverging run with a clear reason and sends no checkpoint of the diverged state', async () => {
     const { client, events, waitFor } = recordingTrainer();
     clients.push(client);
-    await client.request(
-      startRequest({ model: { cell: 'rnn', activation: 'relu', hidden: 16, layers: 1 }, maxSteps: 500, valEvery: 0 }, { optimizer: 'sgd', lr: 1e6, clip: 0 }),
-    );
+    const diverging = { model: { cell: 'rnn', activation: 'relu', hidden: 64, layers: 1 } as const, maxSteps: 500, valEvery: 0 };
+    const sgd = { optimizer: 'sgd', lr: 10, momentum: 0.9, clip: 0 } as const;
+    await client.request(startRequest(diverging, sgd));
     const failed = await waitFor('train/state', (e) => e.state === 'failed');
-    assert.match(failed.reason ?? '', /diverged at step \d+.*lower the learning rate/);
+    assert.match(failed.reason ?? '', /diverged at step \d+.*lower the learning rate.*no checkpoint of this run was saved/);
     assert.equal(events.filter((e) => e.kind === 'train/checkpoint').length, 0);
+
+    // Saving every step: every checkpoint sent holds weights with a finite loss, the last one is named in the reason.
+    const second = recordingTrainer();
+    clients.push(second.client);
+    await second.client.request(startRequest({ ...diverging, saveEvery: 1 }, sgd));
+    const failed2 = await second.waitFor('train/state', (e) => e.state === 'failed');
+    const sent = second.events.filter((e) => e.kind === 'train/checkpoint');
+    assert.ok(sent.length > 0);
+    const last = sent.at(-1)!;
+    assert.ok(last.kind === 'train/checkpoint');
+    assert.match(failed2.reason ?? '', new RegExp(`the checkpoint of step ${last.step} is kept`));
+    // The decoder refuses non-finite weights: the kept checkpoint loads.
+    const kept = decodeCheckpoint(last.bytes);
+    assert.equal(kept.trainState?.step, last.step);
+    assert.ok(kept.model.params.data.every((v) => Number.isFinite(v)));
+  });
+
+  it('a resume merges changed settings by the same rules as the CLI: lr applies, the model shape may not change', async () => {
+    const first = recordingTrainer();
+    clients.push(first.client);
+    await first.client.request(startRequest({ maxSteps: 5, valEvery: 0 }));
+    const ckpt = (await first.waitFor('train/checkpoint', (e) => e.final)).bytes;
+    const second = recordingTrainer();
+    clients.push(second.client);
+    const r = await second.client.request(startRequest({ init: ckpt.slice(), maxSteps: 8, valEvery: 0 }, { lr: 0.05 }));
+    assert.equal(r.startStep, 5);
+    await second.waitFor('train/state', (e) => e.state === 'done');
+    const lrs = second.events.filter((e) => e.kind === 'train/progress').map((e) => (e.kind === 'train/progress' ? e.lr : 0));
+    assert.ok(lrs.length > 0 && lrs.every((lr) => lr === 0.05), `the new lr trains: ${lrs}`);
+    const final = second.events.filter((e) => e.kind === 'train/checkpoint').at(-1)!;
+    assert.equal(final.kind === 'train/checkpoint' && decodeCheckpoint(final.bytes).train.lr, 0.05);
+    const third = recordingTrainer();
+    clients.push(third.client);
+    await assert.rejects(
+      third.client.request(startRequest({ init: ckpt.slice(), model: { cell: 'lstm', activation: 'tanh', hidden: 32, layers: 1 } })),
+      /rnnLab\.model\.hidden 32 does not match the checkpoint \(hidden 16\)/,
+    );
   });
 
   it('rejects bad input with one-line user messages', async () => {

@@ -5,16 +5,13 @@
  */
 import { Option, type Command } from 'commander';
 
-import { DEFAULT_MEMORY_LIMIT_BYTES, DEFAULT_TRAIN, sample, bestKernels, validateTrainConfig, type TrainConfig } from '../../engine';
+import { DEFAULT_TRAIN, sample, bestKernels, type RunInput } from '../../engine';
 import { demoCorpus } from '../corpus';
 import { checkWritableTarget } from '../files';
-import { runLoop } from '../loop';
 import { CLI_RANGES, checkOptional, parseNumber } from '../options';
-import { EXIT_OK, type Output } from '../output';
-import { createReporter } from '../progress';
-import { buildSession } from '../../engine/session';
+import { EXIT_OK, keepRunningIfStdoutCloses, writeStdout, type Output } from '../output';
 import { resolveSampleOptions, streamSample } from './sample';
-import { describeStart, sourceMetadata } from './train';
+import { runTrainCommand } from './train';
 
 /**
  * Chosen by measurement for a one-minute run on the pure-TypeScript kernels
@@ -22,15 +19,17 @@ import { describeStart, sourceMetadata } from './train';
  * updates in, reaching about 2.3 bits/char on held-out code, where a 2-layer
  * LSTM with batch 16 is still at the unigram plateau (about 4.8 bits/char).
  */
-export const DEMO_SHAPE = { cell: 'lstm', activation: 'tanh', hidden: 128, layers: 1 } as const;
-export const DEMO_TRAIN: TrainConfig = {
-  ...DEFAULT_TRAIN,
+export const DEMO_SETTINGS: RunInput = {
+  cell: 'lstm',
+  hidden: 128,
+  layers: 1,
   seq: 64,
   batch: 4,
   optimizer: 'adam',
   lr: 5e-3,
   clip: 5,
   valFraction: 0.05,
+  validateEvery: 0,
 };
 export const DEMO_PRIME = 'export function ';
 
@@ -58,37 +57,39 @@ export function addDemoCommand(program: Command, run: (json: boolean, fn: (out: 
 }
 
 async function demo(flags: DemoFlags, out: Output): Promise<number> {
+  keepRunningIfStdoutCloses();
   const minutes = checkOptional('--minutes', flags.minutes, CLI_RANGES.minutes) ?? 1;
-  const steps = checkOptional('--steps', flags.steps, CLI_RANGES.steps) ?? Infinity;
+  const steps = checkOptional('--steps', flags.steps, CLI_RANGES.steps);
   const seed = checkOptional('--seed', flags.seed, CLI_RANGES.seed) ?? DEFAULT_TRAIN.seed;
   checkWritableTarget(flags.out);
   const corpus = demoCorpus(__dirname);
-  const train = validateTrainConfig({ ...DEMO_TRAIN, seed });
-  const session = buildSession({ text: corpus.text, shape: DEMO_SHAPE, train, init: null, maxMemoryBytes: DEFAULT_MEMORY_LIMIT_BYTES });
   out.info(`RNN Lab demo: learning to write TypeScript from the project's own ${corpus.files.length} source files.`);
-  const start = describeStart(session, steps, minutes * 60, { files: corpus.files, out: flags.out, init: null });
-  const result = await runLoop(
-    session,
-    { steps, seconds: minutes * 60, valEvery: 0, saveEvery: 0, out: flags.out, extra: sourceMetadata(corpus.files) },
-    createReporter(out),
-    start,
+  const { code, result } = await runTrainCommand(
+    {
+      text: corpus.text,
+      input: { ...DEMO_SETTINGS, seed, maxMinutes: minutes, ...(steps !== undefined ? { steps } : {}) },
+      init: null,
+      out: flags.out,
+      files: corpus.files,
+    },
+    out,
   );
-  if (result.exitCode !== EXIT_OK) return result.exitCode;
+  if (code !== EXIT_OK) return code;
 
+  const model = result.session.model;
   const options = resolveSampleOptions({ length: 400, temperature: 0.7, seed });
   if (out.json) {
-    const text = sample(session.model, bestKernels(), DEMO_PRIME, options);
+    const text = sample(model, bestKernels(), DEMO_PRIME, options);
     out.event('sample', { prime: DEMO_PRIME, temperature: options.temperature, text });
   } else {
     out.info('');
     out.info(`What the model writes after "${DEMO_PRIME}" (temperature ${options.temperature}):`);
     out.info('');
-    process.stdout.write(DEMO_PRIME);
-    const text = streamSample(session.model, DEMO_PRIME, options);
-    if (!text.endsWith('\n')) process.stdout.write('\n');
+    writeStdout(DEMO_PRIME);
+    const text = streamSample(model, DEMO_PRIME, options);
+    if (!text.endsWith('\n')) writeStdout('\n');
     out.info('');
     out.info(`Sample more with: rnn-lab sample ${flags.out} --prime "${DEMO_PRIME}" --temperature 0.7`);
   }
   return EXIT_OK;
 }
-

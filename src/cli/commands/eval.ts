@@ -1,7 +1,7 @@
 /** `rnn-lab eval <checkpoint> <file>`: loss and bits per character of a model on a text. */
 import type { Command } from 'commander';
 
-import { DataError, evaluateStream, bestKernels } from '../../engine';
+import { DataError, DivergenceError, evaluateStream, bestKernels } from '../../engine';
 import { loadCheckpoint } from '../checkpointFile';
 import { encodeMarkingUnknown } from '../corpus';
 import { quotePath, readTextFile } from '../files';
@@ -27,6 +27,13 @@ function evaluate(checkpointPath: string, file: string, out: Output): number {
   const r = evaluateStream(model, tokens, bestKernels());
   if (r.chars === 0) {
     throw new DataError(`${quotePath(file)} has nothing to score: it needs at least two characters, the second onwards known to the model`);
+  }
+  if (!Number.isFinite(r.loss)) {
+    // Weights that overflow give NaN: a model that has diverged is not a result.
+    throw new DivergenceError(
+      `the loss of ${quotePath(checkpointPath)} on ${quotePath(file)} is ${r.loss}: its weights have diverged; use an earlier checkpoint or train again with a lower learning rate`,
+      0,
+    );
   }
   const result = { loss: round(r.loss, 6), bpc: round(r.bpc, 6), chars: r.chars, unknown };
   if (out.json) out.result(result);

@@ -1,10 +1,10 @@
 /** `rnn-lab experiment <file> --out <dir>`: run every run of a `*.rnnlab.json` experiment (DESIGN §6b). */
 import { Command, Option } from 'commander';
 
-import { DEFAULT_MEMORY_LIMIT_BYTES } from '../../engine';
+import { DEFAULT_MEMORY_LIMIT_BYTES, RUN_RANGES } from '../../engine';
 import { EngineTrainer } from '../experiment/engineTrainer';
 import { planExperiment, runExperiment } from '../experiment/runner';
-import { CLI_RANGES, checkOptional, parseNumber } from '../options';
+import { checkOptional, parseNumber } from '../options';
 import { EXIT_INTERRUPTED, EXIT_OK, type Output } from '../output';
 import { createReporter } from '../progress';
 
@@ -38,8 +38,8 @@ export function addExperimentCommand(program: Command, run: (json: boolean, fn: 
 }
 
 async function experiment(file: string, opts: ExperimentOptions, out: Output): Promise<number> {
-  const saveEvery = checkOptional('--save-every', opts.saveEvery, CLI_RANGES.every) ?? 0;
-  checkOptional('--max-memory-mb', opts.maxMemoryMb, CLI_RANGES.maxMemoryMb);
+  const saveEvery = checkOptional('--save-every', opts.saveEvery, RUN_RANGES.saveEvery) ?? 0;
+  checkOptional('--max-memory-mb', opts.maxMemoryMb, RUN_RANGES.maxMemoryMB);
   const maxMemoryBytes = opts.maxMemoryMb * 1024 ** 2;
   const trainer = new EngineTrainer();
   const plan = planExperiment(file, trainer, { yes: Boolean(opts.yes), maxMemoryBytes });

@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { DataError, evaluateStream, familyOf, sample, traceHiddenStates, tsKernels } from '../../engine';
 import { gradFlowWindow, round4 } from '../../engine/gradflowSnapshot';
 import { matrixMessage, quantitiesOf, traceMessage } from '../../shared/panels/hiddenStatesData';
+import { historyPathFor, parseHistory } from '../../shared/history';
 import type { InferTraceResult } from '../../shared/protocol';
 import type { GradFlowSnapshot, HiddenMatrixMessage } from '../../shared/webviewProtocol';
 import { loadCheckpoint } from '../checkpointFile';
@@ -92,7 +93,7 @@ export function addReportCommand(program: Command, run: (json: boolean, fn: (out
     .description('write one self-contained HTML report of a model (loss curve, hidden states, gradient flow) that opens in any browser offline')
     .argument('<checkpoint>', 'a model saved by rnn-lab')
     .option('--text <file>', 'text for the validation loss, the hidden states (its first 400 characters) and the gradient-flow window (default: text the model generates)')
-    .option('--history <file>', 'history.json of the run (the extension keeps it next to the checkpoint) for the loss curve')
+    .option('--history <file>', 'the run\'s history for the loss curve (default: <checkpoint>.history.jsonl beside it, as train writes it; a history.json of 0.1.0 also works)')
     .option('--out <file>', 'where to write the report', 'report.html')
     .option('--json', 'print {"out","bytes"} as JSON')
     .action(async (checkpoint: string, opts: ReportOptions & { json?: boolean }) => {
@@ -178,20 +179,35 @@ function report(checkpointPath: string, opts: ReportOptions, out: Output): numbe
   const gradNorm = round4(Math.hypot(...Object.values(w.windowParamNorms)));
   const now: GradFlowSnapshot = { step, gradNorm, clippedNorm: gradNorm, clipped: false, clip: 0, paramGradNorms: w.windowParamNorms, ...w };
 
-  // History of the run, when given.
+  // History of the run: --history, else the one beside the checkpoint (what `train` writes), if any.
   let progress: { step: number; epoch: number; epochProgress: number; loss: number; lr: number; charsPerSec: number; charsSeen: number }[] = [];
   let validation: { step: number; loss: number }[] = [];
   let snapshots: GradFlowSnapshot[] = [];
-  if (opts.history) {
-    let h: { progress?: unknown; validation?: unknown; gradflow?: unknown };
+  const besideCheckpoint = historyPathFor(checkpointPath);
+  const historyFile = opts.history ?? (existsSync(besideCheckpoint) ? besideCheckpoint : null);
+  if (historyFile) {
+    let text: string;
     try {
-      h = JSON.parse(readFileSync(opts.history, 'utf8')) as typeof h;
+      text = readFileSync(historyFile, 'utf8');
     } catch (e) {
-      throw new DataError(`${quotePath(opts.history)} is not a readable history.json: ${(e as Error).message}`);
+      throw new DataError(`cannot read the history ${quotePath(historyFile)}: ${(e as Error).message}`);
     }
-    if (Array.isArray(h.progress)) progress = h.progress as typeof progress;
-    if (Array.isArray(h.validation)) validation = h.validation as typeof validation;
-    if (Array.isArray(h.gradflow)) snapshots = h.gradflow as GradFlowSnapshot[];
+    if (text.trimStart().startsWith('{"kind"') || historyFile.endsWith('.jsonl')) {
+      const h = parseHistory(text);
+      progress = h.steps;
+      validation = h.validations;
+    } else {
+      // The extension's history.json of 0.1.0: { progress, validation, gradflow }.
+      let h: { progress?: unknown; validation?: unknown; gradflow?: unknown };
+      try {
+        h = JSON.parse(text) as typeof h;
+      } catch (e) {
+        throw new DataError(`${quotePath(historyFile)} is not a readable history: ${(e as Error).message}`);
+      }
+      if (Array.isArray(h.progress)) progress = h.progress as typeof progress;
+      if (Array.isArray(h.validation)) validation = h.validation as typeof validation;
+      if (Array.isArray(h.gradflow)) snapshots = h.gradflow as GradFlowSnapshot[];
+    }
   }
   const fin = (x: number): number | null => (Number.isFinite(x) ? x : null);
   const lossMessages = [
@@ -251,7 +267,7 @@ function report(checkpointPath: string, opts: ReportOptions, out: Output): numbe
 <h1>RNN Lab report: ${escapeAttr(name)}</h1>
 <dl><dt>Model</dt><dd>${familyOf(cfg.cell).label(cfg)} ${cfg.hidden}×${cfg.layers}, ${model.params.count.toLocaleString('en-US')} parameters, vocabulary ${cfg.vocabSize}, step ${step}</dd>
 <dt>Loss on ${opts.text ? escapeAttr(path.basename(opts.text)) : 'generated text'}</dt><dd id="loss-now">${ev.loss.toFixed(4)} nats/char (${ev.bpc.toFixed(4)} bits/char) over ${ev.chars} characters</dd>
-<dt>Loss curve</dt><dd>${progress.length ? `${progress.length} training points from ${escapeAttr(path.basename(opts.history!))}` : 'no --history given: the chart shows the loss computed now'}</dd></dl>
+<dt>Loss curve</dt><dd>${progress.length && historyFile ? `${progress.length} training points from ${escapeAttr(path.basename(historyFile))}` : 'no --history given and none beside the checkpoint: the chart shows the loss computed now'}</dd></dl>
 ${frames.join('\n')}
 <script type="application/json" id="report-data">${scriptJson(data)}</script>
 </body></html>
