@@ -39,6 +39,7 @@ import {
   type TrainConfig,
 } from '../config';
 import { ConfigError } from '../errors';
+import { familiesTaking, infoOf, takesSetting } from '../models/catalog';
 import { learningRate } from '../schedule';
 import { RUN_DEFAULTS, SETTINGS, cliNames, type SettingNamer } from './settings';
 
@@ -152,7 +153,7 @@ export function resolveRun(input: RunInput, from: ResumePoint | null, name: Sett
     for (const key of ['cell', 'activation', 'hidden', 'layers'] as const) {
       const v = given[key];
       // An LSTM/GRU checkpoint may say any activation (the cells ignore it); asking for tanh is no change.
-      const same = v === undefined || v === m[key] || (key === 'activation' && m.cell !== 'rnn' && v === 'tanh');
+      const same = v === undefined || v === m[key] || (key === 'activation' && !takesSetting(m.cell, 'activation') && v === 'tanh');
       if (!same) {
         conflict(
           `${name(key)} ${v} does not match the checkpoint (${key} ${m[key]}): a continued run keeps the checkpoint's model; ` +
@@ -176,8 +177,9 @@ export function resolveRun(input: RunInput, from: ResumePoint | null, name: Sett
     };
   }
   const activation = g<Activation>('activation');
-  if (activation !== undefined && activation !== 'tanh' && model.cell !== 'rnn') {
-    conflict(`${name('activation')} applies to the vanilla RNN only (${name('cell')} rnn): ${model.cell.toUpperCase()} uses tanh; leave out ${name('activation')} ${activation}`);
+  if (activation !== undefined && activation !== 'tanh' && !takesSetting(model.cell, 'activation')) {
+    const takers = familiesTaking('activation').map((f) => `${name('cell')} ${f}`).join(', ');
+    conflict(`${name('activation')} applies to ${takers} only: the ${infoOf(model.cell).title} uses tanh; leave out ${name('activation')} ${activation}`);
   }
 
   // The training config: the checkpoint's (or the defaults), then what was given.
