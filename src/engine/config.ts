@@ -1,4 +1,5 @@
 import { ConfigError } from './errors';
+import { quoteForMessage } from './quote';
 
 export type CellType = 'rnn' | 'lstm' | 'gru';
 export type Activation = 'tanh' | 'relu' | 'sigmoid';
@@ -114,7 +115,7 @@ export const RANGES = {
 
 export function checkRange(name: string, value: unknown, range: Range): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new ConfigError(`${name} must be a number, got ${JSON.stringify(value)}`);
+    throw new ConfigError(`${name} must be a number, got ${quoteForMessage(value)}`);
   }
   const lowOk = range.exclusiveMin ? value > range.min : value >= range.min;
   const highOk = range.exclusiveMax ? value < range.max : value <= range.max;
@@ -128,7 +129,7 @@ export function checkRange(name: string, value: unknown, range: Range): number {
 
 function checkChoice<T extends string>(name: string, value: unknown, choices: readonly T[]): T {
   if (typeof value !== 'string' || !choices.includes(value as T)) {
-    throw new ConfigError(`${name} must be one of ${choices.join(', ')}, got ${JSON.stringify(value)}`);
+    throw new ConfigError(`${name} must be one of ${choices.join(', ')}, got ${quoteForMessage(value)}`);
   }
   return value as T;
 }

@@ -1,6 +1,7 @@
 /** The engine's public surface: pure numeric code, no I/O. */
 export * from './config';
 export * from './errors';
+export { quoteForMessage, MESSAGE_VALUE_MAX } from './quote';
 export * from './floats';
 export { Graph, type GradientRecord } from './graph';
 export { tsKernels, type Kernels } from './kernels';

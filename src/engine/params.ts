@@ -29,9 +29,13 @@ export class Params {
   readonly decoderWeight: number;
   readonly decoderBias: number;
   readonly data: Floats;
-  readonly grad: Floats;
+  private gradient: Floats | null = null;
 
-  constructor(readonly config: ModelConfig, readonly dtype: DType = 'f32') {
+  /**
+   * `storage`, when given, becomes `data` as is (a decoded checkpoint's
+   * weights, so a large model is not held twice); it must have the layout's length.
+   */
+  constructor(readonly config: ModelConfig, readonly dtype: DType = 'f32', storage?: Floats) {
     const { hidden: H, layers: L, vocabSize: V } = config;
     const GH = gateCount(config.cell) * H;
     const tensors: ParamTensor[] = [];
@@ -57,8 +61,15 @@ export class Params {
     this.decoderBias = add('decoder.bias', [V]);
     this.tensors = tensors;
     this.layers = layers;
-    this.data = allocFloats(dtype, offset);
-    this.grad = allocFloats(dtype, offset);
+    if (storage && (storage.length !== offset || (dtype === 'f32') !== storage instanceof Float32Array)) {
+      throw new Error(`parameter storage of ${storage.length} values given for a layout of ${offset}`);
+    }
+    this.data = storage ?? allocFloats(dtype, offset);
+  }
+
+  /** Gradients in the layout of `data`, allocated on first use: inference never needs them. */
+  get grad(): Floats {
+    return (this.gradient ??= allocFloats(this.dtype, this.data.length));
   }
 
   get count(): number {

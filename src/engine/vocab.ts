@@ -1,3 +1,5 @@
+import { quoteForMessage } from './quote';
+
 /**
  * Vocabulary of Unicode code points. Iterating a string by code point (not by
  * UTF-16 unit) makes an emoji or a CJK character outside the BMP one token.
@@ -11,8 +13,8 @@ export class Vocab {
   constructor(chars: readonly string[]) {
     const index = new Map<string, number>();
     chars.forEach((ch, i) => {
-      if ([...ch].length !== 1) throw new Error(`vocabulary entry ${i} is not one code point: ${JSON.stringify(ch)}`);
-      if (index.has(ch)) throw new Error(`vocabulary entry ${JSON.stringify(ch)} appears twice`);
+      if (typeof ch !== 'string' || ch.length === 0 || ch.length !== (ch.codePointAt(0)! > 0xffff ? 2 : 1)) throw new Error(`vocabulary entry ${i} is not one code point: ${quoteForMessage(ch)}`);
+      if (index.has(ch)) throw new Error(`vocabulary entry ${quoteForMessage(ch)} appears twice`);
       index.set(ch, i);
     });
     this.chars = chars;
