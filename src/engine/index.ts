@@ -10,7 +10,7 @@ export * from './model';
 export { Params, type ParamTensor } from './params';
 export { Rng, type RngState } from './rng';
 export { Vocab } from './vocab';
-export { decodeText, hashTokens } from './text';
+export * from './text';
 export * from './memory';
 export { clipGradNorm, createOptimizer, slotNames, type Optimizer } from './optim';
 export { learningRate } from './schedule';

@@ -7,7 +7,7 @@ import { Option, type Command } from 'commander';
 
 import { DEFAULT_MEMORY_LIMIT_BYTES, DEFAULT_TRAIN, sample, bestKernels, validateTrainConfig, type TrainConfig } from '../../engine';
 import { demoCorpus } from '../corpus';
-import { checkWritableTarget } from '../files';
+import { claimOutput } from '../checkpointFile';
 import { runLoop } from '../loop';
 import { CLI_RANGES, checkOptional, parseNumber } from '../options';
 import { EXIT_OK, type Output } from '../output';
@@ -61,7 +61,7 @@ async function demo(flags: DemoFlags, out: Output): Promise<number> {
   const minutes = checkOptional('--minutes', flags.minutes, CLI_RANGES.minutes) ?? 1;
   const steps = checkOptional('--steps', flags.steps, CLI_RANGES.steps) ?? Infinity;
   const seed = checkOptional('--seed', flags.seed, CLI_RANGES.seed) ?? DEFAULT_TRAIN.seed;
-  checkWritableTarget(flags.out);
+  claimOutput(flags.out);
   const corpus = demoCorpus(__dirname);
   const train = validateTrainConfig({ ...DEMO_TRAIN, seed });
   const session = buildSession({ text: corpus.text, shape: DEMO_SHAPE, train, init: null, maxMemoryBytes: DEFAULT_MEMORY_LIMIT_BYTES });

@@ -32,7 +32,7 @@ export function addSampleCommand(program: Command, run: (json: boolean, fn: (out
     .action(async (checkpoint: string, flags: SampleFlags) => {
       await run(false, async () => {
         const options = resolveSampleOptions(flags);
-        const { model } = loadCheckpoint(checkpoint);
+        const { model } = loadCheckpoint(checkpoint, { weightsOnly: true });
         streamSample(model, flags.prime, options);
         return EXIT_OK;
       });

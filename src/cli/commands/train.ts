@@ -23,9 +23,9 @@ import {
   type ScheduleName,
   type TrainConfig,
 } from '../../engine';
-import { loadCheckpoint } from '../checkpointFile';
+import { claimOutput, loadCheckpoint } from '../checkpointFile';
 import { readCorpus } from '../corpus';
-import { checkWritableTarget, quotePath, sameFile } from '../files';
+import { quotePath, sameFile } from '../files';
 import { runLoop } from '../loop';
 import { CLI_RANGES, checkOptional, conflict, dflt, parseNumber } from '../options';
 import { formatCount, type Output } from '../output';
@@ -184,13 +184,13 @@ export function resolveTrainSettings(
 async function train(files: string[], opts: TrainOptions, out: Output): Promise<number> {
   const initCheckpoint = opts.init !== undefined ? loadCheckpoint(opts.init) : null;
   const settings = resolveTrainSettings(opts, initCheckpoint);
-  checkWritableTarget(opts.out);
+  claimOutput(opts.out);
   for (const f of files) {
     if (sameFile(f, opts.out)) conflict(`--out ${quotePath(opts.out)} is one of the training files: choose another name for the checkpoint`);
   }
   const corpus = readCorpus(files);
   const session = buildSession({
-    text: corpus.text,
+    text: corpus.source,
     shape: settings.shape,
     train: settings.train,
     init: initCheckpoint && opts.init !== undefined ? { label: `the checkpoint ${quotePath(opts.init)}`, checkpoint: initCheckpoint } : null,
