@@ -166,3 +166,22 @@ export function stringSource(text: string): TextSource {
     },
   };
 }
+
+/**
+ * Most memory a text of `units` UTF-8 bytes (or UTF-16 units) can take before
+ * its vocabulary is known: each unit is at most one UTF-16 code unit (2 bytes)
+ * in each of `stringCopies` strings, and at most one code point, whose token
+ * takes at most 4 bytes. The CLI streams files (no string copies) and then
+ * knows the exact token size; the extension holds the document's text as a
+ * string on the host and a copy in the trainer worker.
+ */
+export function worstCaseTextBytes(units: number, stringCopies: number): number {
+  return units * (2 * stringCopies + 4);
+}
+
+/** What the text of one training run may take in the extension (host and worker together). */
+export const EXTENSION_TEXT_BUDGET_BYTES = 512 * 1024 * 1024;
+/** Strings of the text the extension holds: the document's on the host, its copy in the worker. */
+export const EXTENSION_TEXT_COPIES = 2;
+/** The largest text file the extension trains on: 64 MiB, from the estimate above. */
+export const EXTENSION_MAX_TEXT_BYTES = Math.floor(EXTENSION_TEXT_BUDGET_BYTES / worstCaseTextBytes(1, EXTENSION_TEXT_COPIES));

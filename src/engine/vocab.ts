@@ -8,14 +8,20 @@ import { forEachCodePoint } from './text';
 export class Vocab {
   readonly chars: readonly string[];
   private readonly index: Map<string, number>;
-  /** Token per code point: a table for the BMP, a map above it. */
-  private readonly bmp = new Int32Array(0x10000).fill(-1);
+  /** Token per code point: a table up to the largest BMP code point of the vocabulary, a map above the BMP. */
+  private readonly bmp: Int32Array;
   private readonly astral = new Map<number, number>();
   /** Index fed for a character the model never saw: space if known, else 0. */
   readonly fallback: number;
 
   constructor(chars: readonly string[]) {
     const index = new Map<string, number>();
+    let top = -1;
+    for (const ch of chars) {
+      const cp = typeof ch === 'string' ? (ch.codePointAt(0) ?? -1) : -1;
+      if (cp < 0x10000 && cp > top) top = cp;
+    }
+    this.bmp = new Int32Array(top + 1).fill(-1);
     chars.forEach((ch, i) => {
       if (typeof ch !== 'string' || ch.length === 0 || ch.length !== (ch.codePointAt(0)! > 0xffff ? 2 : 1)) throw new Error(`vocabulary entry ${i} is not one code point: ${quoteForMessage(ch)}`);
       if (index.has(ch)) throw new Error(`vocabulary entry ${quoteForMessage(ch)} appears twice`);
@@ -46,7 +52,7 @@ export class Vocab {
 
   /** Token of a code point, or -1 when it is not in the vocabulary. */
   tokenOfCodePoint(cp: number): number {
-    return cp < 0x10000 ? this.bmp[cp]! : (this.astral.get(cp) ?? -1);
+    return cp < 0x10000 ? (this.bmp[cp] ?? -1) : (this.astral.get(cp) ?? -1);
   }
 
   /** Token of a character, or -1 when it is not in the vocabulary. */
