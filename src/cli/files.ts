@@ -125,14 +125,17 @@ export function readBytes(file: string, what = 'file', maxBytes = MAX_INPUT_BYTE
       let total = 0;
       for (;;) {
         if (total === out.length) {
-          if (total >= maxBytes) {
-            const probe = new Uint8Array(1);
-            if (fs.readSync(fd, probe, 0, 1, null) === 0) return out;
+          // Full at the stated size: done unless the file grew meanwhile.
+          const probe = new Uint8Array(1);
+          if (fs.readSync(fd, probe, 0, 1, null) === 0) return out;
+          if (total + 1 > maxBytes) {
             throw new FileError(`cannot read ${quotePath(file)}: it grew past the ${sizeText(maxBytes)} limit while being read`);
           }
           const grown = new Uint8Array(Math.min(maxBytes, Math.max(2 * total, 64 * 1024)));
           grown.set(out);
+          grown[total++] = probe[0]!;
           out = grown;
+          continue;
         }
         const n = fs.readSync(fd, out, total, out.length - total, null);
         if (n === 0) return out.subarray(0, total);

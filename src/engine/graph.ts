@@ -32,7 +32,8 @@ export class Graph {
   private readonly masks: Floats[];
   private readonly dropped: Floats[];
   /** [H, GH] transposed W_hh for the recurrent products of backward. */
-  private readonly whhT: Floats;
+  /** W_hhᵀ for the backward pass; outside an arena allocated by the first backward (inference never needs it). */
+  private whhT: Floats;
   /** Number of scored predictions in the last forward. */
   scored = 0;
   record: GradientRecord | null = null;
@@ -132,7 +133,7 @@ export class Graph {
       masks.push(f(withDropout && l > 0 ? TB * H : 0));
       dropped.push(f(withDropout && l > 0 ? TB * H : 0));
     }
-    const whhT = f(H * GH);
+    const whhT = f(staging ? H * GH : 0);
     const s32 = (n: number): Float32Array => (staging ? f(n) : new Float32Array(0)) as Float32Array;
     return {
       layers, tokens, targets, probs, masks, dropped, whhT,
@@ -326,6 +327,7 @@ export class Graph {
       const s = this.layers[l]!;
       const lp = params.layers[l]!;
       const GH = s.GH;
+      if (this.whhT.length < H * GH) this.whhT = allocFloats(params.dtype, H * GH);
       kernels.transpose(this.whhT, 0, data, lp.wHh, GH, H);
       // Truncated BPTT: nothing flows in from beyond the window.
       s.dh.fill(0);

@@ -86,7 +86,7 @@ export function buildSession(plan: SessionPlan): Session {
       `this run needs about ${formatBytes(needed)} (${parameterCount(config).toLocaleString('en-US')} parameters, ` +
         `${config.vocabSize.toLocaleString('en-US')} distinct characters, batch ${train.batch} × sequence ${train.seq}, ` +
         `${formatBytes(textBytes)} of tokens for ${source.length.toLocaleString('en-US')} characters of text), ` +
-        `more than the limit of ${formatBytes(plan.maxMemoryBytes)}: use a smaller model, batch or sequence` +
+        `more than the limit of ${formatBytes(plan.maxMemoryBytes)}: use a smaller model, batch, sequence or text` +
         (plan.memoryHint ? `, or ${plan.memoryHint}` : ''),
     );
   }
