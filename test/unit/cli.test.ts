@@ -671,3 +671,30 @@ describe('two runs writing the same --out', () => {
     assert.ok(fs.existsSync(path.join(dir, 'm.safetensors')));
   });
 });
+
+describe('large texts', () => {
+  it('train, eval and inspect a 40 MB text inside a 96 MB V8 heap (the text is never one string or an array of strings)', () => {
+    const dir = freshDir();
+    const line = 'It was the best of times, it was the worst of times; ünïcode — 😀.\n';
+    const big = path.join(dir, 'big.txt');
+    fs.writeFileSync(big, line.repeat(Math.ceil(40e6 / Buffer.byteLength(line))));
+    const run = (...args: string[]): SpawnSyncReturns<string> =>
+      spawnSync(process.execPath, ['--max-old-space-size=96', CLI, ...args], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    const r = ok(run('train', 'big.txt', ...TINY, '--steps', '2', '--val-fraction', '0', '--out', 'm.safetensors', '--json'));
+    const start = jsonLines(r.stdout).find((e) => e.event === 'start')!;
+    assert.ok((start.trainChars as number) > 39e6 / 1.1, String(start.trainChars));
+    fails(run('inspect', 'm.safetensors', '--file', 'big.txt'), /cannot read 'big\.txt': it is 38\.\d MiB, larger than the 39\.1 KiB limit/);
+    // Scoring 40 M characters takes long; a tail of the file is enough to prove the memory bound.
+    fs.truncateSync(big, 4e6);
+    ok(run('eval', 'm.safetensors', 'big.txt', '--json'));
+  });
+
+  it('refuses a text whose tokens do not fit the memory limit, saying so', () => {
+    const dir = freshDir();
+    writeText(dir, 'a.txt', makeText(3_000_000));
+    fails(
+      cli(dir, 'train', 'a.txt', ...TINY, '--steps', '1', '--max-memory-mb', '2'),
+      /this run needs about 2\.\d MiB \(.*2\.\d MiB of tokens for 3,000,000 characters of text\), more than the limit of 2\.0 MiB/,
+    );
+  });
+});
