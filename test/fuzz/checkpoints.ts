@@ -107,13 +107,35 @@ export function checkInvariant(bytes: Uint8Array, resume = true): Outcome {
       if (name.startsWith('optim.') && before) assert.deepEqual(bytesOf(t), bytesOf(before), name);
     }
   }
+  checkEngineState(session.trainer);
   try {
     session.trainer.step();
   } catch (e) {
     if (e instanceof DivergenceError) return 'diverged';
     throw e;
   }
+  // An update that overflows finite weights is the step's divergence check's to catch, not the decoder's.
+  if (!session.model.params.data.every(Number.isFinite)) return 'diverged';
+  // What a resumed run saves, the tool loads again.
+  decodeCheckpoint(encodeCheckpoint(session.model, session.train, session.trainer, ck.extra));
   return 'resumed';
+}
+
+const SUMS_OF_SQUARES = new Set(['exp_avg_sq', 'sum', 'square_avg']);
+
+/** What a restored trainer holds is state a run could have reached: finite moments, non-negative sums of squares, exact counters. */
+function checkEngineState(trainer: Trainer): void {
+  for (const [slot, buf] of trainer.optimizer.slots) {
+    for (let i = 0; i < buf.length; i++) {
+      const v = buf[i]!;
+      assert.ok(Number.isFinite(v) && (!SUMS_OF_SQUARES.has(slot) || v >= 0), `optimizer ${slot}[${i}] = ${v} after restore`);
+    }
+  }
+  const { step, epoch, position, charsSeen } = trainer.state;
+  for (const [k, v] of Object.entries({ step, epoch, position, charsSeen })) {
+    // Exact after the CLI's largest --steps more.
+    assert.ok(Number.isSafeInteger(v) && v >= 0 && Number.isSafeInteger(v + 1e12), `${k} = ${v} after restore`);
+  }
 }
 
 function pick(s: { step: number; epoch: number; charsSeen: number; rng: readonly number[] }): object {
