@@ -154,6 +154,41 @@ export function readTextFile(file: string, maxBytes = MAX_INPUT_BYTES): string {
   return decodeText(readBytes(file, 'text file', maxBytes), quotePath(file));
 }
 
+/**
+ * The start of a UTF-8 text file, at most `maxBytes` of it (cut at a
+ * character boundary), for commands that look at a bounded prefix of a text
+ * however large the file is.
+ */
+export function readTextHead(file: string, maxBytes: number): string {
+  const head = new Uint8Array(maxBytes);
+  let total = 0;
+  let size = 0;
+  try {
+    const opened = openRegular(file, 'text file', MAX_INPUT_BYTES);
+    size = opened.size;
+    try {
+      for (;;) {
+        const n = total < maxBytes ? fs.readSync(opened.fd, head, total, maxBytes - total, null) : 0;
+        if (n === 0) break;
+        total += n;
+      }
+    } finally {
+      fs.closeSync(opened.fd);
+    }
+  } catch (e) {
+    throw translateFsError(e, 'read', file);
+  }
+  let bytes = head.subarray(0, total);
+  if (total < size) {
+    // Drop a character cut in two at the end: back up over continuation bytes to its lead byte.
+    let end = total;
+    while (end > 0 && (bytes[end - 1]! & 0xc0) === 0x80) end--;
+    if (end > 0 && bytes[end - 1]! >= 0xc0) end--;
+    bytes = bytes.subarray(0, end);
+  }
+  return decodeText(bytes, quotePath(file));
+}
+
 /** Writes `bytes` to `file` atomically (see shared/atomicFile), with file-system errors in plain words. */
 export function writeFileAtomic(file: string, bytes: Uint8Array): void {
   try {
