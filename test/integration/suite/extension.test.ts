@@ -4,6 +4,7 @@
  * engine itself.
  */
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { decodeCheckpoint, Rng, Stepper, tsKernels } from '../../../src/engine';
@@ -215,6 +216,16 @@ suite('RNN Lab in a real VS Code', function () {
     // The imported model can generate, and can be deleted.
     await vscode.commands.executeCommand('rnnLab.deleteModel', imported.id, true);
     assert.equal(api.library.get(imported.id), undefined);
+  });
+
+  test('a FIFO is neither read as training text nor replaced by an export', async () => {
+    const fifo = workspaceUri('pipe.txt');
+    const made = spawnSync('mkfifo', [fifo.fsPath]);
+    assert.equal(made.status, 0, String(made.stderr));
+    await expectError(/is not a regular file/, async () => train(fifo, { preset: 'tiny', name: 'fifo' }));
+    await expectError(/it exists and is not a regular file/, async () => vscode.commands.executeCommand('rnnLab.exportModel', tinyModel.id, fifo));
+    assert.ok(fs.lstatSync(fifo.fsPath).isFIFO());
+    fs.unlinkSync(fifo.fsPath);
   });
 
   test('bad files, settings and checkpoints give clear messages', async () => {
