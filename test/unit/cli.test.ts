@@ -727,7 +727,7 @@ describe('temporaries left by killed saves', () => {
     const other = `other.safetensors.tmp-${deadPid()}-00000000`;
     for (const name of [dead, live, other]) writeText(dir, name, 'partial');
     ok(cli(dir, 'train', 'a.txt', ...TINY, '--steps', '1', '--out', 'm.safetensors'));
-    assert.deepEqual(listDir(dir), ['a.txt', 'm.safetensors', live, other].sort());
+    assert.deepEqual(listDir(dir), ['a.txt', 'm.history.jsonl', 'm.safetensors', live, other].sort());
   });
 });
 
@@ -781,10 +781,11 @@ describe('large texts', () => {
 
   it('refuses a text whose tokens do not fit the memory limit, saying so', () => {
     const dir = freshDir();
-    writeText(dir, 'a.txt', makeText(3_000_000));
+    // The smallest limit (16 MiB) with a 17 MB text: its tokens alone (1 byte each) do not fit.
+    writeText(dir, 'a.txt', makeText(17_000_000));
     fails(
-      cli(dir, 'train', 'a.txt', ...TINY, '--steps', '1', '--max-memory-mb', '2'),
-      /this run needs about 2\.\d MiB \(.*2\.\d MiB of tokens for 3,000,000 characters of text\), more than the limit of 2\.0 MiB/,
+      cli(dir, 'train', 'a.txt', ...TINY, '--steps', '1', '--max-memory-mb', '16'),
+      /this run needs about 16\.\d MiB \(.*16\.\d MiB of tokens for 17,000,000 characters of text\), more than the limit of 16\.0 MiB/,
     );
   });
 });

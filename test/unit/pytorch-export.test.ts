@@ -16,6 +16,12 @@ import { buildCli } from './helpers/buildCli';
 
 const PYTHON = '/usr/bin/python3';
 const TORCHRUN = '/usr/bin/torchrun';
+/**
+ * Two processes on this machine: --standalone picks a free rendezvous port (two
+ * suites at once must not meet on the default 29500); --redirects 1 --tee 1
+ * works around torch 1.13's crash on Python 3.11 (see the project README).
+ */
+const TORCHRUN_ARGS = ['--standalone', '--nproc_per_node=2', '--redirects', '1', '--tee', '1'];
 const torchMissing = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0 || !fs.existsSync(TORCHRUN);
 const SKIP = torchMissing ? 'Debian python3-torch is not installed (apt-get install python3-torch)' : false;
 
@@ -102,7 +108,7 @@ describe('export-pytorch: train.py continues the run RNN Lab would', { skip: SKI
       const theirs = path.join(dir, 'theirs.safetensors');
       const trainArgs = ['train.py', '--init', 'model.safetensors', '--data', text, ...c.resume, '--steps', '4', '--device', 'cpu', '--out', theirs];
       const log = c.processes === 2
-        ? run(TORCHRUN, ['--nproc_per_node=2', '--redirects', '1', '--tee', '1', ...trainArgs], project)
+        ? run(TORCHRUN, [...TORCHRUN_ARGS, ...trainArgs], project)
         : run(PYTHON, trainArgs, project);
       assert.match(log.stdout, /"world": ?\d/);
 
@@ -140,7 +146,7 @@ describe('export-pytorch: train.py continues the run RNN Lab would', { skip: SKI
 
     const project = path.join(dir, 'project');
     cli('export-pytorch', start, project);
-    const uneven = spawnSync(TORCHRUN, ['--nproc_per_node=2', '--redirects', '1', '--tee', '1', 'train.py', '--init', 'model.safetensors', '--data', text, '--steps', '1'], {
+    const uneven = spawnSync(TORCHRUN, [...TORCHRUN_ARGS, 'train.py', '--init', 'model.safetensors', '--data', text, '--steps', '1'], {
       cwd: project, encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' }, timeout: 120_000,
     });
     assert.notEqual(uneven.status, 0);
