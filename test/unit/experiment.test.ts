@@ -31,6 +31,8 @@ import {
   type ResultRow,
   type RunSettings,
 } from '../../src/shared/experiment';
+import { SETTINGS as TABLE } from '../../src/engine/run/settings';
+import { historyLine, parseHistory, type RunHistory } from '../../src/shared/history';
 import { SCHEMA_FILE, schemaText } from '../../scripts/experiment-schema';
 
 const families = CELLS;
@@ -60,17 +62,24 @@ describe('experiment schema', () => {
     assert.equal(readFileSync(SCHEMA_FILE, 'utf8'), schemaText(), 'media/schemas/rnnlab.schema.json is stale: run npm run schema:experiment');
   });
 
-  it('agrees with the engine: every range, choice list and default', () => {
+  it('agrees with the engine: every range, choice list and default is the settings table\'s (the one `rnn-lab train` uses)', () => {
     const schema = buildExperimentSchema() as { properties: { base: { properties: Record<string, Record<string, unknown>> } } };
     const base = schema.properties.base.properties;
-    const engineNames: Record<string, keyof typeof RANGES> = { warmup: 'warmupSteps' };
-    for (const name of ['hidden', 'layers', 'seq', 'batch', 'dropout', 'lr', 'momentum', 'beta1', 'beta2', 'eps', 'weightDecay', 'clip', 'warmup', 'decaySteps', 'lrMinFraction', 'seed']) {
-      const r = RANGES[engineNames[name] ?? (name as keyof typeof RANGES)] as { min: number; max: number; integer?: boolean; exclusiveMin?: boolean; exclusiveMax?: boolean };
-      const s = base[name]!;
-      assert.equal(s.type, r.integer ? 'integer' : 'number', `${name} type`);
-      assert.equal(s[r.exclusiveMin ? 'exclusiveMinimum' : 'minimum'], r.min, `${name} lower bound`);
-      assert.equal(s[r.exclusiveMax ? 'exclusiveMaximum' : 'maximum'], r.max, `${name} upper bound`);
+    const perRun = TABLE.filter((t) => t.resume !== 'session' && t.only !== 'extension' && t.key !== 'valFraction');
+    assert.deepEqual(perRun.map((t) => t.key), ['cell', 'activation', 'hidden', 'layers', 'seq', 'batch', 'dropout', 'optimizer', 'lr', 'momentum', 'beta1', 'beta2', 'eps', 'weightDecay', 'clip', 'schedule', 'warmupSteps', 'decaySteps', 'lrMinFraction', 'seed']);
+    for (const t of perRun) {
+      const s = base[t.key]!;
+      assert.ok(s, `${t.key} is an experiment setting`);
+      assert.equal(s.default, t.default, `${t.key} default`);
       assert.equal(typeof s.description, 'string');
+      if (t.type === 'choice') {
+        if (t.key !== 'cell') assert.deepEqual(s.enum, [...t.choices!], `${t.key} choices`);
+        continue;
+      }
+      const r = t.range!;
+      assert.equal(s.type, r.integer ? 'integer' : 'number', `${t.key} type`);
+      assert.equal(s[r.exclusiveMin ? 'exclusiveMinimum' : 'minimum'], r.min, `${t.key} lower bound`);
+      assert.equal(s[r.exclusiveMax ? 'exclusiveMaximum' : 'maximum'], r.max, `${t.key} upper bound`);
     }
     assert.deepEqual(base.optimizer!.enum, [...OPTIMIZERS]);
     assert.deepEqual(base.schedule!.enum, [...SCHEDULES]);
@@ -78,10 +87,16 @@ describe('experiment schema', () => {
     assert.equal(base.hidden!.default, DEFAULT_MODEL.hidden);
     assert.equal(base.lr!.default, DEFAULT_TRAIN.lr);
     assert.equal(base.seq!.default, DEFAULT_TRAIN.seq);
-    assert.equal(base.warmup!.default, DEFAULT_TRAIN.warmupSteps);
+    assert.equal(base.warmupSteps!.default, DEFAULT_TRAIN.warmupSteps);
+    assert.equal(base.eps!.minimum, 0, 'eps 0 means the optimizer\'s own default, as for --eps');
     // The setting names of the file are the CLI's flags in camelCase, heads and context for gpt included.
     assert.deepEqual(Object.keys(base), Object.keys(SETTINGS));
     assert.ok('heads' in base && 'context' in base);
+    assert.deepEqual(RANGES.hidden, { min: base.hidden!.minimum, max: base.hidden!.maximum, integer: true });
+  });
+
+  it('an older spelling of a setting points to its name', () => {
+    assert.throws(() => parse({ ...minimal, base: { warmup: 10 } }), (e: unknown) => e instanceof ExperimentError && /^base\.warmup: unknown setting "warmup" \(did you mean "warmupSteps"\?\)/.test(e.message));
   });
 });
 
@@ -229,6 +244,18 @@ describe('experiment expansion', () => {
     assert.deepEqual(refusal({ ...minimal, base: { activation: 'relu' } }), ['base.activation: applies to cell rnn only, not to lstm']);
     assert.deepEqual(refusal({ ...minimal, runs: [{ heads: 2 }] }), ['runs[0].heads: applies to cell gpt only, not to lstm']);
     assert.deepEqual(refusal({ text: 'a', budget: { minutes: 1 }, grid: { schedule: ['constant', 'cosine'] } }), ['grid.schedule: schedule cosine needs to know how long to decay: with a minutes budget, set decaySteps']);
+    assert.deepEqual(refusal({ ...minimal, base: { layers: 1 }, runs: [{ dropout: 0.2 }] }), ['runs[0].dropout: acts between stacked layers: it needs layers 2 or more, not 1']);
+    assert.deepEqual(refusal({ ...minimal, base: { layers: 1, dropout: 0.2 } }), ['base.dropout: acts between stacked layers: it needs layers 2 or more, not 1']);
+  });
+
+  it('a base setting some runs ignore takes, in those runs, the value they train with', () => {
+    const runs = expandExperiment(parse({ ...minimal, base: { momentum: 0.9, dropout: 0.2, activation: 'relu' }, grid: { optimizer: ['adam', 'sgd'], layers: [1, 2], cell: ['rnn', 'gru'] } }), { vocabSize: 5, sizes });
+    const of = (r: (typeof runs)[number]): unknown[] => [r.settings.optimizer, r.settings.layers, r.settings.cell, r.settings.momentum, r.settings.dropout, r.settings.activation];
+    assert.deepEqual(runs.map(of), [
+      ['adam', 1, 'rnn', 0, 0, 'relu'], ['adam', 1, 'gru', 0, 0, 'tanh'], ['adam', 2, 'rnn', 0, 0.2, 'relu'], ['adam', 2, 'gru', 0, 0.2, 'tanh'],
+      ['sgd', 1, 'rnn', 0.9, 0, 'relu'], ['sgd', 1, 'gru', 0.9, 0, 'tanh'], ['sgd', 2, 'rnn', 0.9, 0.2, 'relu'], ['sgd', 2, 'gru', 0.9, 0.2, 'tanh'],
+    ]);
+    assert.ok(runs.every((r) => r.settings.heads === undefined && r.settings.context === undefined), 'no family here has heads or context');
   });
 });
 
@@ -307,7 +334,7 @@ function row(id: string, valBpc: number | null, extra: Partial<ResultRow> = {}):
   const settings = { cell: 'lstm', hidden: 8, lr: 0.01, seed: 1 } as unknown as RunSettings;
   return {
     id, origin: 'grid', varied: {}, settings, seed: 1, params: 100, steps: 10, chars: 100, seconds: 1, charsPerSec: 100,
-    valLoss: valBpc === null ? null : valBpc * Math.LN2, valBpc, checkpoint: `${id}.safetensors`, history: `${id}.history.json`, stoppedAt: null, diverged: null, ...extra,
+    valLoss: valBpc === null ? null : valBpc * Math.LN2, valBpc, checkpoint: `${id}.safetensors`, history: `${id}.history.jsonl`, stoppedAt: null, diverged: null, ...extra,
   };
 }
 
@@ -332,7 +359,9 @@ describe('experiment results and report', () => {
 
   it('the report is one self-contained page: table best first, curves and scatter plots, escaped names', () => {
     const rows = [row('b<run>', 2, { settings: { cell: 'lstm', hidden: 8, lr: 0.01, seed: 1 } as unknown as RunSettings }), row('a', 1, { settings: { cell: 'lstm', hidden: 8, lr: 0.03, seed: 1 } as unknown as RunSettings, stoppedAt: 2 })];
-    const history = (n: number) => ({ progress: Array.from({ length: n }, (_, i) => ({ step: i + 1, epoch: 0, epochProgress: 0, loss: 3 - i / n, gradNorm: 1, clipped: false, lr: 0.01, charsPerSec: 1, charsSeen: (i + 1) * 10, seconds: i * 0.1 })), validation: [], gradflow: [] });
+    // The one history format, as a run writes it beside its checkpoint.
+    const history = (n: number): RunHistory =>
+      parseHistory(Array.from({ length: n }, (_, i) => historyLine({ kind: 'step', step: i + 1, epoch: 0, epochProgress: 0, loss: 3 - i / n, gradNorm: 1, clipped: false, lr: 0.01, charsPerSec: 1, charsSeen: (i + 1) * 10, seconds: i * 0.1 })).join(''));
     const html = experimentReportHtml({ name: 'test & co', rows, histories: { a: history(1000), 'b<run>': history(5) }, planned: 3 });
     assert.match(html, /<title>RNN Lab experiment: test &amp; co<\/title>/);
     assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/, 'no script, no network');

@@ -308,6 +308,8 @@ export class RunLoop {
 
   /** Checks the weights, then hands a checkpoint to the sink; false (and the session over) when they diverged. */
   private saveCheckpoint(final: boolean): boolean {
+    // The history written with a checkpoint ends at its step.
+    this.flushProgress();
     const { model, train, trainer } = this.session;
     const step = trainer.state.step;
     let loss = trainer.checkWeights();
