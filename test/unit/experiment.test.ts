@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 
 import { CELLS, DEFAULT_MODEL, DEFAULT_TRAIN, OPTIMIZERS, RANGES, SCHEDULES, parameterCount, type CellType } from '../../src/engine';
 import {
+  COMING_FAMILIES,
   ExperimentError,
   SETTINGS,
   buildExperimentSchema,
@@ -113,7 +114,8 @@ describe('experiment parsing: refused with the JSON path of the bad key', () => 
     ['two budgets', { ...minimal, budget: { steps: 1, chars: 5 } }, /^budget: give exactly one of steps, minutes or chars$/],
     ['an unknown budget', { ...minimal, budget: { epochs: 1 } }, /^budget\.epochs: unknown budget/],
     ['a bad choice', { ...minimal, grid: { optimizer: ['adam', 'lion'] } }, /^grid\.optimizer\[1\]: must be one of "sgd", "adagrad", "rmsprop", "adam", "adamw"$/],
-    ['a family not built yet', { ...minimal, runs: [{ cell: 'gpt', heads: 4 }] }, /^runs\[0\]\.cell: cell "gpt" is not available yet in this version of rnn-lab/],
+    // Until the catalog registers every block family.
+    ...COMING_FAMILIES.slice(0, 1).map((f): [string, unknown, RegExp] => ['a family not built yet', { ...minimal, runs: [{ cell: f }] }, new RegExp(`^runs\\[0\\]\\.cell: cell "${f}" is not available yet in this version of rnn-lab`)]),
     ['seeds in the grid', { ...minimal, grid: { seed: [1, 2] } }, /^grid\.seed: seeds are not a grid setting/],
     ['a seed beside "seeds"', { ...minimal, seeds: [1], runs: [{ seed: 3 }] }, /^runs\[0\]\.seed: the top-level "seeds" list sets every run's seed/],
     ['a width beside matchParams', { ...minimal, matchParams: 1000, grid: { hidden: [8, 16] } }, /^grid\.hidden\[0\]: matchParams chooses/],
@@ -154,14 +156,14 @@ describe('experiment parsing: refused with the JSON path of the bad key', () => 
     assert.throws(() => parseExperiment('{"text": ', { families }), (e: unknown) => e instanceof ExperimentError && /^\(top level\): not valid JSON/.test(e.message));
   });
 
-  it('the example of the issue parses (gpt refused until the block models land)', () => {
+  it('the example of the issue parses (gpt refused until the catalog has it)', () => {
     const example = {
       name: 'cells on my notes', text: ['notes.txt'], valFraction: 0.1, budget: { steps: 2000 },
       base: { hidden: 128, layers: 2, seq: 64, batch: 32, lr: 0.002 },
       grid: { cell: ['rnn', 'lstm', 'gru'], lr: [0.001, 0.003] },
       runs: [{ cell: 'gpt', heads: 4 }], seeds: [1, 2], halving: { rungs: 3, keep: 0.5 },
     };
-    assert.throws(() => parse(example), /runs\[0\]\.cell: cell "gpt" is not available yet/);
+    if (COMING_FAMILIES.includes('gpt')) assert.throws(() => parse(example), /runs\[0\]\.cell: cell "gpt" is not available yet/);
     const spec = parseExperiment(JSON.stringify(example), { families: [...CELLS, 'gpt'] });
     assert.deepEqual(spec.text, ['notes.txt']);
     assert.deepEqual(spec.halving, { rungs: 3, keep: 0.5 });

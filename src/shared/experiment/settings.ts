@@ -123,18 +123,22 @@ export type PartialSettings = Partial<Record<SettingName, string | number>>;
  */
 export type RunSettings = Omit<ModelConfig, 'vocabSize'> & Omit<TrainConfig, 'valFraction'> & { heads?: number; context?: number };
 
+/** Every setting some family declares (the catalog's, then the coming families'), with the families that take it. */
+const BY_FAMILY: ReadonlyMap<string, readonly string[]> = (() => {
+  const out = new Map<string, string[]>();
+  for (const f of FAMILY_NAMES) for (const s of infoOf(f).settings) out.set(s.name, [...(out.get(s.name) ?? []), f]);
+  for (const [name, f] of FAMILY_ONLY) if (!out.has(name)) out.set(name, [...f.families]);
+  return out;
+})();
+
 /** Whether the family of `cell` has setting `name` (the catalog's declaration, or a coming family's). */
 export function familyTakes(cell: string, name: string): boolean {
-  if (isFamilyName(cell)) return infoOf(cell).settings.some((s) => s.name === name);
-  return FAMILY_ONLY.get(name)?.families.includes(cell) ?? false;
+  return BY_FAMILY.get(name)?.includes(cell) ?? false;
 }
 
-/** Family settings that are not in the engine's table, and the families that take each. */
+/** The settings that belong to some families only (activation, heads, context, …), and the families that take each. */
 export function familyOnlySettings(): { name: SettingName; families: readonly string[] }[] {
-  const out = [...FAMILY_ONLY].map(([name, f]) => ({ name, families: f.families }));
-  // The table has activation, but it is the vanilla RNN's setting all the same.
-  const activation = FAMILY_NAMES.filter((f) => familyTakes(f, 'activation'));
-  return [{ name: 'activation', families: activation }, ...out];
+  return [...BY_FAMILY].filter(([name]) => name in SETTINGS).map(([name, families]) => ({ name, families }));
 }
 
 /** Whether an optimizer has momentum (sgd and rmsprop; the others ignore it). */
@@ -177,8 +181,8 @@ export function resolveSettings(given: PartialSettings, budgetSteps: number): Ru
     lrMinFraction: pick('lrMinFraction') as number,
     seed: pick('seed') as number,
   };
-  for (const [name] of FAMILY_ONLY) {
-    if (!familyTakes(cell, name)) continue;
+  for (const [name] of BY_FAMILY) {
+    if (name === 'activation' || !familyTakes(cell, name)) continue;
     const v = pick(name);
     // A setting without a default (gpt's context) means the run's seq.
     (s as Record<string, unknown>)[name] = v ?? (name === 'context' ? s.seq : undefined);
