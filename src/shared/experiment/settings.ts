@@ -7,7 +7,7 @@
  * and the trainer cannot disagree.
  */
 import { DEFAULT_MODEL, defaultEps, type ModelConfig, type TrainConfig } from '../../engine/config';
-import { FAMILY_NAMES, infoOf, isFamilyName } from '../../engine/models/catalog';
+import { FAMILY_NAMES, infoOf, isFamilyName, takesSetting } from '../../engine/models/catalog';
 import type { FamilySetting } from '../../engine/models/family';
 import { SETTINGS as RUN_SETTINGS, type SettingSpec as RunSettingSpec } from '../../engine/run/settings';
 
@@ -133,7 +133,7 @@ const BY_FAMILY: ReadonlyMap<string, readonly string[]> = (() => {
 
 /** Whether the family of `cell` has setting `name` (the catalog's declaration, or a coming family's). */
 export function familyTakes(cell: string, name: string): boolean {
-  return BY_FAMILY.get(name)?.includes(cell) ?? false;
+  return isFamilyName(cell) ? takesSetting(cell, name) : (BY_FAMILY.get(name)?.includes(cell) ?? false);
 }
 
 /** The settings that belong to some families only (activation, heads, context, …), and the families that take each. */
