@@ -213,7 +213,7 @@ describe('experiment expansion', () => {
     assert.equal(lstm.settings.hidden, 16, 'from base');
     assert.equal(lstm.settings.seed, 1);
     assert.equal(lstm.settings.batch, DEFAULT_TRAIN.batch, 'a default');
-    assert.equal(lstm.settings.decaySteps, 100, 'decay over the budget');
+    assert.equal(lstm.settings.decaySteps, 0, 'a constant schedule does not decay (train resolves it so)');
     assert.equal(lstm.params, parameterCount({ cell: 'lstm', activation: 'tanh', hidden: 16, layers: 1, vocabSize: 20 }));
     assert.equal(runs[8]!.origin, 'runs[0]');
     assert.equal(runs[8]!.settings.batch, 8);
@@ -233,9 +233,12 @@ describe('experiment expansion', () => {
   });
 
   it('optimizer ε follows the optimizer unless given; chars budgets decay over their steps', () => {
-    const runs = expandExperiment(parse({ text: 'a', budget: { chars: 1000 }, base: { batch: 2, seq: 10 }, grid: { optimizer: ['adagrad', 'adam'] } }), { vocabSize: 5, sizes });
+    const runs = expandExperiment(parse({ text: 'a', budget: { chars: 1000 }, base: { batch: 2, seq: 10, schedule: 'linear' }, grid: { optimizer: ['adagrad', 'adam'] } }), { vocabSize: 5, sizes });
     assert.deepEqual(runs.map((r) => r.settings.eps), [1e-10, 1e-8]);
-    assert.equal(runs[0]!.settings.decaySteps, 50);
+    assert.equal(runs[0]!.settings.decaySteps, 50, 'the decay ends at the last step of the whole budget');
+    const halving = expandExperiment(parse({ ...minimal, base: { schedule: 'cosine' }, halving: { rungs: 3, keep: 0.5 } }), { vocabSize: 5, sizes });
+    assert.equal(halving[0]!.settings.decaySteps, 100, 'with halving too: every rung follows the one schedule');
+    assert.equal(expandExperiment(parse({ ...minimal, base: { schedule: 'cosine', decaySteps: 40 } }), { vocabSize: 5, sizes })[0]!.settings.decaySteps, 40);
   });
 
   it('refuses settings that do not apply, where they are given', () => {

@@ -4,6 +4,7 @@
  * ids; widths chosen by `matchParams`; the checks that need the resolved
  * settings of each run (an activation on an LSTM, a decay with no length).
  */
+import { ConfigError } from '../../engine/errors';
 import { closestWidth } from './matchParams';
 import {
   SETTINGS,
@@ -83,12 +84,6 @@ export function runId(cell: string, varied: PartialSettings, seed: number): stri
   return parts.join('-').replace(/[^A-Za-z0-9._+-]/g, '_');
 }
 
-function budgetSteps(spec: ExperimentSpec, batch: number, seq: number): number {
-  if ('steps' in spec.budget) return spec.budget.steps;
-  if ('chars' in spec.budget) return Math.ceil(spec.budget.chars / (batch * seq));
-  return 0;
-}
-
 /** Where a setting of this run was given: its own entry, else base. */
 function sourceOf(origin: string, varied: PartialSettings, name: SettingName): string | null {
   if (varied[name] !== undefined) return origin === 'grid' ? `grid.${name}` : `${origin}.${name}`;
@@ -112,26 +107,37 @@ export function expandExperiment(spec: ExperimentSpec, opts: ExpandOptions): Pla
   all.forEach(({ origin, varied }) => {
     const given: PartialSettings = { ...spec.base, ...varied };
     const seeds = spec.seeds ?? [(given.seed as number | undefined) ?? (SETTINGS.seed!.default as number)];
-    const probe = resolveSettings(given, 0);
-    const steps = budgetSteps(spec, probe.batch, probe.seq);
+    const value = (name: SettingName): string | number => (given[name] ?? SETTINGS[name]!.default)!;
+    const [cell, optimizer, layers, schedule] = [String(value('cell')), String(value('optimizer')), Number(value('layers')), String(value('schedule'))];
     for (const seed of seeds) {
-      const settings = resolveSettings({ ...given, seed }, steps);
+      let refused = false;
+      const refuse = (p: Problem): void => {
+        refused = true;
+        note(p);
+      };
       // Settings that do not apply: refused where the run gives them, and in base only when they apply to no run at all.
       const rule = (name: SettingName, applies: boolean, anyApplies: boolean, message: string): void => {
         if (applies || given[name] === undefined) return;
         const src = sourceOf(origin, varied, name);
-        if (src) note({ path: src, message });
-        else if (!anyApplies) note({ path: `base.${name}`, message });
+        if (src) refuse({ path: src, message });
+        else if (!anyApplies) refuse({ path: `base.${name}`, message });
       };
       for (const { name, families } of familyOnlySettings()) {
-        rule(name, familyTakes(settings.cell, name), resolvedCells.some((c) => familyTakes(c, name)), `applies to cell ${families.join(', ')} only, not to ${settings.cell}`);
+        rule(name, familyTakes(cell, name), resolvedCells.some((c) => familyTakes(c, name)), `applies to cell ${families.join(', ')} only, not to ${cell}`);
       }
-      const momentum = given.momentum as number | undefined;
-      rule('momentum', !momentum || hasMomentum(settings.optimizer), resolvedOptimizers.some(hasMomentum), `applies to optimizer sgd and rmsprop only, not to ${settings.optimizer}`);
-      const dropout = given.dropout as number | undefined;
-      rule('dropout', !dropout || settings.layers > 1, resolvedLayers.some((l) => l > 1), `acts between stacked layers: it needs layers 2 or more, not ${settings.layers}`);
-      if (settings.schedule !== 'constant' && settings.decaySteps === 0) {
-        note({ path: sourceOf(origin, varied, 'schedule') ?? 'base.schedule', message: `schedule ${settings.schedule} needs to know how long to decay: with a minutes budget, set decaySteps` });
+      rule('momentum', !given.momentum || hasMomentum(optimizer), resolvedOptimizers.some(hasMomentum), `applies to optimizer sgd and rmsprop only, not to ${optimizer}`);
+      rule('dropout', !given.dropout || layers > 1, resolvedLayers.some((l) => l > 1), `acts between stacked layers: it needs layers 2 or more, not ${layers}`);
+      if (schedule !== 'constant' && !given.decaySteps && 'minutes' in spec.budget) {
+        refuse({ path: sourceOf(origin, varied, 'schedule') ?? 'base.schedule', message: `schedule ${schedule} needs to know how long to decay: with a minutes budget, set decaySteps` });
+      }
+      if (refused) continue;
+      let settings: RunSettings;
+      try {
+        settings = resolveSettings({ ...given, seed }, spec.budget);
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        note({ path: origin, message: e.message });
+        continue;
       }
       if (settings.context !== undefined && settings.context < settings.seq) {
         note({ path: sourceOf(origin, varied, 'context') ?? 'base.context', message: `must be at least seq (${settings.seq})` });

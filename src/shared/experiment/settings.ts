@@ -6,10 +6,12 @@
  * and defaults as the CLI's flags (in camelCase), so the schema, the checks
  * and the trainer cannot disagree.
  */
-import { DEFAULT_MODEL, defaultEps, type ModelConfig, type TrainConfig } from '../../engine/config';
+import type { ModelConfig, TrainConfig } from '../../engine/config';
 import { FAMILY_NAMES, infoOf, isFamilyName, takesSetting } from '../../engine/models/catalog';
 import type { FamilySetting } from '../../engine/models/family';
+import { resolveRun, type RunInput } from '../../engine/run/resolve';
 import { SETTINGS as RUN_SETTINGS, type SettingSpec as RunSettingSpec } from '../../engine/run/settings';
+import type { Budget } from './spec';
 
 /**
  * Families an experiment file may name before this build can train them (the
@@ -147,45 +149,38 @@ export function hasMomentum(optimizer: string): boolean {
 }
 
 /**
- * Fills the settings a run does not set from the table's defaults, as the
- * run module would for a fresh run. A setting that does not apply to this run
- * (activation of an LSTM, momentum of Adam, dropout of one layer, heads of a
- * recurrent cell) takes the value the run actually uses; expand.ts decides
- * where giving it is an error. `decaySteps` 0 (or unset) ends the decay at the
- * run's whole budget, `budgetSteps` (0 when unknown).
+ * A run's settings as the run module resolves them for a fresh run (the
+ * resolver of `rnn-lab train`: its defaults, ε per optimizer, the decay's end,
+ * its checks), from what the file gives for it. A setting that does not apply
+ * to this run (activation of an LSTM, momentum of Adam, dropout of one layer,
+ * heads of a recurrent cell) is left out, so the run records the value it
+ * trains with; expand.ts decides where giving one is an error. The budget is
+ * the run's whole one: a linear or cosine decay without decaySteps ends at
+ * its last step. Throws the resolver's ConfigError (settings named as in the file).
  */
-export function resolveSettings(given: PartialSettings, budgetSteps: number): RunSettings {
-  const pick = (k: SettingName): string | number | null => (given[k] !== undefined ? given[k] : SETTINGS[k]!.default);
-  const cell = pick('cell') as FamilyName;
-  const optimizer = pick('optimizer') as TrainConfig['optimizer'];
-  const layers = pick('layers') as number;
-  const s: RunSettings = {
-    cell: cell as ModelConfig['cell'],
-    activation: (familyTakes(cell, 'activation') ? pick('activation') : DEFAULT_MODEL.activation) as ModelConfig['activation'],
-    hidden: pick('hidden') as number,
-    layers,
-    seq: pick('seq') as number,
-    batch: pick('batch') as number,
-    dropout: layers > 1 ? (pick('dropout') as number) : 0,
-    optimizer,
-    lr: pick('lr') as number,
-    momentum: hasMomentum(optimizer) ? (pick('momentum') as number) : 0,
-    beta1: pick('beta1') as number,
-    beta2: pick('beta2') as number,
-    eps: (given.eps as number | undefined) || defaultEps(optimizer),
-    weightDecay: pick('weightDecay') as number,
-    clip: pick('clip') as number,
-    schedule: pick('schedule') as TrainConfig['schedule'],
-    warmupSteps: pick('warmupSteps') as number,
-    decaySteps: (given.decaySteps as number | undefined) || budgetSteps,
-    lrMinFraction: pick('lrMinFraction') as number,
-    seed: pick('seed') as number,
-  };
+export function resolveSettings(given: PartialSettings, budget: Budget): RunSettings {
+  const value = (k: SettingName): string | number | null => given[k] ?? SETTINGS[k]!.default;
+  const cell = String(value('cell'));
+  const optimizer = String(value('optimizer'));
+  const layers = Number(value('layers'));
+  const input: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(given)) {
+    if (v === undefined) continue;
+    if (BY_FAMILY.has(k) && !familyTakes(cell, k)) continue;
+    if (k === 'momentum' && !hasMomentum(optimizer)) continue;
+    if (k === 'dropout' && layers < 2) continue;
+    input[k] = v;
+  }
+  if ('steps' in budget) input.maxSteps = budget.steps;
+  else if ('chars' in budget) input.maxSteps = Math.ceil(budget.chars / (Number(value('batch')) * Number(value('seq'))));
+  else input.maxMinutes = budget.minutes;
+  const r = resolveRun(input as RunInput, null, (key) => key);
+  const { valFraction: _experimentWide, ...train } = r.train;
+  const s: RunSettings = { ...r.model, ...train };
   for (const [name] of BY_FAMILY) {
-    if (name === 'activation' || !familyTakes(cell, name)) continue;
-    const v = pick(name);
+    if (name in s || !familyTakes(cell, name)) continue;
     // A setting without a default (gpt's context) means the run's seq.
-    (s as Record<string, unknown>)[name] = v ?? (name === 'context' ? s.seq : undefined);
+    (s as Record<string, unknown>)[name] = value(name) ?? (name === 'context' ? s.seq : undefined);
   }
   return s;
 }
