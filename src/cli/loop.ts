@@ -55,6 +55,8 @@ export interface TrainFileRequest {
   onCheckpoint?(c: { path: string; step: number; bytes: number; final: boolean }): void;
   /** Polled between slices: true ends the session (a final validation and checkpoint, reason 'stopped'). */
   shouldStop?(): boolean;
+  /** Length of a slice in ms, how often shouldStop is polled (default 25; 0 = after every step). */
+  sliceMs?: number;
 }
 
 export interface TrainFileResult {
@@ -154,7 +156,7 @@ export async function trainToFile(req: TrainFileRequest): Promise<TrainFileResul
       outcome = loop.stop();
       break;
     }
-    outcome = loop.runFor(YIELD_MS);
+    outcome = loop.runFor(req.sliceMs ?? YIELD_MS);
     if (!outcome) await new Promise<void>((resolve) => setImmediate(resolve));
   }
   // Records after the last checkpoint (a divergence) are not written: the history matches the checkpoint.

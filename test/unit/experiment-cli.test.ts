@@ -69,6 +69,12 @@ describe('rnn-lab experiment (CLI)', () => {
     assert.deepEqual(bpcs, [...bpcs].sort((a, b) => a - b), 'best first');
     assert.ok(fs.existsSync(path.join(tmp, 'whole', 'report.html')));
 
+    // Each run keeps the one history format beside its checkpoint (report.test.ts reads one with `rnn-lab report`).
+    const first = expected[0]!;
+    assert.equal(first.history, `${String(first.id)}.history.jsonl`);
+    const logged = fs.readFileSync(path.join(tmp, 'whole', String(first.history)), 'utf8').split('\n').filter((l) => l.startsWith('{"kind":"step"')).length;
+    assert.ok(logged >= 2, `${logged} steps logged`);
+
     // Kill it once the first run is finished and the second has saved a checkpoint of its own.
     const child = spawn(process.execPath, [cliPath, 'experiment', 'a.rnnlab.json', '--out', 'killed', '--json', '--save-every', '10'], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
     let buffered = '';

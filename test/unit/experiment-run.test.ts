@@ -11,12 +11,14 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { decodeCheckpoint, type Checkpoint } from '../../src/engine/checkpoint';
-import { EngineTrainer } from '../../src/cli/experiment/engineTrainer';
+import { resolveRun } from '../../src/engine/run';
+import { EngineTrainer, runInput } from '../../src/cli/experiment/engineTrainer';
 import { RESULTS_FILE, planExperiment, runExperiment, type ExperimentOutcome } from '../../src/cli/experiment/runner';
 import type { RunTrainer, TrainRequest } from '../../src/cli/experiment/trainer';
 import { Output } from '../../src/cli/output';
 import type { TrainReporter } from '../../src/cli/progress';
-import type { ResultRow, RunHistory } from '../../src/shared/experiment';
+import type { ResultRow } from '../../src/shared/experiment';
+import { parseHistory, type RunHistory } from '../../src/shared/history';
 import { makeText } from './helpers/text';
 
 class SilentOutput extends Output {
@@ -28,15 +30,15 @@ class SilentOutput extends Output {
   override result(): void {}
 }
 
-/** Counts the steps it is told about; reports nothing. */
+/** Counts the checkpoints it is told about; reports nothing. */
 class CountingReporter implements TrainReporter {
-  constructor(private readonly onStep: () => void = () => {}) {}
+  constructor(private readonly onCheckpoint: () => void = () => {}) {}
   start(): void {}
-  step(): void {
-    this.onStep();
-  }
+  step(): void {}
   val(): void {}
-  checkpoint(): void {}
+  checkpoint(): void {
+    this.onCheckpoint();
+  }
   finish(): void {}
   done(): void {}
 }
@@ -57,12 +59,14 @@ function experimentFile(obj: unknown): string {
   return file;
 }
 
-const BASE = { cell: 'lstm', hidden: 12, layers: 1, seq: 8, batch: 4, dropout: 0.1 };
+// Two layers, so dropout (and with it the random state a resume must carry on) is in play.
+const BASE = { cell: 'lstm', hidden: 12, layers: 2, seq: 8, batch: 4, dropout: 0.1 };
 
-async function run(file: string, out: string, opts: { resume?: boolean; saveEvery?: number; stopAfterSteps?: number; trainer?: EngineTrainer } = {}): Promise<ExperimentOutcome> {
-  const trainer = opts.trainer ?? new EngineTrainer();
+/** `stopAfterCheckpoints`: stop cleanly once this many checkpoints were saved (each run polls after every step). */
+async function run(file: string, out: string, opts: { resume?: boolean; saveEvery?: number; stopAfterCheckpoints?: number; trainer?: EngineTrainer } = {}): Promise<ExperimentOutcome> {
+  const trainer = opts.trainer ?? new EngineTrainer({ sliceMs: 0 });
   const plan = planExperiment(file, trainer, { yes: false, maxMemoryBytes: 2 ** 30 });
-  let steps = 0;
+  let checkpoints = 0;
   return runExperiment(plan, {
     out,
     resume: opts.resume ?? false,
@@ -71,8 +75,8 @@ async function run(file: string, out: string, opts: { resume?: boolean; saveEver
     maxMemoryBytes: 2 ** 30,
     output: new SilentOutput(),
     trainer,
-    reporter: () => new CountingReporter(() => steps++),
-    shouldStop: () => opts.stopAfterSteps !== undefined && steps >= opts.stopAfterSteps,
+    reporter: () => new CountingReporter(() => checkpoints++),
+    shouldStop: () => opts.stopAfterCheckpoints !== undefined && checkpoints >= opts.stopAfterCheckpoints,
   });
 }
 
@@ -98,7 +102,13 @@ function assertSameTraining(a: Checkpoint, b: Checkpoint, what: string): void {
 }
 
 function history(dir: string, id: string): RunHistory {
-  return JSON.parse(fs.readFileSync(path.join(dir, `${id}.history.json`), 'utf8')) as RunHistory;
+  return parseHistory(fs.readFileSync(path.join(dir, `${id}.history.jsonl`), 'utf8'));
+}
+
+/** The training loss at every step two histories both logged (the loop logs at most ~10 steps a second, and always a session's first and last). */
+function commonLosses(a: RunHistory, b: RunHistory): [number, number, number][] {
+  const other = new Map(b.steps.map((p) => [p.step, p.loss]));
+  return a.steps.filter((p) => other.has(p.step)).map((p) => [p.step, p.loss, other.get(p.step)!]);
 }
 
 describe('experiment runner', () => {
@@ -117,13 +127,24 @@ describe('experiment runner', () => {
     assert.equal(stopped[0]!.stoppedAt, 1);
     assert.equal(stopped[0]!.steps, 6, 'the first rung is keep × the budget');
     // The one stopped is the worst at rung 1; the survivors were better there.
-    const rung1 = (id: string): number => history(halvingDir, id).validation.find((v) => v.step === 6)!.loss;
+    const rung1 = (id: string): number => history(halvingDir, id).validations.find((v) => v.step === 6)!.loss;
     for (const s of survivors) assert.ok(rung1(s.id) <= rung1(stopped[0]!.id));
     for (const s of survivors) {
       const twin = straight.rows.find((r) => r.id === s.id)!;
       assert.deepEqual(untimed(s), untimed(twin), `${s.id}: the row of the halving run equals the uninterrupted run's`);
       assertSameTraining(checkpointOf(halvingDir, s.id), checkpointOf(straightDir, s.id), s.id);
-      assert.deepEqual(history(halvingDir, s.id).progress.map((p) => p.loss), history(straightDir, s.id).progress.map((p) => p.loss), `${s.id}: the same loss at every step`);
+      const common = commonLosses(history(halvingDir, s.id), history(straightDir, s.id));
+      assert.ok(common.some(([step]) => step === 12) && common.some(([step]) => step === 1), `${s.id}: both histories log the first and the last step`);
+      for (const [step, a, b] of common) assert.equal(a, b, `${s.id}: the same loss at step ${step}`);
+      // One history across the rungs: the rung-1 session, then the one that continued it at step 6.
+      assert.deepEqual(history(halvingDir, s.id).sessions.map((x) => x.startStep), [0, 6]);
+      // What trained is what the row says, as the run module resolves it for `rnn-lab train`.
+      const ck = checkpointOf(halvingDir, s.id);
+      const { cell, activation, hidden, layers, ...train } = s.settings;
+      assert.deepEqual(ck.train, { ...train, valFraction: 0.1 });
+      assert.deepEqual([ck.model.config.cell, ck.model.config.activation, ck.model.config.hidden, ck.model.config.layers], [cell, activation, hidden, layers]);
+      const resolved = resolveRun(runInput(s.settings, 0.1), null);
+      assert.deepEqual(resolved.train, ck.train);
     }
     assert.equal(survivors[0]!.steps, 12);
     assert.ok(survivors.every((r) => r.valLoss !== null && Number.isFinite(r.valLoss) && Math.abs(r.valBpc! - r.valLoss / Math.LN2) < 1e-12));
@@ -138,14 +159,15 @@ describe('experiment runner', () => {
     const file = experimentFile(spec);
     const whole = await run(experimentFile(spec), path.join(root, 'whole'));
     const dir = path.join(root, 'interrupted');
-    // Stop in the middle of the second run, after its checkpoint at step 3.
-    const first = await run(file, dir, { saveEvery: 3, stopAfterSteps: 8 + 4 });
+    // Stop in the middle of the second run, after its checkpoint at step 3 (the first run saved at 3, 6 and 8).
+    const first = await run(file, dir, { saveEvery: 3, stopAfterCheckpoints: 3 + 1 });
     assert.equal(first.interrupted, true);
     assert.equal(first.rows.length, 1);
-    assert.equal(checkpointOf(dir, whole.rows[1]!.id).trainState!.step, 4, 'the stopped run saved where it stopped');
+    assert.equal(checkpointOf(dir, whole.rows[1]!.id).trainState!.step, 3, 'the stopped run saved where it stopped');
+    assert.equal(fs.existsSync(path.join(dir, `${whole.rows[2]!.id}.safetensors`)), false, 'the third run has not begun');
 
     const calls: TrainRequest[] = [];
-    const recording = new EngineTrainer();
+    const recording = new EngineTrainer({ sliceMs: 0 });
     const train = recording.train.bind(recording);
     recording.train = (req) => {
       calls.push(req);
@@ -174,7 +196,7 @@ describe('experiment runner', () => {
         const diverged = req.settings.lr >= 0.003 ? 3 : null;
         fs.writeFileSync(req.out, 'checkpoint');
         const loss = diverged === null ? req.settings.lr * 100 + 1 / steps : null;
-        return { steps: diverged ?? steps, chars: steps * 32, seconds: 0.5, charsPerSec: 64, valLoss: loss, valBpc: loss === null ? null : loss / Math.LN2, params: 10, interrupted: false, diverged };
+        return { steps: diverged ?? steps, chars: steps * 32, seconds: 0.5, charsPerSec: 64, valLoss: loss, valBpc: loss === null ? null : loss / Math.LN2, params: 10, interrupted: false, diverged, saved: true };
       },
     };
     const file = experimentFile({ text: 'notes.txt', budget: { steps: 16 }, base: BASE, grid: { lr: [0.005, 0.001, 0.004, 0.003, 0.002] }, halving: { rungs: 3, keep: 0.5 } });
@@ -221,5 +243,18 @@ describe('experiment runner', () => {
     const many = { text: 'notes.txt', budget: { steps: 1 }, grid: { lr: Array.from({ length: 51 }, (_, i) => 0.001 * (i + 1)) }, seeds: [1, 2] };
     assert.throws(() => planExperiment(experimentFile(many), trainer, { yes: false, maxMemoryBytes: 2 ** 30 }), /has 102 runs, more than 100: add --yes/);
     assert.equal(planExperiment(experimentFile(many), trainer, { yes: true, maxMemoryBytes: 2 ** 30 }).runs.length, 102);
+  });
+
+  it('checks every run with the run module\'s resolver, named as the file names the settings', () => {
+    const trainer = new EngineTrainer();
+    const plan = planExperiment(experimentFile({ text: 'notes.txt', budget: { steps: 4 }, base: BASE }), trainer, { yes: false, maxMemoryBytes: 2 ** 30 });
+    const settings = plan.runs[0]!.settings;
+    assert.equal(trainer.refusal(settings, plan.corpus, 2 ** 30), null);
+    // What the expansion would never produce, the resolver still refuses, as `rnn-lab train` does.
+    assert.equal(
+      trainer.refusal({ ...settings, layers: 1 }, plan.corpus, 2 ** 30),
+      'dropout 0.1 has no effect with layers 1: dropout acts between stacked layers; use layers 2 or more, or leave out dropout',
+    );
+    assert.match(trainer.refusal({ ...settings, optimizer: 'adam', momentum: 0.5 }, plan.corpus, 2 ** 30)!, /^momentum applies to optimizer sgd and rmsprop only/);
   });
 });

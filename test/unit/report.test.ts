@@ -104,6 +104,25 @@ describe('rnn-lab report', () => {
     assert.doesNotMatch(html, /no --history given/);
   });
 
+  it("of an experiment's run: the same history format beside its checkpoint, the same curve", () => {
+    const exp = mkdtempSync(path.join(dir, 'experiment-'));
+    writeFileSync(path.join(exp, 'text.txt'), TEXT);
+    writeFileSync(path.join(exp, 'e.rnnlab.json'), JSON.stringify({ text: 'text.txt', budget: { steps: 30 }, base: { hidden: 8, layers: 1, seq: 10, batch: 2 }, valEvery: 10, halving: { rungs: 2, keep: 0.5 }, grid: { lr: [0.003, 0.01] } }));
+    execFileSync(process.execPath, [CLI, 'experiment', 'e.rnnlab.json', '--out', 'out', '--json'], { cwd: exp, encoding: 'utf8' });
+    const rows = readFileSync(path.join(exp, 'out', 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; checkpoint: string; history: string; stoppedAt: number | null });
+    const survivor = rows.find((r) => r.stoppedAt === null)!;
+    assert.equal(survivor.history, `${survivor.id}.history.jsonl`);
+    const records = readFileSync(path.join(exp, 'out', survivor.history), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; step: number; startStep?: number });
+    assert.deepEqual(records.filter((r) => r.kind === 'session').map((r) => r.startStep), [0, 15], 'one history over both rungs');
+    assert.deepEqual(records.filter((r) => r.kind === 'val').map((r) => r.step), [10, 15, 20, 30]);
+    const steps = records.filter((r) => r.kind === 'step');
+    assert.equal(steps.at(-1)!.step, 30);
+    const file = path.join(exp, 'r.html');
+    execFileSync(process.execPath, [CLI, 'report', path.join(exp, 'out', survivor.checkpoint), '--out', file], { encoding: 'utf8' });
+    const html = readFileSync(file, 'utf8');
+    assert.match(html, new RegExp(`${steps.length} training points from ${survivor.id.replace(/\./g, '\\.')}\\.history\\.jsonl`));
+  });
+
   it('without --history or --text: the loss computed now, a window of generated text', () => {
     const file = path.join(dir, 'plain.html');
     const { html } = runReport(['--out', file]);

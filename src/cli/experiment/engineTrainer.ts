@@ -1,102 +1,91 @@
 /**
- * RunTrainer over today's engine (buildSession + Trainer + evaluateStream, as
- * `rnn-lab train` runs them). The one file to re-point at the run module
- * (src/engine/run/) when it lands.
+ * RunTrainer over the run module, through `trainToFile` as `rnn-lab train`
+ * runs it: the same settings resolver (names, ranges, defaults, resume
+ * rules), the same loop, the same checkpoint and the one history format
+ * beside it (`<id>.history.jsonl`). What it adds is the experiment's budget,
+ * which is cumulative over rungs and resumes: each session trains what is
+ * left of it.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 import {
-  CELLS,
-  DivergenceError,
+  ConfigError,
+  RUN_RANGES,
   Vocab,
   estimateTrainingBytes,
   evaluateStream,
   formatBytes,
   parameterCount,
+  resolveRun,
   splitTokens,
   streamLayout,
-  type CellType,
   type ModelConfig,
-  type StepResult,
-  type TrainConfig,
+  type ResolvedRun,
+  type RunInput,
+  type Session,
+  type SettingNamer,
 } from '../../engine';
-import { buildSession } from '../../engine/session';
-import { emptyHistory, type FamilySizes, type RunHistory, type RunSettings } from '../../shared/experiment';
-import { loadCheckpoint, saveCheckpoint } from '../checkpointFile';
-import { quotePath, writeFileAtomic } from '../files';
+import { FAMILY_NAMES } from '../../engine/models/catalog';
+import type { Budget, FamilySizes, RunSettings } from '../../shared/experiment';
+import { emptyHistory, historyPathFor, historySeconds, parseHistory, type RunHistory } from '../../shared/history';
+import { loadCheckpoint } from '../checkpointFile';
+import { FileError } from '../files';
+import { trainToFile, type TrainFileResult } from '../loop';
 import type { StartInfo } from '../progress';
 import type { CorpusFacts, RunTrainer, TrainOutcome, TrainRequest } from './trainer';
 
-/** Checkpoint metadata with the run's training seconds so far (a minutes budget spans rungs and resumes). */
-const SECONDS_KEY = 'experiment_seconds';
-/** The event loop gets a turn this often, so Ctrl-C and the progress bar's timer are handled. */
-const YIELD_MS = 25;
-/** History points kept per run; older halves are thinned beyond it (as the extension does). */
-const HISTORY_LIMIT = 20_000;
+/** Messages name a setting as the experiment file does (`lr`, not `--lr`). */
+const fileNames: SettingNamer = (key) => key;
 
-function modelShape(s: RunSettings): Omit<ModelConfig, 'vocabSize'> {
-  return { cell: s.cell as CellType, activation: s.activation, hidden: s.hidden, layers: s.layers };
+function modelOf(s: RunSettings, vocabSize: number): ModelConfig {
+  return { ...s, vocabSize } as ModelConfig;
 }
 
-export function trainConfig(s: RunSettings, valFraction: number): TrainConfig {
-  return {
-    seq: s.seq,
-    batch: s.batch,
-    dropout: s.dropout,
-    optimizer: s.optimizer,
-    lr: s.lr,
-    momentum: s.momentum,
-    beta1: s.beta1,
-    beta2: s.beta2,
-    eps: s.eps,
-    weightDecay: s.weightDecay,
-    clip: s.clip,
-    schedule: s.schedule,
-    warmupSteps: s.warmup,
-    decaySteps: s.decaySteps,
-    lrMinFraction: s.lrMinFraction,
-    valFraction,
-    seed: s.seed,
-  };
+/** A run's settings as the run module's input (every one given, so nothing falls back to a CLI default). */
+export function runInput(s: RunSettings, valFraction?: number): RunInput {
+  return valFraction === undefined ? { ...s } : { ...s, valFraction };
+}
+
+/**
+ * This session's share of a cumulative budget, as run settings: steps are
+ * the step the run stops at already; characters and training time are what
+ * is left after what the run has done (`steps: 0` when nothing is).
+ */
+export function sessionBudget(until: Budget, done: { chars: number; seconds: number }): RunInput {
+  if ('steps' in until) return { maxSteps: until.steps };
+  if ('chars' in until) {
+    const left = until.chars - done.chars;
+    return left > 0 ? { maxChars: left } : { steps: 0 };
+  }
+  const left = until.minutes * 60 - done.seconds;
+  return left > 0 ? { maxMinutes: left / 60 } : { steps: 0 };
 }
 
 export const engineSizes: FamilySizes = {
-  count: (s, vocabSize) => parameterCount({ ...modelShape(s), vocabSize }),
+  count: (s, vocabSize) => parameterCount(modelOf(s, vocabSize)),
+  widthStep: (s) => s.heads ?? 1,
 };
 
-function reached(until: TrainRequest['until'], step: number, chars: number, seconds: number): boolean {
-  if ('steps' in until) return step >= until.steps;
-  if ('chars' in until) return chars >= until.chars;
-  return seconds >= until.minutes * 60;
-}
-
-function pushCapped<T>(list: T[], item: T): void {
-  list.push(item);
-  if (list.length > HISTORY_LIMIT) {
-    const half = Math.floor(list.length / 2);
-    list.splice(0, half, ...list.slice(0, half).filter((_, i) => i % 2 === 0));
-  }
-}
-
-/** The history written beside a checkpoint, cut back to the checkpoint's step (a kill can leave it ahead). */
-function loadHistory(file: string, step: number): RunHistory {
-  if (!existsSync(file)) return emptyHistory();
+function readHistory(checkpointPath: string): RunHistory {
   try {
-    const h = JSON.parse(readFileSync(file, 'utf8')) as RunHistory;
-    return {
-      progress: (h.progress ?? []).filter((p) => p.step <= step),
-      validation: (h.validation ?? []).filter((v) => v.step <= step),
-      gradflow: [],
-    };
+    return parseHistory(readFileSync(historyPathFor(checkpointPath), 'utf8'));
   } catch {
-    // History only feeds the charts; the run itself is in the checkpoint.
+    // The history only feeds the curves and the time already trained; the run itself is in the checkpoint.
     return emptyHistory();
   }
 }
 
+export interface EngineTrainerOptions {
+  /** How often a run polls shouldStop, in ms of training (default: the CLI's 25; 0 = after every step). */
+  sliceMs?: number;
+}
+
 export class EngineTrainer implements RunTrainer {
   readonly sizes = engineSizes;
-  readonly families: readonly string[] = CELLS;
+  /** Every family of the engine's catalog: a family registered there is available here. */
+  readonly families: readonly string[] = FAMILY_NAMES;
+
+  constructor(private readonly opts: EngineTrainerOptions = {}) {}
 
   corpus(text: string, valFraction: number): CorpusFacts {
     const vocab = Vocab.fromText(text);
@@ -106,8 +95,15 @@ export class EngineTrainer implements RunTrainer {
   }
 
   refusal(s: RunSettings, corpus: CorpusFacts, maxMemoryBytes: number): string | null {
-    const config: ModelConfig = { ...modelShape(s), vocabSize: corpus.vocabSize };
-    const needed = estimateTrainingBytes(config, s);
+    let resolved: ResolvedRun;
+    try {
+      resolved = resolveRun(runInput(s), null, fileNames);
+    } catch (e) {
+      if (e instanceof ConfigError) return e.message;
+      throw e;
+    }
+    const config: ModelConfig = { ...resolved.model, vocabSize: corpus.vocabSize };
+    const needed = estimateTrainingBytes(config, resolved.train);
     if (needed > maxMemoryBytes) {
       return `needs about ${formatBytes(needed)} (${parameterCount(config).toLocaleString('en-US')} parameters, batch ${s.batch} × seq ${s.seq}), more than the limit of ${formatBytes(maxMemoryBytes)}: use a smaller model, batch or seq, or raise --max-memory-mb`;
     }
@@ -119,107 +115,79 @@ export class EngineTrainer implements RunTrainer {
   }
 
   async train(req: TrainRequest): Promise<TrainOutcome> {
-    const train = trainConfig(req.settings, req.valFraction);
     const checkpoint = req.checkpointIn !== null ? loadCheckpoint(req.checkpointIn) : null;
-    const session = buildSession({
-      text: req.text,
-      shape: modelShape(req.settings),
-      train,
-      init: checkpoint ? { label: `the checkpoint ${quotePath(req.checkpointIn!)}`, checkpoint } : null,
-      maxMemoryBytes: req.maxMemoryBytes,
-      memoryHint: 'raise --max-memory-mb',
-    });
-    const { trainer, model, valTokens } = session;
-    const secondsBefore = checkpoint ? Number(checkpoint.extra[SECONDS_KEY] ?? 0) || 0 : 0;
-    const history = checkpoint ? loadHistory(req.historyOut, trainer.state.step) : emptyHistory();
-    const params = model.params.count;
+    const secondsBefore = req.checkpointIn !== null ? historySeconds(readHistory(req.checkpointIn)) : 0;
+    const charsBefore = checkpoint?.trainState?.charsSeen ?? 0;
+    const settings: RunInput = {
+      ...runInput(req.settings, req.valFraction),
+      ...sessionBudget(req.until, { chars: charsBefore, seconds: secondsBefore }),
+      validateEvery: req.valEvery,
+      saveEvery: req.saveEvery,
+      checkpointSeconds: Math.min(Math.max(req.saveSeconds, RUN_RANGES.checkpointSeconds.min), RUN_RANGES.checkpointSeconds.max),
+      maxMemoryMB: Math.max(RUN_RANGES.maxMemoryMB.min, Math.round(req.maxMemoryBytes / 1024 ** 2)),
+    };
     const reporter = req.reporter;
-
-    let trainSeconds = 0;
-    const totalSeconds = (): number => secondsBefore + trainSeconds;
-    const save = (): void => {
-      writeFileAtomic(req.historyOut, new TextEncoder().encode(JSON.stringify(history)));
-      const bytes = saveCheckpoint(req.out, model, train, trainer, { name: req.id, [SECONDS_KEY]: String(totalSeconds()) });
-      reporter.checkpoint(req.out, trainer.state.step, bytes);
-    };
-    let val: { loss: number; bpc: number } | null = null;
-    const validate = (): void => {
-      const r = evaluateStream(model, valTokens, trainer.kernels);
-      val = { loss: r.loss, bpc: r.bpc };
-      const last = history.validation[history.validation.length - 1];
-      if (!last || last.step !== trainer.state.step) {
-        pushCapped(history.validation, { step: trainer.state.step, loss: r.loss, bpc: r.bpc, charsSeen: trainer.state.charsSeen, seconds: totalSeconds() });
-      }
-      reporter.val(trainer.state.step, r.loss, r.bpc);
-    };
-
-    const until = req.until;
-    const stepsLeft = 'steps' in until ? Math.max(0, until.steps - trainer.state.step) : Infinity;
-    const start: StartInfo = {
-      lines: [req.title],
-      steps: stepsLeft,
-      seconds: 'minutes' in until ? Math.max(0, until.minutes * 60 - secondsBefore) : Infinity,
-      startStep: trainer.state.step,
-      fields: { id: req.id, params, startStep: trainer.state.step, until },
-    };
-    reporter.start(start);
-    const chars0 = trainer.state.charsSeen;
-    let done = 0;
-    let interrupted = false;
-    let diverged: number | null = null;
-    let lastYield = performance.now();
-    let lastSave = lastYield;
+    let startStep = 0;
+    let startedAt = performance.now();
+    let result: TrainFileResult;
     try {
-      while (!reached(until, trainer.state.step, trainer.state.charsSeen, totalSeconds())) {
-        if (req.shouldStop()) {
-          interrupted = true;
-          break;
-        }
-        const t0 = performance.now();
-        let r: StepResult;
-        try {
-          r = trainer.step();
-        } catch (e) {
-          // The trainer throws before it updates anything: the state is the last good step's.
-          if (!(e instanceof DivergenceError)) throw e;
-          diverged = e.step;
-          break;
-        }
-        const t1 = performance.now();
-        trainSeconds += (t1 - t0) / 1000;
-        done++;
-        const cps = (trainer.state.charsSeen - chars0) / Math.max(trainSeconds, 1e-9);
-        pushCapped(history.progress, { ...r, charsPerSec: cps, charsSeen: trainer.state.charsSeen, seconds: totalSeconds() });
-        reporter.step({ result: r, done, elapsed: trainSeconds, charsPerSec: cps });
-        if (req.valEvery > 0 && r.step % req.valEvery === 0) validate();
-        if ((req.saveEvery > 0 && r.step % req.saveEvery === 0) || t1 - lastSave >= req.saveSeconds * 1000) {
-          save();
-          lastSave = performance.now();
-        }
-        if (t1 - lastYield >= YIELD_MS) {
-          await new Promise<void>((resolve) => setImmediate(resolve));
-          lastYield = performance.now();
-        }
-      }
-      reporter.finish();
-      if (!interrupted && diverged === null) validate();
-      save();
+      result = await trainToFile({
+        text: req.text,
+        settings,
+        init: checkpoint ? { path: req.checkpointIn!, checkpoint } : null,
+        out: req.out,
+        metadata: { name: req.id },
+        names: fileNames,
+        memoryHint: 'raise --max-memory-mb',
+        ...(this.opts.sliceMs !== undefined ? { sliceMs: this.opts.sliceMs } : {}),
+        onStart: ({ session, resolved }) => {
+          startStep = session.startStep;
+          startedAt = performance.now();
+          reporter.start(startInfo(req, session, resolved));
+        },
+        onProgress: (p) => reporter.step({ result: p, done: p.step - startStep, elapsed: (performance.now() - startedAt) / 1000, charsPerSec: p.charsPerSec }),
+        onValidation: (v) => reporter.val(v.step, v.loss, v.bpc),
+        onCheckpoint: (c) => reporter.checkpoint(c.path, c.step, c.bytes),
+        shouldStop: req.shouldStop,
+      });
     } finally {
       reporter.finish();
     }
-    const seconds = totalSeconds();
-    const chars = trainer.state.charsSeen;
-    const finalVal = val as { loss: number; bpc: number } | null;
+    if (result.historyError) throw new FileError(`${result.historyError} (the checkpoint was saved; fix it and continue with --resume)`);
+    const { outcome, session } = result;
+    const finished = outcome.reason === 'steps' || outcome.reason === 'time' || outcome.reason === 'chars';
+    let val = finished ? outcome.val : null;
+    if (finished && !val && session.valTokens.length >= 2) {
+      // The budget was already reached when the session began (a kill between the run's last save and the experiment's record of it).
+      const r = evaluateStream(session.model, session.valTokens, session.trainer.kernels);
+      val = { step: outcome.step, loss: r.loss, bpc: r.bpc, chars: r.chars };
+      reporter.val(val.step, val.loss, val.bpc);
+    }
+    const seconds = secondsBefore + outcome.seconds;
+    const chars = session.trainer.state.charsSeen;
     return {
-      steps: trainer.state.step,
+      steps: outcome.step,
       chars,
       seconds,
       charsPerSec: chars / Math.max(seconds, 1e-9),
-      valLoss: finalVal ? finalVal.loss : null,
-      valBpc: finalVal ? finalVal.bpc : null,
-      params,
-      interrupted,
-      diverged,
+      valLoss: val ? val.loss : null,
+      valBpc: val ? val.bpc : null,
+      params: parameterCount(session.model.config),
+      interrupted: outcome.reason === 'stopped',
+      diverged: outcome.divergence ? outcome.divergence.step : null,
+      saved: outcome.savedStep !== null || checkpoint !== null,
     };
   }
+}
+
+function startInfo(req: TrainRequest, session: Session, resolved: ResolvedRun): StartInfo {
+  const { stopAtStep, maxSeconds } = resolved.limits;
+  const startStep = session.startStep;
+  return {
+    lines: [req.title, ...resolved.notes.map((n) => `Note: ${n}.`)],
+    steps: Number.isFinite(stopAtStep) ? Math.max(0, stopAtStep - startStep) : Infinity,
+    seconds: maxSeconds,
+    startStep,
+    fields: { id: req.id, params: parameterCount(session.model.config), startStep, until: req.until },
+  };
 }

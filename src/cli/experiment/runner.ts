@@ -5,7 +5,7 @@
  *
  *   experiment-state.json   the plan's fingerprint, the runs started, each run's result at each rung
  *   <run-id>.safetensors    the run's checkpoint (full train state), resumed by the next rung or --resume
- *   <run-id>.history.json   its history (history.json format)
+ *   <run-id>.history.jsonl  its history, in the one format of every run (src/shared/history.ts)
  *   results.jsonl           one row per finished run, rebuilt from the state
  *   report.html             the comparison, rewritten as rows arrive
  */
@@ -30,8 +30,8 @@ import {
   type PlannedRun,
   type Problem,
   type ResultRow,
-  type RunHistory,
 } from '../../shared/experiment';
+import { historyPathFor, parseHistory, type RunHistory } from '../../shared/history';
 import { FileError, quotePath, readTextFile, writeFileAtomic } from '../files';
 import { formatCount, formatDuration, jsonLine, round, type Output } from '../output';
 import type { TrainReporter } from '../progress';
@@ -154,6 +154,10 @@ export function finishedRows(plan: Plan, state: Pick<State, 'rungs'>): { rows: R
   return { rows, alive, rung: R };
 }
 
+function checkpointName(id: string): string {
+  return `${id}.safetensors`;
+}
+
 function row(run: PlannedRun, rec: RungRecord, stoppedAt: number | null): ResultRow {
   return {
     id: run.id,
@@ -168,8 +172,8 @@ function row(run: PlannedRun, rec: RungRecord, stoppedAt: number | null): Result
     charsPerSec: Math.round(rec.charsPerSec),
     valLoss: rec.valLoss,
     valBpc: rec.valBpc,
-    checkpoint: `${run.id}.safetensors`,
-    history: `${run.id}.history.json`,
+    checkpoint: rec.saved ? checkpointName(run.id) : null,
+    history: path.basename(historyPathFor(checkpointName(run.id))),
     stoppedAt,
     diverged: rec.diverged,
   };
@@ -242,7 +246,7 @@ export async function runExperiment(plan: Plan, opts: RunOptions): Promise<Exper
         interrupted = true;
         break;
       }
-      const ckpt = path.join(out, `${run.id}.safetensors`);
+      const ckpt = path.join(out, checkpointName(run.id));
       const resumeFrom = (rung > 1 || state.started.includes(run.id)) && existsSync(ckpt) ? ckpt : null;
       if (!state.started.includes(run.id)) {
         state.started.push(run.id);
@@ -257,7 +261,6 @@ export async function runExperiment(plan: Plan, opts: RunOptions): Promise<Exper
         until: target,
         checkpointIn: resumeFrom,
         out: ckpt,
-        historyOut: path.join(out, `${run.id}.history.json`),
         saveEvery: opts.saveEvery,
         saveSeconds: opts.saveSeconds,
         valEvery: plan.spec.valEvery,
@@ -294,7 +297,7 @@ function writeReport(plan: Plan, out: string, rows: ResultRow[]): void {
   const histories: Record<string, RunHistory> = {};
   for (const r of rows) {
     try {
-      histories[r.id] = JSON.parse(readFileSync(path.join(out, r.history), 'utf8')) as RunHistory;
+      histories[r.id] = parseHistory(readFileSync(path.join(out, r.history), 'utf8'));
     } catch {
       // A run without a readable history is still in the table.
     }

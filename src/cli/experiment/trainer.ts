@@ -2,7 +2,7 @@
  * What the experiment runner needs from training, and nothing more: train one
  * run, fresh or from its checkpoint, until a cumulative budget; say what a run
  * would cost before anything trains. The runner depends only on this
- * interface; engineTrainer.ts implements it over the engine.
+ * interface; engineTrainer.ts implements it over the run module.
  */
 import type { Budget, FamilySizes, RunSettings } from '../../shared/experiment';
 import type { TrainReporter } from '../progress';
@@ -17,10 +17,8 @@ export interface TrainRequest {
   until: Budget;
   /** Continue exactly where this checkpoint stopped; null starts the run fresh. */
   checkpointIn: string | null;
-  /** Where the checkpoint is written (periodically and at the end). */
+  /** Where the checkpoint is written (periodically and at the end); its history goes beside it (historyPathFor). */
   out: string;
-  /** Where the run's history (history.json format) is written beside it. */
-  historyOut: string;
   /** Also save every this many steps (0: only at the end). */
   saveEvery: number;
   /** And at least this often, in seconds of wall time (Infinity: never by time). */
@@ -48,8 +46,10 @@ export interface TrainOutcome {
   params: number;
   /** The run stopped because shouldStop() said so, before reaching `until`. */
   interrupted: boolean;
-  /** The step at which the loss became NaN or infinite (the run ends there, its last good weights saved); null if it did not. */
+  /** The step at which the loss became NaN or infinite (the run ends there; `out` keeps its last checkpoint, if any); null if it did not. */
   diverged: number | null;
+  /** `out` holds a checkpoint of the run (false only when it diverged before its first save). */
+  saved: boolean;
 }
 
 export interface CorpusFacts {
@@ -66,7 +66,7 @@ export interface RunTrainer {
   readonly families: readonly string[];
   /** Facts about the text as every run will see it. */
   corpus(text: string, valFraction: number): CorpusFacts;
-  /** A one-line reason this run cannot train (memory, text too short), or null. Called for every run before any trains. */
+  /** A one-line reason this run cannot train (its settings, memory, text too short), or null. Called for every run before any trains. */
   refusal(settings: RunSettings, corpus: CorpusFacts, maxMemoryBytes: number): string | null;
   train(req: TrainRequest): Promise<TrainOutcome>;
 }

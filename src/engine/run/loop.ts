@@ -126,6 +126,8 @@ export class RunLoop {
   private readonly metadata: Record<string, string>;
   /** Training time of this session, in ms, up to the start of the current slice. */
   private activeMs = 0;
+  /** Time the session's validations took, in ms: not training time (budgets, `seconds` and throughput leave it out). */
+  private validationMs = 0;
   private sliceStart = 0;
   private inSlice = false;
   private stepsDone = 0;
@@ -163,9 +165,9 @@ export class RunLoop {
     return this.session.trainer.state.step;
   }
 
-  /** Training time of this session so far, in seconds. */
+  /** Training time of this session so far, in seconds (validation excluded). */
   get seconds(): number {
-    return (this.activeMs + (this.inSlice ? performance.now() - this.sliceStart : 0)) / 1000;
+    return (this.activeMs + (this.inSlice ? performance.now() - this.sliceStart : 0) - this.validationMs) / 1000;
   }
 
   /**
@@ -308,6 +310,8 @@ export class RunLoop {
 
   /** Checks the weights, then hands a checkpoint to the sink; false (and the session over) when they diverged. */
   private saveCheckpoint(final: boolean): boolean {
+    // The history written with a checkpoint ends at its step.
+    this.flushProgress();
     const { model, train, trainer } = this.session;
     const step = trainer.state.step;
     let loss = trainer.checkWeights();
@@ -339,7 +343,9 @@ export class RunLoop {
     const val = this.session.valTokens;
     if (val.length < 2) return;
     this.flushProgress();
+    const t0 = performance.now();
     const r = this.evaluate(maxChars);
+    this.validationMs += performance.now() - t0;
     this.val = { step: this.step, loss: r.loss, bpc: r.bpc, chars: r.chars };
     this.valFull = r.chars >= val.length - 1;
     this.sink.validation?.(this.val);

@@ -4,10 +4,19 @@
  * ids; widths chosen by `matchParams`; the checks that need the resolved
  * settings of each run (an activation on an LSTM, a decay with no length).
  */
-import { RANGES } from '../../engine/config';
-import { familiesTaking, takesSetting as takes } from '../../engine/models/catalog';
+import { ConfigError } from '../../engine/errors';
 import { closestWidth } from './matchParams';
-import { SETTINGS, resolveSettings, type PartialSettings, type RunSettings, type SettingName } from './settings';
+import {
+  SETTINGS,
+  familyOnlySettings,
+  familyTakes,
+  hasMomentum,
+  resolveSettings,
+  type NumberRange,
+  type PartialSettings,
+  type RunSettings,
+  type SettingName,
+} from './settings';
 import { ExperimentError, type ExperimentSpec, type Problem } from './spec';
 
 export interface PlannedRun {
@@ -75,12 +84,6 @@ export function runId(cell: string, varied: PartialSettings, seed: number): stri
   return parts.join('-').replace(/[^A-Za-z0-9._+-]/g, '_');
 }
 
-function budgetSteps(spec: ExperimentSpec, batch: number, seq: number): number {
-  if ('steps' in spec.budget) return spec.budget.steps;
-  if ('chars' in spec.budget) return Math.ceil(spec.budget.chars / (batch * seq));
-  return 0;
-}
-
 /** Where a setting of this run was given: its own entry, else base. */
 function sourceOf(origin: string, varied: PartialSettings, name: SettingName): string | null {
   if (varied[name] !== undefined) return origin === 'grid' ? `grid.${name}` : `${origin}.${name}`;
@@ -95,44 +98,59 @@ export function expandExperiment(spec: ExperimentSpec, opts: ExpandOptions): Pla
     if (!problems.some((q) => q.path === p.path)) problems.push(p);
   };
   const all = variants(spec);
-  const resolvedCells = all.map(({ varied }) => (varied.cell ?? spec.base.cell ?? 'lstm') as string);
-  const resolvedOptimizers = all.map(({ varied }) => (varied.optimizer ?? spec.base.optimizer ?? 'adam') as string);
+  const resolvedOf = (name: SettingName): (string | number)[] => all.map(({ varied }) => (varied[name] ?? spec.base[name] ?? SETTINGS[name]!.default)!);
+  const resolvedCells = resolvedOf('cell') as string[];
+  const resolvedOptimizers = resolvedOf('optimizer') as string[];
+  const resolvedLayers = resolvedOf('layers') as number[];
+  const widths = (SETTINGS.hidden as { range: NumberRange }).range;
 
   all.forEach(({ origin, varied }) => {
     const given: PartialSettings = { ...spec.base, ...varied };
-    const seeds = spec.seeds ?? [(given.seed as number | undefined) ?? SETTINGS.seed.default];
-    const probe = resolveSettings(given, 0);
-    const steps = budgetSteps(spec, probe.batch, probe.seq);
+    const seeds = spec.seeds ?? [(given.seed as number | undefined) ?? (SETTINGS.seed!.default as number)];
+    const value = (name: SettingName): string | number => (given[name] ?? SETTINGS[name]!.default)!;
+    const [cell, optimizer, layers, schedule] = [String(value('cell')), String(value('optimizer')), Number(value('layers')), String(value('schedule'))];
     for (const seed of seeds) {
-      const settings = resolveSettings({ ...given, seed }, steps);
+      let refused = false;
+      const refuse = (p: Problem): void => {
+        refused = true;
+        note(p);
+      };
       // Settings that do not apply: refused where the run gives them, and in base only when they apply to no run at all.
       const rule = (name: SettingName, applies: boolean, anyApplies: boolean, message: string): void => {
         if (applies || given[name] === undefined) return;
         const src = sourceOf(origin, varied, name);
-        if (src) note({ path: src, message });
-        else if (!anyApplies) note({ path: `base.${name}`, message });
+        if (src) refuse({ path: src, message });
+        else if (!anyApplies) refuse({ path: `base.${name}`, message });
       };
-      for (const name of FAMILY_SETTINGS) {
-        const takers = familiesTaking(name);
-        rule(name, takes(settings.cell, name), resolvedCells.some((c) => takes(c, name)), `applies to cell ${takers.join(', ')} only, not to ${settings.cell}`);
+      for (const { name, families } of familyOnlySettings()) {
+        rule(name, familyTakes(cell, name), resolvedCells.some((c) => familyTakes(c, name)), `applies to cell ${families.join(', ')} only, not to ${cell}`);
       }
-      const momentumOk = settings.momentum === 0 || settings.optimizer === 'sgd' || settings.optimizer === 'rmsprop';
-      rule('momentum', momentumOk, resolvedOptimizers.some((o) => o === 'sgd' || o === 'rmsprop'), `applies to optimizer sgd and rmsprop only, not to ${settings.optimizer}`);
-      if (settings.schedule !== 'constant' && settings.decaySteps === 0) {
-        note({ path: sourceOf(origin, varied, 'schedule') ?? 'base.schedule', message: `schedule ${settings.schedule} needs to know how long to decay: with a minutes budget, set decaySteps` });
+      rule('momentum', !given.momentum || hasMomentum(optimizer), resolvedOptimizers.some(hasMomentum), `applies to optimizer sgd and rmsprop only, not to ${optimizer}`);
+      rule('dropout', !given.dropout || layers > 1, resolvedLayers.some((l) => l > 1), `acts between stacked layers: it needs layers 2 or more, not ${layers}`);
+      if (schedule !== 'constant' && !given.decaySteps && 'minutes' in spec.budget) {
+        refuse({ path: sourceOf(origin, varied, 'schedule') ?? 'base.schedule', message: `schedule ${schedule} needs to know how long to decay: with a minutes budget, set decaySteps` });
       }
-      if (settings.cell === 'gpt' && settings.context! < settings.seq) {
+      if (refused) continue;
+      let settings: RunSettings;
+      try {
+        settings = resolveSettings({ ...given, seed }, spec.budget);
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        note({ path: origin, message: e.message });
+        continue;
+      }
+      if (settings.context !== undefined && settings.context < settings.seq) {
         note({ path: sourceOf(origin, varied, 'context') ?? 'base.context', message: `must be at least seq (${settings.seq})` });
       }
 
       if (spec.matchParams !== null) {
         const step = opts.sizes.widthStep?.(settings) ?? 1;
         try {
-          settings.hidden = closestWidth((w) => opts.sizes.count({ ...settings, hidden: w }, opts.vocabSize), spec.matchParams, { min: RANGES.hidden.min, max: RANGES.hidden.max, step });
+          settings.hidden = closestWidth((w) => opts.sizes.count({ ...settings, hidden: w }, opts.vocabSize), spec.matchParams, { min: widths.min, max: widths.max, step });
         } catch (e) {
           note({ path: 'matchParams', message: (e as Error).message });
         }
-      } else if (settings.cell === 'gpt' && settings.hidden % settings.heads! !== 0) {
+      } else if (settings.heads !== undefined && settings.hidden % settings.heads !== 0) {
         note({ path: sourceOf(origin, varied, 'hidden') ?? 'base.hidden', message: `must be a multiple of heads (${settings.heads})` });
       }
 
@@ -146,6 +164,3 @@ export function expandExperiment(spec: ExperimentSpec, opts: ExpandOptions): Pla
   if (problems.length > 0) throw new ExperimentError(problems);
   return runs;
 }
-
-/** Settings that belong to some model families only (the families' own settings). */
-const FAMILY_SETTINGS: readonly SettingName[] = (['activation', 'heads', 'context'] as const).filter((n) => n in SETTINGS);

@@ -5,7 +5,8 @@
  * validation loss against parameters and against time, as inline SVG.
  * Pure: rows and histories in, HTML out.
  */
-import { rankRows, seedGroups, variedSettingNames, type ResultRow, type RunHistory } from './results';
+import type { HistoryStep, RunHistory } from '../history';
+import { rankRows, seedGroups, variedSettingNames, type ResultRow } from './results';
 
 export interface ReportInput {
   name: string;
@@ -140,8 +141,8 @@ export function experimentReportHtml(input: ReportInput): string {
         .join('')}</table>`
     : '';
 
-  const curve = (x: (p: RunHistory['progress'][number]) => number): Series[] =>
-    ranked.map((r) => ({ label: r.id, color: color.get(r.id)!, points: thin(input.histories[r.id]?.progress ?? []).map((p) => [x(p), p.loss] as [number, number]) }));
+  const curve = (x: (p: HistoryStep) => number): Series[] =>
+    ranked.map((r) => ({ label: r.id, color: color.get(r.id)!, points: thin(input.histories[r.id]?.steps ?? []).map((p) => [x(p), p.loss] as [number, number]) }));
   const dots = (x: (r: ResultRow) => number): Series[] => ranked.map((r) => ({ label: r.id, color: color.get(r.id)!, points: r.valLoss !== null ? [[x(r), r.valLoss]] : [] }));
   const legend = `<p class="legend">${ranked.map((r) => `<span><i style="background:${color.get(r.id)}"></i>${escapeHtml(r.id)}</span>`).join('')}</p>`;
 

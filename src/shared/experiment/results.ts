@@ -1,6 +1,5 @@
-/** One line of `results.jsonl`, a run's history, and the comparisons drawn from them. */
-import type { RunSettings } from './settings';
-import type { PartialSettings } from './settings';
+/** One line of `results.jsonl`, and the comparisons drawn from the rows. */
+import type { PartialSettings, RunSettings } from './settings';
 
 export interface ResultRow {
   id: string;
@@ -20,46 +19,17 @@ export interface ResultRow {
   /** Mean cross-entropy in nats per character on the held-out tail. */
   valLoss: number | null;
   valBpc: number | null;
-  /** Checkpoint and history, relative to the experiment's output folder. */
-  checkpoint: string;
+  /**
+   * Checkpoint and its history (`<id>.history.jsonl`, the one history format of
+   * src/shared/history.ts), relative to the experiment's output folder; the
+   * checkpoint is null when the run diverged before its first save.
+   */
+  checkpoint: string | null;
   history: string;
   /** The rung after which halving stopped the run (or at which it diverged); null when it trained its whole budget. */
   stoppedAt: number | null;
   /** The step at which the loss became NaN or infinite (valLoss is then null); null if it did not. */
   diverged: number | null;
-}
-
-/** One logged training step, as the loss panel's history has it, plus the training seconds so far. */
-export interface ProgressPoint {
-  step: number;
-  epoch: number;
-  epochProgress: number;
-  loss: number;
-  gradNorm: number;
-  clipped: boolean;
-  lr: number;
-  charsPerSec: number;
-  charsSeen: number;
-  seconds: number;
-}
-
-export interface ValidationPoint {
-  step: number;
-  loss: number;
-  bpc: number;
-  charsSeen: number;
-  seconds: number;
-}
-
-/** The history format of a run (progress, validation, gradient-flow snapshots), as history.json. */
-export interface RunHistory {
-  progress: ProgressPoint[];
-  validation: ValidationPoint[];
-  gradflow: unknown[];
-}
-
-export function emptyHistory(): RunHistory {
-  return { progress: [], validation: [], gradflow: [] };
 }
 
 /** Best first: by validation loss, a run without one last, then by id. */

@@ -87,7 +87,7 @@ export function buildExperimentSchema(): Json {
         description: 'Each run once per seed (default: the run\'s seed setting).',
         minItems: 1,
         uniqueItems: true,
-        items: numberSchema(SETTINGS.seed.range, 'Random seed.'),
+        items: numberSchema((SETTINGS.seed as { range: NumberRange }).range, 'Random seed.'),
       },
       matchParams: numberSchema(MATCH_PARAMS_RANGE, "Choose each run's hidden width so its parameter count is closest to this number."),
       halving: {

@@ -8,7 +8,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 
 import { ConfigError } from '../../engine/errors';
 import { buildExperimentSchema } from './schema';
-import { COMING_FAMILIES, SETTING_NAMES, type PartialSettings, type SettingName } from './settings';
+import { COMING_FAMILIES, SETTING_ALIASES, SETTING_NAMES, type PartialSettings, type SettingName } from './settings';
 
 export type Budget = { steps: number } | { minutes: number } | { chars: number };
 
@@ -106,8 +106,12 @@ function describeAjvError(e: ErrorObject): Problem {
       const key = (e.params as { additionalProperty: string }).additionalProperty;
       const path = jsonPath([...segs, key]);
       if (where === 'grid' && segs.length === 1 && key === 'seed') return { path, message: 'seeds are not a grid setting: list them in the top-level "seeds"' };
-      if (isSettings) return { path, message: `unknown setting "${key}"${suggestion(key, SETTING_NAMES)}; settings are ${SETTING_NAMES.join(', ')}` };
-      if (segs.length === 0 && (SETTING_NAMES as readonly string[]).includes(key)) return { path, message: `"${key}" is a run setting: put it in base, grid or runs` };
+      if (isSettings) {
+        const alias = SETTING_ALIASES[key];
+        const hint = alias ? ` (did you mean "${alias}"?)` : suggestion(key, SETTING_NAMES);
+        return { path, message: `unknown setting "${key}"${hint}; settings are ${SETTING_NAMES.join(', ')}` };
+      }
+      if (segs.length === 0 && SETTING_NAMES.includes(key)) return { path, message: `"${key}" is a run setting: put it in base, grid or runs` };
       if (segs.length === 0) return { path, message: `unknown key "${key}"${suggestion(key, TOP_KEYS)}` };
       if (where === 'budget') return { path, message: `unknown budget "${key}": give one of steps, minutes or chars` };
       return { path, message: `unknown key "${key}"` };
