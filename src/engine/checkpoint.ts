@@ -38,6 +38,11 @@ export function encodeCheckpoint(
     shape: [...t.shape],
     data: toF32(params.data.subarray(t.offset, t.offset + t.size)),
   }));
+  // A tied weight under its second name (nanoGPT's lm_head.weight), so load_state_dict finds every name it expects.
+  for (const [alias, of] of Object.entries(infoOf(model.config.cell).tiedAliases ?? {})) {
+    const t = params.tensor(of);
+    tensors.push({ name: alias, shape: [...t.shape], data: toF32(params.data.subarray(t.offset, t.offset + t.size)) });
+  }
   const metadata: Record<string, string> = {
     ...extra,
     format: CHECKPOINT_FORMAT,
@@ -113,6 +118,7 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
     }
     params.data.set(found.data, t.offset);
   }
+  // A tied weight's second name is read from its first (a writer that changed only one of them is ignored, as PyTorch ties them).
   const resumeTensors = new Map<string, Float32Array>();
   for (const [name, t] of tensors) {
     if (name.startsWith('optim.') || name.startsWith('train.')) resumeTensors.set(name, t.data);

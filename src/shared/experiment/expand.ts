@@ -121,7 +121,8 @@ export function expandExperiment(spec: ExperimentSpec, opts: ExpandOptions): Pla
       if (settings.schedule !== 'constant' && settings.decaySteps === 0) {
         note({ path: sourceOf(origin, varied, 'schedule') ?? 'base.schedule', message: `schedule ${settings.schedule} needs to know how long to decay: with a minutes budget, set decaySteps` });
       }
-      if (settings.cell === 'gpt' && settings.context! < settings.seq) {
+      const windowed = windowProblem(settings);
+      if (windowed && settings.context !== undefined && settings.context < settings.seq) {
         note({ path: sourceOf(origin, varied, 'context') ?? 'base.context', message: `must be at least seq (${settings.seq})` });
       }
 
@@ -132,7 +133,7 @@ export function expandExperiment(spec: ExperimentSpec, opts: ExpandOptions): Pla
         } catch (e) {
           note({ path: 'matchParams', message: (e as Error).message });
         }
-      } else if (settings.cell === 'gpt' && settings.hidden % settings.heads! !== 0) {
+      } else if (windowProblem(settings) && settings.heads !== undefined && settings.hidden % settings.heads !== 0) {
         note({ path: sourceOf(origin, varied, 'hidden') ?? 'base.hidden', message: `must be a multiple of heads (${settings.heads})` });
       }
 
@@ -149,6 +150,16 @@ export function expandExperiment(spec: ExperimentSpec, opts: ExpandOptions): Pla
 
 /** Settings that belong to some model families only (the families' own settings). */
 const FAMILY_SETTINGS: readonly SettingName[] = (['activation', 'heads', 'context'] as const).filter((n) => n in SETTINGS);
+
+/** The family's own check of its settings against each other and the window (FamilyInfo.forWindow), as a message or null. */
+function windowProblem(s: RunSettings): string | null {
+  try {
+    infoOf(s.cell).forWindow?.({ cell: s.cell, activation: s.activation, hidden: s.hidden, layers: s.layers, heads: s.heads, context: s.context }, s.seq);
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
 
 /** Whether the family of `cell` has setting `name`. */
 function takes(cell: string, name: string): boolean {

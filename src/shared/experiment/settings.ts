@@ -17,16 +17,11 @@ import {
   type OptimizerName,
   type ScheduleName,
 } from '../../engine/config';
+import { infoOf } from '../../engine/models/catalog';
 
-/**
- * Families an experiment file may name before this build can train them (the
- * block models of DESIGN §2b): the schema completes them, the checks refuse
- * them with "not available yet". A family moves to CELLS when it lands.
- */
-export const COMING_FAMILIES = ['gpt', 'mingru', 'minlstm'] as const;
-export type ComingFamily = (typeof COMING_FAMILIES)[number];
-export type FamilyName = (typeof CELLS)[number] | ComingFamily;
-export const FAMILIES: readonly FamilyName[] = [...CELLS, ...COMING_FAMILIES];
+/** Every model family an experiment file may name (the engine's catalog). */
+export type FamilyName = (typeof CELLS)[number];
+export const FAMILIES: readonly FamilyName[] = CELLS;
 
 export interface NumberRange {
   min: number;
@@ -40,20 +35,14 @@ export type SettingSpec =
   | { kind: 'choice'; choices: readonly string[]; default: string; description: string }
   | { kind: 'number'; range: NumberRange; default: number | null; description: string };
 
-/** Ranges of the block-model settings, which the engine does not have yet. */
-export const BLOCK_RANGES = {
-  heads: { min: 1, max: 64, integer: true },
-  context: { min: 1, max: 100_000, integer: true },
-} satisfies Record<string, NumberRange>;
-
 /** Every per-run setting, in the order the CLI's help lists them. */
 export const SETTINGS = {
-  cell: { kind: 'choice', choices: FAMILIES, default: DEFAULT_MODEL.cell, description: 'Model family: the recurrent cells rnn, lstm, gru (PyTorch nn.RNN/LSTM/GRU); gpt, mingru, minlstm are not available yet.' },
+  cell: { kind: 'choice', choices: FAMILIES, default: DEFAULT_MODEL.cell, description: 'Model family: the recurrent cells rnn, lstm, gru (PyTorch nn.RNN/LSTM/GRU) or the block models gpt, mingru, minlstm (nanoGPT\'s blocks).' },
   activation: { kind: 'choice', choices: ACTIVATIONS, default: DEFAULT_MODEL.activation, description: 'Nonlinearity f of the vanilla RNN (cell rnn only).' },
   hidden: { kind: 'number', range: RANGES.hidden, default: DEFAULT_MODEL.hidden, description: 'Hidden units per layer (the width). With matchParams the experiment chooses it.' },
   layers: { kind: 'number', range: RANGES.layers, default: DEFAULT_MODEL.layers, description: 'Stacked layers (blocks for the block models).' },
-  heads: { kind: 'number', range: BLOCK_RANGES.heads, default: 4, description: 'Attention heads (cell gpt only); hidden must be a multiple of it.' },
-  context: { kind: 'number', range: BLOCK_RANGES.context, default: null, description: 'Positions of the position embedding (cell gpt only), at least seq; default: seq.' },
+  heads: { kind: 'number', range: RANGES.heads, default: 4, description: 'Attention heads (cell gpt only); hidden must be a multiple of it.' },
+  context: { kind: 'number', range: { ...RANGES.context, min: 1 }, default: null, description: 'Positions of the position embedding (cell gpt only), at least seq; default: seq.' },
   seq: { kind: 'number', range: RANGES.seq, default: DEFAULT_TRAIN.seq, description: 'Characters per window (truncated BPTT length).' },
   batch: { kind: 'number', range: RANGES.batch, default: DEFAULT_TRAIN.batch, description: 'Parallel streams per step.' },
   dropout: { kind: 'number', range: RANGES.dropout, default: DEFAULT_TRAIN.dropout, description: 'Dropout between stacked layers (training only).' },
@@ -136,9 +125,8 @@ export function resolveSettings(given: PartialSettings, budgetSteps: number): Ru
     lrMinFraction: pick('lrMinFraction') as number,
     seed: pick('seed') as number,
   };
-  if (cell === 'gpt') {
-    s.heads = pick('heads') as number;
-    s.context = (given.context as number | undefined) ?? s.seq;
-  }
+  const own = new Set<string>(infoOf(cell).settings.map((x) => x.name));
+  if (own.has('heads')) s.heads = pick('heads') as number;
+  if (own.has('context')) s.context = (given.context as number | undefined) ?? s.seq;
   return s;
 }

@@ -8,7 +8,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 
 import { ConfigError } from '../../engine/errors';
 import { buildExperimentSchema } from './schema';
-import { COMING_FAMILIES, SETTING_NAMES, type PartialSettings, type SettingName } from './settings';
+import { FAMILIES, SETTING_NAMES, type PartialSettings, type SettingName } from './settings';
 
 export type Budget = { steps: number } | { minutes: number } | { chars: number };
 
@@ -197,7 +197,8 @@ function semanticProblems(spec: ExperimentSpec, families: readonly string[]): Pr
   const problems: Problem[] = [];
   for (const site of settingSites(spec)) {
     if (site.name === 'cell' && !families.includes(site.value as string)) {
-      const coming = (COMING_FAMILIES as readonly string[]).includes(site.value as string);
+      // A family of the schema that this trainer cannot train (e.g. a runner restricted to some families).
+      const coming = (FAMILIES as readonly string[]).includes(site.value as string);
       problems.push({
         path: site.path,
         message: coming
