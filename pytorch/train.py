@@ -172,7 +172,9 @@ def main(argv=None):
     ts = meta["train_state"] or {"step": 0, "epoch": 0, "position": 0, "rng": [1, 2, 3, 4], "charsSeen": 0}
     step, epoch, chars = ts["step"], ts["epoch"], ts["charsSeen"]
     restore_optimizer(opt, named, tensors, c, step, device)
-    same_data = ts.get("dataHash") == data_hash and ts["position"] < streams.steps_per_epoch
+    # A new batch or window length lays the streams out anew: the epoch restarts from a zero state, as in RNN Lab.
+    same_layout = B == config["train"]["batch"] and T == config["train"]["seq"]
+    same_data = same_layout and ts.get("dataHash") == data_hash and ts["position"] < streams.steps_per_epoch
     position = ts["position"] if same_data else 0
     if same_data:
         full = {k: v for k, v in tensors.items() if k.startswith("train.")}

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { UserError } from '../engine/errors';
 import { parameterCount } from '../engine/memory';
-import { FAMILY_INFO, infoOf } from '../engine/models/catalog';
+import { FAMILY_INFO, takesSetting } from '../engine/models/catalog';
 import { COMPLETION_MODEL_KEY } from './completions';
 import type { InferenceService } from './inference';
 import type { LossPanels } from './panels/lossPanel';
@@ -271,8 +271,8 @@ async function customSettings(base: RunSettings, vocabSize: number, chars: numbe
   const steps = await askInt('Training steps (0 = until stopped)', base.maxSteps, 0, 1e9);
   if (steps === undefined) return undefined;
   const cellType = cell.label as RunSettings['model']['cell'];
-  // relu/sigmoid belong to the vanilla RNN: another family picked here uses tanh (the resolver refuses anything else).
-  const activation = infoOf(cellType).settings.some((s) => s.name === 'activation') ? base.model.activation : 'tanh';
+  // relu/sigmoid belong to the families with an activation setting (the vanilla RNN); the others use tanh (the resolver refuses anything else).
+  const activation = takesSetting(cellType, 'activation') ? base.model.activation : 'tanh';
   const settings: RunSettings = { ...base, model: { ...base.model, cell: cellType, activation, hidden, layers }, maxSteps: steps };
   const params = parameterCount({ ...settings.model, vocabSize });
   void vscode.window.setStatusBarMessage(`RNN Lab: ${describeEstimate(settings, vocabSize, chars, gflops)} (${params} parameters)`, 5000);

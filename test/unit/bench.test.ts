@@ -29,8 +29,9 @@ before(async () => {
     logLevel: 'warning',
   });
   // The fallback text our side trains on without a corpus.
-  fs.mkdirSync(path.join(project, 'src', 'engine'), { recursive: true });
-  fs.copyFileSync(path.join(ROOT, 'src/engine/graph.ts'), path.join(project, 'src/engine/graph.ts'));
+  const fallback = 'src/engine/models/stacked/network.ts';
+  fs.mkdirSync(path.join(project, path.dirname(fallback)), { recursive: true });
+  fs.copyFileSync(path.join(ROOT, fallback), path.join(project, fallback));
   bench = path.join(project, 'dist', 'bench.js');
 });
 
@@ -57,7 +58,7 @@ describe('bench command line', () => {
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.equal(lines.length, 2, r.stdout);
-    assert.match(lines[0]!, /src\/engine\/graph\.ts ×20 \(no --corpus\)/);
+    assert.match(lines[0]!, /src\/engine\/models\/stacked\/network\.ts ×20 \(no --corpus\)/);
     assert.match(lines[1]!, /^PyTorch not compared: it needs a text file and .*shared\/data\/tinyshakespeare\.txt is not there; pass --corpus FILE$/);
   });
 

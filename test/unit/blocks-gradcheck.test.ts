@@ -16,7 +16,7 @@ import type { Mixer } from '../../src/engine/models/blocks/mixer';
 import { BlockNetwork, MIXERS, newBlockGradientRecord } from '../../src/engine/models/blocks/network';
 import { gelu, geluGrad, layerNormBackward, layerNormForward, normalCdf } from '../../src/engine/models/blocks/ops';
 import { gActivation, gGrad } from '../../src/engine/models/blocks/recurrent';
-import { blockParams } from '../../src/engine/models/blocks/specs';
+import { blockParams } from '../../src/engine/models/blocks/params';
 import type { Params } from '../../src/engine/params';
 import { centralDifference, relErr } from './helpers/numeric';
 

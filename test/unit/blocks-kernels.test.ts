@@ -10,7 +10,7 @@ import { tsKernels, type Kernels } from '../../src/engine/kernels';
 import { Rng } from '../../src/engine/rng';
 import type { BlockFamily } from '../../src/engine/models/blocks/config';
 import { BlockNetwork } from '../../src/engine/models/blocks/network';
-import { blockParams } from '../../src/engine/models/blocks/specs';
+import { blockParams } from '../../src/engine/models/blocks/params';
 import { availableKernels, stopHelpers, threadsAvailable, withThreads } from '../../src/engine/wasm';
 
 const B = 4, T = 64;

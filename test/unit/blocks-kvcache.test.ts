@@ -10,7 +10,7 @@ import { tsKernels } from '../../src/engine/kernels';
 import { Rng } from '../../src/engine/rng';
 import type { BlockConfig } from '../../src/engine/models/blocks/config';
 import { BlockNetwork } from '../../src/engine/models/blocks/network';
-import { blockParams } from '../../src/engine/models/blocks/specs';
+import { blockParams } from '../../src/engine/models/blocks/params';
 import type { Params } from '../../src/engine/params';
 import { gptEvalWindows } from '../../src/engine/models/gpt/evalWindows';
 import { GptKvCache } from '../../src/engine/models/gpt/kvCache';

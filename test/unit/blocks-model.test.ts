@@ -16,7 +16,8 @@ import {
   blockActivationFloats, blockKernelScratchFloats, blockParameterCount, checkBlockMemory, estimateBlockTrainingBytes,
 } from '../../src/engine/models/blocks/memory';
 import { BlockNetwork } from '../../src/engine/models/blocks/network';
-import { blockParams, decays, tensorSpecs } from '../../src/engine/models/blocks/specs';
+import { blockParams } from '../../src/engine/models/blocks/params';
+import { decays, tensorSpecs } from '../../src/engine/models/blocks/specs';
 
 const FAMILIES: readonly BlockFamily[] = ['gpt', 'mingru', 'minlstm'];
 const cfg = (family: BlockFamily, over: Partial<BlockConfig> = {}): BlockConfig => ({

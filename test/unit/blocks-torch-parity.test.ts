@@ -17,7 +17,8 @@ import type { DType } from '../../src/engine/floats';
 import { tsKernels } from '../../src/engine/kernels';
 import type { BlockFamily } from '../../src/engine/models/blocks/config';
 import { BlockNetwork } from '../../src/engine/models/blocks/network';
-import { blockParams, TIED_ALIASES } from '../../src/engine/models/blocks/specs';
+import { blockParams } from '../../src/engine/models/blocks/params';
+import { TIED_ALIASES } from '../../src/engine/models/blocks/specs';
 
 interface WindowEntry {
   inputs: number[][];

@@ -10,8 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-
-import * as esbuild from 'esbuild';
+import { buildCli } from './helpers/buildCli';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const PYTHON = '/usr/bin/python3';
@@ -30,15 +29,7 @@ before(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rnn-lab-torch-'));
   // Our own CLI bundle: test files run in parallel, and cli.test.ts rebuilds dist/cli.js.
   cliPath = path.join(tmp, 'cli.js');
-  await esbuild.build({
-    entryPoints: [path.join(ROOT, 'src/cli/main.ts')],
-    bundle: true,
-    outfile: cliPath,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    logLevel: 'warning',
-  });
+  await buildCli(cliPath);
   const words = 'the cat sat on a mat and the dog ran far'.split(' ');
   let state = 12345;
   const picked: string[] = [];

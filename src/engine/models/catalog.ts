@@ -30,6 +30,16 @@ export function isFamilyName(name: unknown): name is FamilyName {
   return typeof name === 'string' && Object.prototype.hasOwnProperty.call(FAMILY_INFO, name);
 }
 
+/** Whether the family of `cell` has the setting `setting` (e.g. the vanilla RNN's activation, gpt's heads). */
+export function takesSetting(cell: string, setting: string): boolean {
+  return isFamilyName(cell) && FAMILY_INFO[cell].settings.some((s) => s.name === setting);
+}
+
+/** The families that have the setting `setting`. */
+export function familiesTaking(setting: string): FamilyName[] {
+  return FAMILY_NAMES.filter((f) => takesSetting(f, setting));
+}
+
 /** What the family of a model config's `cell` is. */
 export function infoOf(name: FamilyName): FamilyInfo {
   const f: FamilyInfo | undefined = FAMILY_INFO[name];

@@ -49,7 +49,7 @@ import {
   type TrainConfig,
 } from '../config';
 import { ConfigError } from '../errors';
-import { FAMILY_NAMES, infoOf } from '../models/catalog';
+import { FAMILY_NAMES, familiesTaking, infoOf, takesSetting } from '../models/catalog';
 import { learningRate } from '../schedule';
 import { RUN_DEFAULTS, SETTINGS, cliNames, type SettingNamer } from './settings';
 
@@ -162,7 +162,6 @@ export function resolveRun(input: RunInput, from: ResumePoint | null, name: Sett
   // The model.
   let model: Omit<ModelConfig, 'vocabSize'>;
   const familyKeys = new Set(FAMILY_NAMES.flatMap((f) => infoOf(f).settings.map((x) => x.name as string)));
-  const declares = (cell: CellType, key: string): boolean => infoOf(cell).settings.some((x) => x.name === key);
   // context 0 means "the sequence length": the same as not giving it.
   const givenModel = (key: string): number | string | undefined => (key === 'context' && given[key] === 0 ? undefined : given[key]);
   if (from) {
@@ -172,7 +171,7 @@ export function resolveRun(input: RunInput, from: ResumePoint | null, name: Sett
       const v = givenModel(key);
       const have = (m as unknown as Record<string, unknown>)[key];
       // A checkpoint of a family without an activation may say any (0.1.0 wrote one for every cell); asking for tanh is no change.
-      const same = v === undefined || v === have || (key === 'activation' && !declares(m.cell, 'activation') && v === 'tanh');
+      const same = v === undefined || v === have || (key === 'activation' && !takesSetting(m.cell, 'activation') && v === 'tanh');
       if (!same) {
         conflict(
           `${name(key)} ${v} does not match the checkpoint (${key} ${have === undefined ? 'not set' : String(have as string | number)}): a continued run keeps the checkpoint's model; ` +
@@ -202,13 +201,13 @@ export function resolveRun(input: RunInput, from: ResumePoint | null, name: Sett
     model = fresh as unknown as Omit<ModelConfig, 'vocabSize'>;
   }
   const activation = g<Activation>('activation');
-  if (activation !== undefined && activation !== 'tanh' && !declares(model.cell, 'activation')) {
-    conflict(`${name('activation')} applies to the vanilla RNN only (${name('cell')} rnn): ${infoOf(model.cell).title} uses tanh; leave out ${name('activation')} ${activation}`);
+  if (activation !== undefined && activation !== 'tanh' && !takesSetting(model.cell, 'activation')) {
+    const takers = familiesTaking('activation').map((f) => `${name('cell')} ${f}`).join(', ');
+    conflict(`${name('activation')} applies to ${takers} only: the ${infoOf(model.cell).title} uses tanh; leave out ${name('activation')} ${activation}`);
   }
   for (const key of familyKeys) {
-    if (key === 'activation' || givenModel(key) === undefined || declares(model.cell, key)) continue;
-    const owners = FAMILY_NAMES.filter((f) => declares(f, key));
-    conflict(`${name(key)} applies to ${name('cell')} ${owners.join(' or ')} only, not to ${model.cell}; leave out ${name(key)}`);
+    if (key === 'activation' || givenModel(key) === undefined || takesSetting(model.cell, key)) continue;
+    conflict(`${name(key)} applies to ${name('cell')} ${familiesTaking(key).join(' or ')} only, not to ${model.cell}; leave out ${name(key)}`);
   }
 
   // The training config: the checkpoint's (or the defaults), then what was given.

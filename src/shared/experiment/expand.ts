@@ -5,7 +5,7 @@
  * settings of each run (an activation on an LSTM, a decay with no length).
  */
 import { RANGES } from '../../engine/config';
-import { FAMILY_NAMES, infoOf, isFamilyName } from '../../engine/models/catalog';
+import { familiesTaking, infoOf, takesSetting as takes } from '../../engine/models/catalog';
 import { closestWidth } from './matchParams';
 import { SETTINGS, resolveSettings, type PartialSettings, type RunSettings, type SettingName } from './settings';
 import { ExperimentError, type ExperimentSpec, type Problem } from './spec';
@@ -113,7 +113,7 @@ export function expandExperiment(spec: ExperimentSpec, opts: ExpandOptions): Pla
         else if (!anyApplies) note({ path: `base.${name}`, message });
       };
       for (const name of FAMILY_SETTINGS) {
-        const takers = FAMILY_NAMES.filter((f) => takes(f, name));
+        const takers = familiesTaking(name);
         rule(name, takes(settings.cell, name), resolvedCells.some((c) => takes(c, name)), `applies to cell ${takers.join(', ')} only, not to ${settings.cell}`);
       }
       const momentumOk = settings.momentum === 0 || settings.optimizer === 'sgd' || settings.optimizer === 'rmsprop';
@@ -159,9 +159,4 @@ function windowProblem(s: RunSettings): string | null {
   } catch (e) {
     return (e as Error).message;
   }
-}
-
-/** Whether the family of `cell` has setting `name`. */
-function takes(cell: string, name: string): boolean {
-  return isFamilyName(cell) && infoOf(cell).settings.some((s) => s.name === name);
 }

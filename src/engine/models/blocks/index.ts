@@ -1,6 +1,7 @@
 /** Shared machinery of the block families (gpt, mingru, minlstm): config, tensors, network, sizes. */
 export * from './config';
-export { TIED_ALIASES, blockParams, decays, tensorSpecs, type BlockParamHolder } from './specs';
+export { TIED_ALIASES, decays, tensorSpecs, type BlockParamHolder } from './specs';
+export { blockParams } from './params';
 export { BlockNetwork, MIXERS, newBlockGradientRecord, type BlockGradientRecord } from './network';
 export type { CarriedTensor, Mixer, MixerContext, MixerFactory } from './mixer';
 export {

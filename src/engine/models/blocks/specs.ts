@@ -1,6 +1,4 @@
-import type { ModelConfig } from '../../config';
 import type { DType, Floats } from '../../floats';
-import { Params } from '../../params';
 import type { TensorInit, TensorSpec } from '../family';
 import { gptShape, mixerGates, type BlockConfig } from './config';
 
@@ -75,12 +73,4 @@ export interface BlockParamHolder {
   readonly data: Floats;
   readonly grad: Floats;
   offset(name: string): number;
-}
-
-/**
- * The engine's Params laid out for a block config (for code and tests that
- * hold a BlockConfig rather than a validated ModelConfig).
- */
-export function blockParams(c: BlockConfig, dtype: DType = 'f32'): Params {
-  return new Params({ activation: 'tanh', ...c } as ModelConfig, tensorSpecs(c), dtype);
 }
