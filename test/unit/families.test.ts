@@ -14,6 +14,7 @@ import { tsKernels } from '../../src/engine/kernels';
 import { parameterCount } from '../../src/engine/memory';
 import { createNetwork, createParams, FAMILIES, FAMILY_NAMES, familyOf, infoOf, newGradientRecord } from '../../src/engine/models';
 import { Rng } from '../../src/engine/rng';
+import { describeEstimate, presets } from '../../src/extension/presets';
 import { bestKernels } from '../../src/engine/wasm';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
@@ -132,6 +133,23 @@ describe('model families', () => {
       () => validateModelConfig({ cell: 'transformer', hidden: 4, layers: 1, vocabSize: 3 }),
       (e: unknown) => e instanceof ConfigError && FAMILY_NAMES.every((f) => e.message.includes(f)),
     );
+  });
+});
+
+describe('the editor\'s presets', () => {
+  it('offer every block family at a size its own settings and training recipe resolve, with the estimate the quick pick shows', () => {
+    const all = presets();
+    const blocks = FAMILY_NAMES.filter((f) => infoOf(f).kind === 'blocks');
+    for (const cell of blocks) {
+      const p = all.find((x) => x.id === cell);
+      assert.ok(p, `a preset for ${cell}`);
+      assert.equal(p.settings.model.cell, cell);
+      assert.equal(p.label, infoOf(cell).title);
+      for (const s of infoOf(cell).settings) assert.ok((p.settings.model as unknown as Record<string, unknown>)[s.name] !== undefined, `${cell} ${s.name} resolved`);
+      assert.equal(p.settings.train.optimizer, infoOf(cell).trainDefaults?.optimizer);
+      assert.equal(p.settings.train.weightDecay, infoOf(cell).trainDefaults?.weightDecay);
+      assert.match(describeEstimate(p.settings, 65, 100_000, 10), /params · .* · ~.*\/epoch/);
+    }
   });
 });
 
