@@ -9,6 +9,8 @@ import { blockFlopsPerChar } from './flops';
 import { checkBlockWindow, resolveContext, type BlockConfig, type BlockFamily } from './config';
 import { attentionWeightBytes, blockActivationFloats, blockKernelScratchFloats } from './memory';
 import { TIED_ALIASES, tensorSpecs } from './specs';
+// The fields heads and context of every ModelConfig (a declaration only).
+import type {} from './settings';
 
 const GPT_SETTINGS: readonly FamilySetting[] = [
   { name: 'heads', help: 'attention heads of the gpt (must divide --hidden)', min: 1, max: 256, integer: true, default: 4 },
