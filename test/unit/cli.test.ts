@@ -503,7 +503,7 @@ describe('bad input: one line on stderr, exit code 2, no file left behind', () =
       [['--lr', '0'], /--lr must be .*greater than 0/],
       [['--dropout', '1'], /--dropout must be .*less than 1/],
       [['--cell', 'transformer'], /--cell.*(choices|Allowed)/i],
-      [['--activation', 'relu'], /--activation applies to the vanilla RNN only \(--cell rnn\)/],
+      [['--activation', 'relu'], /--activation applies to --cell rnn only: the LSTM uses tanh/],
       [['--momentum', '0.9', '--optimizer', 'adam'], /--momentum applies to/],
       [['--val-fraction', '0.9'], /--val-fraction must be .*at most 0.5/],
       [['--steps', '-1'], /--steps must be/],
