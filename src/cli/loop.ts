@@ -18,6 +18,7 @@ import {
   type RunValidation,
   type Session,
   type SettingNamer,
+  type TextSource,
 } from '../engine';
 import {
   HISTORY_FORMAT,
@@ -36,7 +37,8 @@ import { EXIT_INTERRUPTED, EXIT_OK, EXIT_USER } from './output';
 const YIELD_MS = 25;
 
 export interface TrainFileRequest {
-  text: string;
+  /** The training text: a string, or a source that streams it (engine TextSource). */
+  text: string | TextSource;
   settings: RunInput;
   /** Continue this checkpoint; its history (`<init>.history.jsonl`) is carried on into `out`'s. */
   init?: { path: string; checkpoint: Checkpoint } | null;

@@ -2,6 +2,7 @@ import { ConfigError } from './errors';
 import type { FamilySettings } from './models/family';
 import { FAMILY_NAMES, infoOf, isFamilyName, type FamilyName } from './models/catalog';
 import { ACTIVATIONS, type Activation } from './models/rnn/activation';
+import { quoteForMessage } from './quote';
 
 export { ACTIVATIONS, type Activation };
 /** A model family's name (models/catalog.ts). */
@@ -119,7 +120,7 @@ export const RANGES = {
 
 export function checkRange(name: string, value: unknown, range: Range): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new ConfigError(`${name} must be a number, got ${JSON.stringify(value)}`);
+    throw new ConfigError(`${name} must be a number, got ${quoteForMessage(value)}`);
   }
   const lowOk = range.exclusiveMin ? value > range.min : value >= range.min;
   const highOk = range.exclusiveMax ? value < range.max : value <= range.max;
@@ -133,7 +134,7 @@ export function checkRange(name: string, value: unknown, range: Range): number {
 
 function checkChoice<T extends string>(name: string, value: unknown, choices: readonly T[]): T {
   if (typeof value !== 'string' || !choices.includes(value as T)) {
-    throw new ConfigError(`${name} must be one of ${choices.join(', ')}, got ${JSON.stringify(value)}`);
+    throw new ConfigError(`${name} must be one of ${choices.join(', ')}, got ${quoteForMessage(value)}`);
   }
   return value as T;
 }

@@ -1,6 +1,7 @@
 /** The engine's public surface: pure numeric code, no I/O. */
 export * from './config';
 export * from './errors';
+export { quoteForMessage, MESSAGE_VALUE_MAX } from './quote';
 export * from './floats';
 export * from './models';
 export { tsKernels, type Kernels } from './kernels';
@@ -9,7 +10,7 @@ export * from './model';
 export { Params, type ParamTensor } from './params';
 export { Rng, type RngState } from './rng';
 export { Vocab } from './vocab';
-export { decodeText, hashTokens } from './text';
+export * from './text';
 export * from './memory';
 export { clipGradNorm, createOptimizer, slotNames, type Optimizer } from './optim';
 export { learningRate } from './schedule';

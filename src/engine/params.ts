@@ -19,10 +19,14 @@ export interface ParamTensor {
 export class Params {
   readonly tensors: readonly ParamTensor[];
   readonly data: Floats;
-  readonly grad: Floats;
+  private gradient: Floats | null = null;
   private readonly byName: ReadonlyMap<string, ParamTensor>;
 
-  constructor(readonly config: ModelConfig, readonly specs: readonly TensorSpec[], readonly dtype: DType = 'f32') {
+  /**
+   * `storage`, when given, becomes `data` as is (a decoded checkpoint's
+   * weights, so a large model is not held twice); it must have the layout's length.
+   */
+  constructor(readonly config: ModelConfig, readonly specs: readonly TensorSpec[], readonly dtype: DType = 'f32', storage?: Floats) {
     const tensors: ParamTensor[] = [];
     let offset = 0;
     for (const { name, shape } of specs) {
@@ -32,8 +36,15 @@ export class Params {
     }
     this.tensors = tensors;
     this.byName = new Map(tensors.map((t) => [t.name, t]));
-    this.data = allocFloats(dtype, offset);
-    this.grad = allocFloats(dtype, offset);
+    if (storage && (storage.length !== offset || (dtype === 'f32') !== storage instanceof Float32Array)) {
+      throw new Error(`parameter storage of ${storage.length} values given for a layout of ${offset}`);
+    }
+    this.data = storage ?? allocFloats(dtype, offset);
+  }
+
+  /** Gradients in the layout of `data`, allocated on first use: inference never needs them. */
+  get grad(): Floats {
+    return (this.gradient ??= allocFloats(this.dtype, this.data.length));
   }
 
   get count(): number {

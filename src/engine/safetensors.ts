@@ -15,8 +15,9 @@
  * offset and shape is bounds-checked before anything is allocated, and the
  * header size is capped.
  *
- * Pure module: no fs, no vscode, no DOM; imports nothing from the project.
+ * Pure module: no fs, no vscode, no DOM.
  */
+import { quoteForMessage } from './quote';
 
 /** Thrown for any file that is not a readable F32 safetensors checkpoint. */
 export class CheckpointError extends Error {
@@ -37,8 +38,23 @@ export interface DecodedSafetensors {
   metadata: Record<string, string>;
 }
 
-/** Default cap on the JSON header size: 16 MiB. */
+/**
+ * Default cap on the JSON header size: 16 MiB (a vocabulary of every Unicode
+ * code point, JSON inside JSON, needs about 10 MiB). It also caps the total
+ * size of the metadata.
+ */
 export const MAX_HEADER_BYTES: number = 16 * 1024 * 1024;
+/** Most metadata entries a file may have (ours has five or six). */
+export const MAX_METADATA_ENTRIES = 1024;
+/** Most tensors a file may have (a 4-layer model with Adam state has about 60). */
+export const MAX_TENSORS = 16384;
+/**
+ * Most JSON strings a header may hold: two per metadata entry, at most six
+ * per tensor (name, the three field names, the dtype, one spare). Counted on
+ * the bytes before parsing, so a header of a million tiny keys costs a scan,
+ * not a million-property object.
+ */
+const MAX_HEADER_STRINGS = 2 * MAX_METADATA_ENTRIES + 6 * MAX_TENSORS + 2;
 
 const METADATA_KEY = '__metadata__';
 const LENGTH_FIELD_BYTES = 8;
@@ -52,12 +68,7 @@ const CORRUPT = 'corrupt safetensors file';
 // ---------------------------------------------------------------------------
 // Helpers
 
-/** A string for a one-line message: JSON-quoted (escapes newlines, controls) and shortened. */
-function quote(s: string): string {
-  const limit = 80;
-  const shortened = s.length > limit ? `${s.slice(0, limit)}…` : s;
-  return JSON.stringify(shortened);
-}
+const quote = (s: string): string => quoteForMessage(s);
 
 /** Lone surrogates cannot be encoded as UTF-8 and other readers reject them. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -93,9 +104,22 @@ function setOwn(obj: Record<string, string>, key: string, value: string): void {
 }
 
 function shapeText(shape: readonly unknown[]): string {
-  const text = `[${shape.map((d) => (typeof d === 'number' ? String(d) : describeJsonValue(d))).join(', ')}]`;
-  return text.length > 80 ? `${text.slice(0, 80)}…]` : text;
+  return quoteForMessage(shape);
 }
+
+/** Unescaped double quotes in a JSON text's bytes, halved: how many strings it holds (at least). */
+function countJsonStrings(bytes: Uint8Array, limit: number): number {
+  let quotes = 0;
+  const stop = 2 * limit + 2;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b === 0x5c) i++;
+    else if (b === 0x22 && ++quotes > stop) break;
+  }
+  return quotes >> 1;
+}
+
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 // ---------------------------------------------------------------------------
 // Encoder
@@ -183,14 +207,22 @@ interface Entry {
   end: number;
 }
 
+export interface DecodeOptions {
+  maxHeaderBytes?: number;
+  /**
+   * false: tensors are views into `bytes` where the layout allows it (4-byte
+   * aligned on a little-endian host), so decoding a large file costs no second
+   * copy; the caller then must not modify `bytes` while it uses them.
+   * Default true: fresh arrays, independent of `bytes`.
+   */
+  copy?: boolean;
+}
+
 /**
  * Parses a safetensors file holding only F32 tensors. Throws CheckpointError,
  * and nothing else, for any malformed or unsupported input.
  */
-export function decodeSafetensors(
-  bytes: Uint8Array,
-  options?: { maxHeaderBytes?: number; allowedDtypes?: never },
-): DecodedSafetensors {
+export function decodeSafetensors(bytes: Uint8Array, options?: DecodeOptions): DecodedSafetensors {
   if (!(bytes instanceof Uint8Array)) {
     throw new CheckpointError(`${NOT_SAFETENSORS}: expected the file's bytes as a Uint8Array`);
   }
@@ -225,11 +257,16 @@ export function decodeSafetensors(
   const dataStart = LENGTH_FIELD_BYTES + headerLength;
   const dataLength = fileSize - dataStart;
 
+  const headerBytes = bytes.subarray(LENGTH_FIELD_BYTES, dataStart);
+  if (countJsonStrings(headerBytes, MAX_HEADER_STRINGS) > MAX_HEADER_STRINGS) {
+    throw new CheckpointError(
+      `${CORRUPT}: header holds more than ${MAX_HEADER_STRINGS} strings, more than ${MAX_TENSORS} tensors and ` +
+        `${MAX_METADATA_ENTRIES} metadata entries can need`,
+    );
+  }
   let headerText: string;
   try {
-    headerText = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(
-      bytes.subarray(LENGTH_FIELD_BYTES, dataStart),
-    );
+    headerText = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(headerBytes);
   } catch {
     throw new CheckpointError(`${NOT_SAFETENSORS}: header is not valid UTF-8`);
   }
@@ -253,12 +290,20 @@ export function decodeSafetensors(
     if (!isPlainObject(rawMeta)) {
       throw new CheckpointError(`${CORRUPT}: __metadata__ is ${describeJsonValue(rawMeta)}, expected an object of strings`);
     }
-    for (const key of Object.keys(rawMeta)) {
+    const keys = Object.keys(rawMeta);
+    if (keys.length > MAX_METADATA_ENTRIES) {
+      throw new CheckpointError(`${CORRUPT}: __metadata__ has ${keys.length} entries, more than the limit of ${MAX_METADATA_ENTRIES}`);
+    }
+    for (const key of keys) {
       const value = rawMeta[key];
       if (typeof value !== 'string') {
         throw new CheckpointError(
           `${CORRUPT}: __metadata__ value for ${quote(key)} is ${describeJsonValue(value)}, expected a string`,
         );
+      }
+      // The encoder refuses these, so a decoded file could not be saved again.
+      if (LONE_SURROGATE.test(key) || LONE_SURROGATE.test(value)) {
+        throw new CheckpointError(`${CORRUPT}: __metadata__ entry ${quote(key)} contains an unpaired UTF-16 surrogate`);
       }
       setOwn(metadata, key, value);
     }
@@ -268,6 +313,10 @@ export function decodeSafetensors(
   const entries: Entry[] = [];
   for (const name of Object.keys(header)) {
     if (name === METADATA_KEY) continue;
+    if (entries.length === MAX_TENSORS) {
+      throw new CheckpointError(`${CORRUPT}: more than ${MAX_TENSORS} tensors`);
+    }
+    if (LONE_SURROGATE.test(name)) throw new CheckpointError(`${CORRUPT}: tensor name ${quote(name)} contains an unpaired UTF-16 surrogate`);
     entries.push(parseEntry(name, header[name], dataLength));
   }
 
@@ -296,10 +345,16 @@ export function decodeSafetensors(
     );
   }
 
-  // Copy out into fresh, aligned arrays, decoding little-endian explicitly.
+  // Views where allowed and possible; otherwise fresh aligned arrays, decoded little-endian explicitly.
+  const share = options?.copy === false && LITTLE_ENDIAN_HOST;
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const e of entries) {
     const count = (e.end - e.begin) / F32_BYTES;
+    const at = bytes.byteOffset + dataStart + e.begin;
+    if (share && at % F32_BYTES === 0) {
+      tensors.set(e.name, { shape: e.shape, data: new Float32Array(bytes.buffer, at, count) });
+      continue;
+    }
     const data = new Float32Array(count);
     let pos = dataStart + e.begin;
     for (let i = 0; i < count; i++) {

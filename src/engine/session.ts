@@ -13,11 +13,13 @@ import { createModel, type Model } from './model';
 import { infoOf } from './models/catalog';
 import { Rng } from './rng';
 import { splitTokens, Trainer } from './trainer';
+import { bytesPerToken, stringSource, type TextSource, type TokenArray } from './text';
 import { Vocab } from './vocab';
 import { bestKernels, withThreads } from './wasm';
 
 export interface SessionPlan {
-  text: string;
+  /** The training text: a string, or a source that streams it (see TextSource). */
+  text: string | TextSource;
   /** The network's shape for a fresh run (ignored when continuing a checkpoint). */
   shape: Omit<ModelConfig, 'vocabSize'>;
   train: TrainConfig;
@@ -66,30 +68,33 @@ export interface Session {
   model: Model;
   trainer: Trainer;
   train: TrainConfig;
-  trainTokens: Int32Array;
-  valTokens: Int32Array;
+  trainTokens: TokenArray;
+  valTokens: TokenArray;
   /** Step the run starts from (the checkpoint's step when continuing). */
   startStep: number;
   memoryBytes: number;
 }
 
 export function buildSession(plan: SessionPlan): Session {
-  const { text, train, init } = plan;
-  const vocab = init ? init.checkpoint.model.vocab : Vocab.fromText(text);
-  if (init) requireKnownChars(vocab, text, init.label);
+  const { train, init } = plan;
+  const source = typeof plan.text === 'string' ? stringSource(plan.text) : plan.text;
+  const vocab = init ? init.checkpoint.model.vocab : new Vocab(source.distinct);
+  if (init) requireKnownChars(vocab, source.distinct.join(''), init.label);
   const config: ModelConfig = init ? init.checkpoint.model.config : { ...plan.shape, vocabSize: vocab.size };
 
-  const needed = estimateTrainingBytes(config, train);
+  const textBytes = source.length * bytesPerToken(vocab.size);
+  const needed = estimateTrainingBytes(config, train) + textBytes;
   if (needed > plan.maxMemoryBytes) {
     throw new ConfigError(
       `this run needs about ${formatBytes(needed)} (${parameterCount(config).toLocaleString('en-US')} parameters, ` +
-        `${config.vocabSize.toLocaleString('en-US')} distinct characters, batch ${train.batch} × sequence ${train.seq}), ` +
-        `more than the limit of ${formatBytes(plan.maxMemoryBytes)}: ${infoOf(config.cell).memoryAdvice?.(config, train, needed) ?? 'use a smaller model, batch or sequence'}` +
+        `${config.vocabSize.toLocaleString('en-US')} distinct characters, batch ${train.batch} × sequence ${train.seq}, ` +
+        `${formatBytes(textBytes)} of tokens for ${source.length.toLocaleString('en-US')} characters of text), ` +
+        `more than the limit of ${formatBytes(plan.maxMemoryBytes)}: ${infoOf(config.cell).memoryAdvice?.(config, train, needed) ?? 'use a smaller model, batch, sequence or text'}` +
         (plan.memoryHint ? `, or ${plan.memoryHint}` : ''),
     );
   }
 
-  const { tokens } = vocab.encode(text);
+  const { tokens } = source.encode(vocab);
   const { train: trainTokens, val: valTokens } = splitTokens(tokens, train.valFraction);
   let model: Model;
   let rng: Rng;

@@ -9,7 +9,7 @@ import { familyOf } from './models/registry';
 import { clipGradNorm, createOptimizer, type Optimizer } from './optim';
 import { Rng, type RngState } from './rng';
 import { learningRate } from './schedule';
-import { hashTokens } from './text';
+import { hashTokens, type TokenArray } from './text';
 
 /** Where a run is, so that a saved run resumes bit for bit. */
 export interface TrainState {
@@ -45,9 +45,9 @@ export interface EvalResult {
 }
 
 /** Train/validation split by fraction: the validation set is the held-out tail. */
-export function splitTokens(tokens: Int32Array, valFraction: number): { train: Int32Array; val: Int32Array } {
+export function splitTokens<T extends TokenArray>(tokens: T, valFraction: number): { train: T; val: T } {
   const nVal = Math.floor(tokens.length * valFraction);
-  return { train: tokens.subarray(0, tokens.length - nVal), val: tokens.subarray(tokens.length - nVal) };
+  return { train: tokens.subarray(0, tokens.length - nVal) as T, val: tokens.subarray(tokens.length - nVal) as T };
 }
 
 /**
@@ -73,7 +73,7 @@ export class Trainer {
   constructor(
     readonly model: Model,
     readonly config: TrainConfig,
-    private readonly train: Int32Array,
+    private readonly train: TokenArray,
     readonly kernels: Kernels,
     rng: Rng,
   ) {
@@ -201,10 +201,11 @@ export class Trainer {
 /**
  * Mean loss per predicted character over `tokens` as one continuous stream
  * from a zero state (the validation protocol, and the CLI's `eval`).
- * Tokens < 0 (characters the model does not know) are not scored as targets
- * and are fed as the vocabulary's fallback character as inputs.
+ * Tokens outside the vocabulary (< 0, or the unsigned arrays' marker; see
+ * TokenArray) are characters the model does not know: they are not scored
+ * as targets and are fed as the vocabulary's fallback character as inputs.
  */
-export function evaluateStream(model: Model, tokens: Int32Array, kernels: Kernels, chunk = 128): EvalResult {
+export function evaluateStream(model: Model, tokens: TokenArray, kernels: Kernels, chunk = 128): EvalResult {
   const predictions = tokens.length - 1;
   if (predictions < 1) return { loss: NaN, bpc: NaN, chars: 0 };
   const windows = familyOf(model.config.cell).evaluationWindows?.(model.config, predictions);
@@ -213,6 +214,7 @@ export function evaluateStream(model: Model, tokens: Int32Array, kernels: Kernel
   const graph = createNetwork(model.params, { B: 1, T, kernels });
   graph.resetState();
   const fallback = model.vocab.fallback;
+  const V = model.vocab.size;
   let total = 0;
   let scored = 0;
   for (let start = 0; start < predictions; start += T) {
@@ -221,8 +223,9 @@ export function evaluateStream(model: Model, tokens: Int32Array, kernels: Kernel
       // A short last chunk is padded with unscored positions after the real ones;
       // an unknown character (< 0) is fed as the fallback, as inference does.
       const input = t < n ? tokens[start + t]! : 0;
-      graph.tokens[t] = input < 0 ? fallback : input;
-      graph.targets[t] = t < n ? tokens[start + t + 1]! : -1;
+      graph.tokens[t] = input < 0 || input >= V ? fallback : input;
+      const target = t < n ? tokens[start + t + 1]! : -1;
+      graph.targets[t] = target >= V ? -1 : target;
     }
     const loss = graph.forward();
     total += loss * graph.scored;
@@ -234,19 +237,22 @@ export function evaluateStream(model: Model, tokens: Int32Array, kernels: Kernel
 }
 
 /** The stream scored window by window from a zero state each (the family's evaluationWindows), each prediction once. */
-function evaluateWindows(model: Model, tokens: Int32Array, kernels: Kernels, windows: readonly EvalWindow[]): EvalResult {
+function evaluateWindows(model: Model, tokens: TokenArray, kernels: Kernels, windows: readonly EvalWindow[]): EvalResult {
   const T = windows.reduce((m, w) => Math.max(m, w.length), 1);
   const graph = createNetwork(model.params, { B: 1, T, kernels });
   const fallback = model.vocab.fallback;
+  const V = model.vocab.size;
   let total = 0;
   let scored = 0;
   for (const w of windows) {
     graph.resetState();
     for (let t = 0; t < T; t++) {
       const p = w.start + t;
+      // Unknown characters (< 0, or the unsigned arrays' marker >= V) as in evaluateStream.
       const input = t < w.length ? tokens[p]! : 0;
-      graph.tokens[t] = input < 0 ? fallback : input;
-      graph.targets[t] = t < w.length && p >= w.scoreFrom ? tokens[p + 1]! : -1;
+      graph.tokens[t] = input < 0 || input >= V ? fallback : input;
+      const target = t < w.length && p >= w.scoreFrom ? tokens[p + 1]! : -1;
+      graph.targets[t] = target >= V ? -1 : target;
     }
     const loss = graph.forward();
     total += loss * graph.scored;

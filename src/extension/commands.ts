@@ -408,6 +408,11 @@ async function exportCommand(ctx: CommandContext, arg: ModelArg, target?: vscode
       filters: { 'safetensors (PyTorch state_dict)': ['safetensors'] },
     }));
   if (!uri) return undefined;
+  // Writing to a FIFO would block, and a device or folder of that name is not a file to replace.
+  const existing = await vscode.workspace.fs.stat(uri).then((st) => st, () => null);
+  if (existing && !(existing.type & vscode.FileType.File)) {
+    throw new UserError(`cannot export to ${uri.fsPath || uri.toString()}: it exists and is not a regular file; choose another name`);
+  }
   await vscode.workspace.fs.writeFile(uri, ctx.library.readCheckpoint(entry.id));
   if (!target) void vscode.window.showInformationMessage(`RNN Lab: exported "${entry.name}" to ${uri.fsPath || uri.toString()}. Load it in PyTorch with load_state_dict (see the README).`);
   return uri;

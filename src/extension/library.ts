@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ModelConfig, TrainConfig } from '../engine/config';
 import type { RunState } from '../shared/protocol';
-import { writeFileAtomic } from '../shared/atomicFile';
+import { removeStaleTemporaries, writeFileAtomic } from '../shared/atomicFile';
 
 /** How a run was asked to train, kept so it can be resumed after a reload. */
 export interface RunSettings {
@@ -49,6 +49,18 @@ export interface ModelEntry {
   settings?: RunSettings;
 }
 
+/** Longest model name kept (an imported file's name, or its metadata's, is untrusted). */
+export const MAX_MODEL_NAME_CHARS = 200;
+
+/** A name fit for the index and the UI: one line, no control characters, at most MAX_MODEL_NAME_CHARS. */
+export function cleanModelName(name: unknown, fallback = 'model'): string {
+  const s = typeof name === 'string' ? name.slice(0, 4 * MAX_MODEL_NAME_CHARS) : '';
+  const line = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim();
+  const cps = Array.from(line.slice(0, 2 * MAX_MODEL_NAME_CHARS));
+  const cut = cps.length > MAX_MODEL_NAME_CHARS ? `${cps.slice(0, MAX_MODEL_NAME_CHARS - 1).join('')}…` : line;
+  return cut || fallback;
+}
+
 interface IndexFile {
   version: 1;
   models: ModelEntry[];
@@ -67,7 +79,20 @@ export class ModelLibrary {
   constructor(readonly root: string) {
     fs.mkdirSync(path.join(root, 'models'), { recursive: true });
     this.indexPath = path.join(root, 'index.json');
+    this.removeStaleTemporaries();
     this.entries = this.readIndex();
+  }
+
+  /** Temporaries of saves that a killed window (or extension host) never finished: the index's and each model's. */
+  private removeStaleTemporaries(): void {
+    removeStaleTemporaries(this.root);
+    let ids: string[];
+    try {
+      ids = fs.readdirSync(path.join(this.root, 'models'));
+    } catch {
+      return;
+    }
+    for (const id of ids) removeStaleTemporaries(path.join(this.root, 'models', id));
   }
 
   private readIndex(): ModelEntry[] {
@@ -80,7 +105,9 @@ export class ModelLibrary {
     try {
       const parsed = JSON.parse(raw) as IndexFile;
       if (parsed.version !== 1 || !Array.isArray(parsed.models)) throw new Error('unknown index version');
-      return parsed.models.filter((m) => typeof m?.id === 'string' && /^[\w-]+$/.test(m.id));
+      return parsed.models
+        .filter((m) => typeof m?.id === 'string' && /^[\w-]+$/.test(m.id))
+        .map((m) => ({ ...m, name: cleanModelName(m.name) }));
     } catch {
       // Keep the unreadable index for inspection; the checkpoints stay where they are.
       fs.renameSync(this.indexPath, `${this.indexPath}.corrupt-${Date.now()}`);
@@ -109,7 +136,7 @@ export class ModelLibrary {
 
   create(fields: Omit<ModelEntry, 'id' | 'created' | 'updated'>): ModelEntry {
     const now = Date.now();
-    const entry: ModelEntry = { ...fields, id: randomUUID(), created: now, updated: now };
+    const entry: ModelEntry = { ...fields, name: cleanModelName(fields.name), id: randomUUID(), created: now, updated: now };
     fs.mkdirSync(this.folder(entry.id), { recursive: true });
     this.entries.push(entry);
     this.writeIndex();
@@ -119,7 +146,9 @@ export class ModelLibrary {
   update(id: string, patch: Partial<Omit<ModelEntry, 'id'>>): ModelEntry | undefined {
     const entry = this.get(id);
     if (!entry) return undefined;
+    const previousName = entry.name;
     Object.assign(entry, patch, { updated: Date.now() });
+    if (patch.name !== undefined) entry.name = cleanModelName(patch.name, previousName);
     this.writeIndex();
     return entry;
   }

@@ -89,7 +89,7 @@ Others: \`--batch\`, \`--seq\`, \`--lr\`, \`--optimizer\`, \`--momentum\`, \`--w
 ## N GPUs on one machine
 
 \`\`\`sh
-torchrun --nproc_per_node=N train.py --init ${PROJECT_CHECKPOINT} --data input.txt --steps 1000 --device cuda
+torchrun --standalone --nproc_per_node=N train.py --init ${PROJECT_CHECKPOINT} --data input.txt --steps 1000 --device cuda
 \`\`\`
 
 Each process takes B/N of the B streams (\`--batch\` must be a multiple of N) and

@@ -302,7 +302,7 @@ describe('checkpoint: hostile and foreign files', () => {
 });
 
 describe('checkpoint: loading for inference', () => {
-  it('ignores optim.* tensors, whatever their shape or contents', () => {
+  it('with weightsOnly ignores optim.* tensors, whatever their shape or contents', () => {
     const { model, trainer } = build('gru', 2, 5);
     const full = encodeCheckpoint(model, TRAIN, trainer);
     const weird = edit(full, (t) => {
@@ -313,13 +313,16 @@ describe('checkpoint: loading for inference', () => {
     });
     const modelOnly = decodeCheckpoint(encodeCheckpoint(model, TRAIN, null));
     for (const file of [full, weird]) {
-      const ck = decodeCheckpoint(file);
+      const ck = decodeCheckpoint(file, { weightsOnly: true });
       assert.deepEqual(bytesOf(ck.model.params.data), bytesOf(modelOnly.model.params.data));
       assert.deepEqual(ck.model.config, modelOnly.model.config);
+      assert.equal(ck.resumeTensors.size, 0);
     }
+    // Without it the same file is refused: a resume could not use it.
+    assert.throws(() => decodeCheckpoint(weird), (e: Error) => e instanceof CheckpointError && /optimizer state optim\.exp_avg\.rnn\.weight_ih_l0 has shape/.test(e.message));
   });
 
-  it('a resume with optimizer tensors of the wrong size does not crash or write out of place', () => {
+  it('optimizer tensors of the wrong size are refused, and a trainer given them anyway does not write out of place', () => {
     const { model, trainer } = build('rnn', 1, 5);
     const weird = edit(encodeCheckpoint(model, TRAIN, trainer), (t) => {
       const m = t.find((x) => x.name === 'optim.exp_avg.decoder.bias')!; // the last tensor of the buffer
@@ -329,7 +332,9 @@ describe('checkpoint: loading for inference', () => {
       s.shape = [1];
       s.data = new Float32Array([123]);
     });
-    const ck = decodeCheckpoint(weird);
+    assert.throws(() => decodeCheckpoint(weird), (e: Error) => e instanceof CheckpointError && /optimizer state optim\.exp_avg\.decoder\.bias has shape \[30\] but its weight has \[23\]/.test(e.message));
+    const ck = decodeCheckpoint(weird, { weightsOnly: true });
+    for (const [name, data] of decodeSafetensors(weird).tensors) if (/^(optim|train)\./.test(name)) ck.resumeTensors.set(name, data.data);
     const vocab = ck.model.vocab;
     const resumed = new Trainer(ck.model, ck.train, vocab.encode(TEXT).tokens, tsKernels, new Rng(1));
     assert.doesNotThrow(() => resumed.restore(ck.trainState!, ck.resumeTensors));

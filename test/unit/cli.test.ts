@@ -503,7 +503,7 @@ describe('bad input: one line on stderr, exit code 2, no file left behind', () =
       [['--lr', '0'], /--lr must be .*greater than 0/],
       [['--dropout', '1'], /--dropout must be .*less than 1/],
       [['--cell', 'transformer'], /--cell.*(choices|Allowed)/i],
-      [['--activation', 'relu'], /--activation applies to --cell rnn only: the LSTM uses tanh/],
+      [['--activation', 'relu'], /--activation applies to the vanilla RNN only \(--cell rnn\)/],
       [['--momentum', '0.9', '--optimizer', 'adam'], /--momentum applies to/],
       [['--val-fraction', '0.9'], /--val-fraction must be .*at most 0.5/],
       [['--steps', '-1'], /--steps must be/],
@@ -680,5 +680,154 @@ describe('help', () => {
       assert.match(r.stdout, /Usage: rnn-lab/);
     }
     assert.match(ok(cli(dir, '--version')).stdout, /^\d+\.\d+\.\d+/);
+  });
+});
+
+/** Runs the CLI asynchronously; resolves with its exit code and output. */
+function cliAsync(cwd: string, ...args: string[]): { child: ReturnType<typeof spawn>; done: Promise<{ status: number | null; stdout: string; stderr: string }> } {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, RNN_LAB_DEBUG: '' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+  return { child, done };
+}
+
+/** The pid of a process that has exited (so no live process has it, barring reuse within the test). */
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
+  return Number(r.stdout.trim());
+}
+
+describe('outputs that are not regular files', () => {
+  it('refuses an --out that is a FIFO, a directory or a link to a device, and leaves it as it was', () => {
+    const dir = freshDir();
+    writeText(dir, 'a.txt', makeText(400));
+    const fifo = path.join(dir, 'pipe.safetensors');
+    spawnSync('mkfifo', [fifo]);
+    assert.ok(fs.lstatSync(fifo).isFIFO());
+    fs.mkdirSync(path.join(dir, 'folder.safetensors'));
+    // A link in the temporary folder to a device node: the device itself is never written.
+    fs.symlinkSync('/dev/null', path.join(dir, 'dev.safetensors'));
+    for (const [name, kind] of [
+      ['pipe.safetensors', /a FIFO \(named pipe\)/],
+      ['folder.safetensors', /a directory/],
+      ['dev.safetensors', /a device/],
+    ] as const) {
+      const r = cli(dir, 'train', 'a.txt', ...TINY, '--steps', '1', '--out', name);
+      fails(r, new RegExp(`cannot write '${name.replace('.', '\\.')}': it is ${kind.source}, not a regular file`));
+    }
+    assert.ok(fs.lstatSync(fifo).isFIFO());
+    assert.ok(fs.lstatSync(path.join(dir, 'folder.safetensors')).isDirectory());
+    assert.ok(fs.lstatSync(path.join(dir, 'dev.safetensors')).isSymbolicLink());
+    assert.ok(fs.statSync('/dev/null').isCharacterDevice());
+  });
+
+  it('writeFileAtomic refuses a FIFO target (the rename would replace it)', () => {
+    const dir = freshDir();
+    const fifo = path.join(dir, 'report.html');
+    spawnSync('mkfifo', [fifo]);
+    assert.throws(() => writeFileAtomic(fifo, new Uint8Array([1])), (e: Error) => e instanceof FileError && /it is a FIFO/.test(e.message));
+    assert.ok(fs.lstatSync(fifo).isFIFO());
+    assert.deepEqual(listDir(dir), ['report.html']);
+  });
+});
+
+describe('inputs that are not regular files', () => {
+  it('refuses a FIFO with no writer, /dev/zero and /dev/urandom at once, in train, eval and inspect', () => {
+    const dir = freshDir();
+    const { ckpt } = trainTiny(dir);
+    const fifo = path.join(dir, 'pipe.txt');
+    spawnSync('mkfifo', [fifo]);
+    for (const input of [fifo, '/dev/zero', '/dev/urandom']) {
+      const kind = input === fifo ? /a FIFO \(named pipe\)/ : /a device/;
+      const started = Date.now();
+      const runs = [
+        cli(dir, 'train', input, ...TINY, '--steps', '1', '--out', 'x.safetensors'),
+        cli(dir, 'eval', ckpt, input),
+        cli(dir, 'inspect', ckpt, '--file', input),
+      ];
+      for (const r of runs) {
+        assert.notEqual(r.signal, 'SIGTERM', `${input}: timed out (it hangs)`);
+        fails(r, new RegExp(`cannot read '${input.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}': it is ${kind.source}, not a text file`));
+      }
+      assert.ok(Date.now() - started < 30_000);
+    }
+    assert.ok(!fs.existsSync(path.join(dir, 'x.safetensors')));
+  });
+});
+
+describe('temporaries left by killed saves', () => {
+  it('train removes those of dead processes beside --out and keeps those of live ones', () => {
+    const dir = freshDir();
+    writeText(dir, 'a.txt', makeText(400));
+    const dead = `m.safetensors.tmp-${deadPid()}-0123abcd`;
+    const live = `m.safetensors.tmp-${process.pid}-89abcdef`;
+    const other = `other.safetensors.tmp-${deadPid()}-00000000`;
+    for (const name of [dead, live, other]) writeText(dir, name, 'partial');
+    ok(cli(dir, 'train', 'a.txt', ...TINY, '--steps', '1', '--out', 'm.safetensors'));
+    assert.deepEqual(listDir(dir), ['a.txt', 'm.history.jsonl', 'm.safetensors', live, other].sort());
+  });
+});
+
+describe('two runs writing the same --out', () => {
+  it('the second is refused with one line and exit 2 while the first runs and saves', async () => {
+    const dir = freshDir();
+    writeText(dir, 'a.txt', makeText(2000));
+    const first = cliAsync(dir, 'train', 'a.txt', ...TINY, '--minutes', '0.15', '--out', 'm.safetensors', '--json');
+    const lock = path.join(dir, 'm.safetensors.lock');
+    for (let i = 0; i < 300 && !fs.existsSync(lock); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(fs.existsSync(lock), 'the first run holds a lock beside its checkpoint');
+    assert.equal((JSON.parse(fs.readFileSync(lock, 'utf8')) as { pid: number }).pid, first.child.pid);
+    const second = await cliAsync(dir, 'train', 'a.txt', ...TINY, '--steps', '1', '--out', 'm.safetensors').done;
+    const lines = second.stderr.split('\n').filter(Boolean);
+    assert.equal(second.status, 2, second.stderr);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!, new RegExp(`^rnn-lab: --out 'm\\.safetensors' is being written by another rnn-lab run \\(process ${first.child.pid}`));
+    const r = await first.done;
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(load(path.join(dir, 'm.safetensors')).trainState!.step > 0);
+    assert.ok(!fs.existsSync(lock), 'the lock is released at the end');
+  });
+
+  it('takes over the lock of a process that no longer runs', () => {
+    const dir = freshDir();
+    writeText(dir, 'a.txt', makeText(400));
+    const lock = path.join(dir, 'm.safetensors.lock');
+    fs.writeFileSync(lock, JSON.stringify({ pid: deadPid(), start: null, host: os.hostname() }));
+    ok(cli(dir, 'train', 'a.txt', ...TINY, '--steps', '1', '--out', 'm.safetensors'));
+    assert.ok(!fs.existsSync(lock));
+    assert.ok(fs.existsSync(path.join(dir, 'm.safetensors')));
+  });
+});
+
+describe('large texts', () => {
+  it('train, eval and inspect a 40 MB text inside a 96 MB V8 heap (the text is never one string or an array of strings)', () => {
+    const dir = freshDir();
+    const line = 'It was the best of times, it was the worst of times; ünïcode — 😀.\n';
+    const big = path.join(dir, 'big.txt');
+    fs.writeFileSync(big, line.repeat(Math.ceil(40e6 / Buffer.byteLength(line))));
+    const run = (...args: string[]): SpawnSyncReturns<string> =>
+      spawnSync(process.execPath, ['--max-old-space-size=96', CLI, ...args], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    const r = ok(run('train', 'big.txt', ...TINY, '--steps', '2', '--val-fraction', '0', '--out', 'm.safetensors', '--json'));
+    const start = jsonLines(r.stdout).find((e) => e.event === 'start')!;
+    assert.ok((start.trainChars as number) > 39e6 / 1.1, String(start.trainChars));
+    fails(run('inspect', 'm.safetensors', '--file', 'big.txt'), /cannot read 'big\.txt': it is 38\.\d MiB, larger than the 39\.1 KiB limit/);
+    // Scoring 40 M characters takes long; a tail of the file is enough to prove the memory bound.
+    fs.truncateSync(big, 4e6);
+    ok(run('eval', 'm.safetensors', 'big.txt', '--json'));
+  });
+
+  it('refuses a text whose tokens do not fit the memory limit, saying so', () => {
+    const dir = freshDir();
+    // The smallest limit (16 MiB) with a 17 MB text: its tokens alone (1 byte each) do not fit.
+    writeText(dir, 'a.txt', makeText(17_000_000));
+    fails(
+      cli(dir, 'train', 'a.txt', ...TINY, '--steps', '1', '--max-memory-mb', '16'),
+      /this run needs about 16\.\d MiB \(.*16\.\d MiB of tokens for 17,000,000 characters of text\), more than the limit of 16\.0 MiB/,
+    );
   });
 });

@@ -16,6 +16,12 @@ import { buildCli } from './helpers/buildCli';
 
 const PYTHON = '/usr/bin/python3';
 const TORCHRUN = '/usr/bin/torchrun';
+/**
+ * Two processes on this machine: --standalone picks a free rendezvous port (two
+ * suites at once must not meet on the default 29500); --redirects 1 --tee 1
+ * works around torch 1.13's crash on Python 3.11 (see the project README).
+ */
+const TORCHRUN_ARGS = ['--standalone', '--nproc_per_node=2', '--redirects', '1', '--tee', '1'];
 const torchMissing = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0 || !fs.existsSync(TORCHRUN);
 const SKIP = torchMissing ? 'Debian python3-torch is not installed (apt-get install python3-torch)' : false;
 
@@ -52,9 +58,6 @@ function run(cmd: string, args: string[], cwd = root): SpawnSyncReturns<string> 
 
 const cli = (...args: string[]): SpawnSyncReturns<string> => run(process.execPath, [CLI, ...args]);
 
-/** A rendezvous port of its own per torchrun (the default 29500 may be taken by another run on the machine). */
-let nextPort = 20000 + Math.floor(Math.random() * 20000);
-const masterPort = (): string => `--master_port=${nextPort++}`;
 const load = (file: string): Checkpoint => decodeCheckpoint(fs.readFileSync(file));
 
 /** Largest |a - b| over the weights and every optimizer/carried-state tensor, with both sets of names equal. */
@@ -124,7 +127,7 @@ describe('export-pytorch: train.py continues the run RNN Lab would', { skip: SKI
       const theirs = path.join(dir, 'theirs.safetensors');
       const trainArgs = ['train.py', '--init', 'model.safetensors', '--data', text, ...c.resume, '--steps', '4', '--device', 'cpu', '--out', theirs];
       const log = c.processes === 2
-        ? run(TORCHRUN, ['--nproc_per_node=2', masterPort(), '--redirects', '1', '--tee', '1', ...trainArgs], project)
+        ? run(TORCHRUN, [...TORCHRUN_ARGS, ...trainArgs], project)
         : run(PYTHON, trainArgs, project);
       assert.match(log.stdout, /"world": ?\d/);
 
@@ -166,7 +169,7 @@ describe('export-pytorch: train.py continues the run RNN Lab would', { skip: SKI
 
     const project = path.join(dir, 'project');
     cli('export-pytorch', start, project);
-    const uneven = spawnSync(TORCHRUN, ['--nproc_per_node=2', masterPort(), '--redirects', '1', '--tee', '1', 'train.py', '--init', 'model.safetensors', '--data', text, '--steps', '1'], {
+    const uneven = spawnSync(TORCHRUN, [...TORCHRUN_ARGS, 'train.py', '--init', 'model.safetensors', '--data', text, '--steps', '1'], {
       cwd: project, encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' }, timeout: 120_000,
     });
     assert.notEqual(uneven.status, 0);

@@ -139,7 +139,7 @@ describe('resolveRun', () => {
   it('issue 9 #14: tanh is accepted for every cell, relu/sigmoid only for rnn; dropout with one layer is refused', () => {
     assert.equal(resolveRun({ cell: 'lstm', activation: 'tanh' }, null).model.cell, 'lstm');
     assert.equal(resolveRun({ activation: 'tanh' }, { ...resumePoint(), model: { cell: 'gru', activation: 'relu', hidden: 32, layers: 2 } }).model.cell, 'gru', 'tanh is no change for a GRU checkpoint');
-    assert.throws(() => resolveRun({ cell: 'lstm', activation: 'relu' }, null), /--activation applies to --cell rnn only: the LSTM uses tanh/);
+    assert.throws(() => resolveRun({ cell: 'lstm', activation: 'relu' }, null), /--activation applies to the vanilla RNN only/);
     assert.equal(resolveRun({ cell: 'rnn', activation: 'sigmoid' }, null).model.activation, 'sigmoid');
     assert.throws(() => resolveRun({ dropout: 0.3, layers: 1 }, null), /--dropout 0\.3 has no effect with --layers 1/);
     assert.throws(() => resolveRun({ dropout: 0.3, layers: 1 }, null, extensionNames), /rnnLab\.training\.dropout 0\.3 has no effect with rnnLab\.model\.layers 1/);

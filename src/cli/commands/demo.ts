@@ -6,8 +6,8 @@
 import { Option, type Command } from 'commander';
 
 import { DEFAULT_TRAIN, sample, bestKernels, type RunInput } from '../../engine';
+import { claimOutput } from '../checkpointFile';
 import { demoCorpus } from '../corpus';
-import { checkWritableTarget } from '../files';
 import { CLI_RANGES, checkOptional, parseNumber } from '../options';
 import { EXIT_OK, keepRunningIfStdoutCloses, writeStdout, type Output } from '../output';
 import { resolveSampleOptions, streamSample } from './sample';
@@ -61,7 +61,7 @@ async function demo(flags: DemoFlags, out: Output): Promise<number> {
   const minutes = checkOptional('--minutes', flags.minutes, CLI_RANGES.minutes) ?? 1;
   const steps = checkOptional('--steps', flags.steps, CLI_RANGES.steps);
   const seed = checkOptional('--seed', flags.seed, CLI_RANGES.seed) ?? DEFAULT_TRAIN.seed;
-  checkWritableTarget(flags.out);
+  claimOutput(flags.out);
   const corpus = demoCorpus(__dirname);
   out.info(`RNN Lab demo: learning to write TypeScript from the project's own ${corpus.files.length} source files.`);
   const { code, result } = await runTrainCommand(

@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 
 import { DataError, DivergenceError, evaluateStream, bestKernels } from '../../engine';
 import { loadCheckpoint } from '../checkpointFile';
-import { encodeMarkingUnknown } from '../corpus';
-import { quotePath, readTextFile } from '../files';
+import { encodeFileMarkingUnknown } from '../corpus';
+import { quotePath } from '../files';
 import { EXIT_OK, formatCount, round, type Output } from '../output';
 
 export function addEvalCommand(program: Command, run: (json: boolean, fn: (out: Output) => Promise<number>) => Promise<void>): void {
@@ -20,10 +20,9 @@ export function addEvalCommand(program: Command, run: (json: boolean, fn: (out: 
 }
 
 function evaluate(checkpointPath: string, file: string, out: Output): number {
-  const { model } = loadCheckpoint(checkpointPath);
-  const text = readTextFile(file);
-  // Unknown characters are fed as the fallback and not scored as targets.
-  const { tokens, unknown } = encodeMarkingUnknown(model.vocab, text);
+  const { model } = loadCheckpoint(checkpointPath, { weightsOnly: true });
+  // Streamed into the smallest token array; unknown characters are fed as the fallback and not scored as targets.
+  const { tokens, unknown } = encodeFileMarkingUnknown(model.vocab, file);
   const r = evaluateStream(model, tokens, bestKernels());
   if (r.chars === 0) {
     throw new DataError(`${quotePath(file)} has nothing to score: it needs at least two characters, the second onwards known to the model`);

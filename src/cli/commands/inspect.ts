@@ -50,8 +50,9 @@ function inspect(checkpointPath: string, flags: InspectFlags, out: Output): numb
   if ((flags.text === undefined) === (flags.file === undefined)) conflict('give the text to inspect with exactly one of --text or --file');
   const errorAt = checkOptional('--error-at', flags.errorAt, CLI_RANGES.errorAt);
   if (errorAt !== undefined && !flags.gradientFlow) conflict('--error-at applies to --gradient-flow only');
-  const { model } = loadCheckpoint(checkpointPath);
-  const text = flags.text ?? readTextFile(flags.file!);
+  const { model } = loadCheckpoint(checkpointPath, { weightsOnly: true });
+  // Every character takes at most 4 bytes of UTF-8: a larger file has too many characters, and is not read.
+  const text = flags.text ?? readTextFile(flags.file!, 4 * MAX_INSPECT_CHARS);
   const length = [...text].length;
   if (length === 0) throw new UserError('the text to inspect is empty');
   if (length > MAX_INSPECT_CHARS) {

@@ -21,7 +21,7 @@ import type { InferTraceResult } from '../../shared/protocol';
 import type { GradFlowSnapshot, HiddenMatrixMessage } from '../../shared/webviewProtocol';
 import { loadCheckpoint } from '../checkpointFile';
 import { encodeMarkingUnknown } from '../corpus';
-import { quotePath, readTextFile, writeFileAtomic } from '../files';
+import { quotePath, readTextHead, writeFileAtomic } from '../files';
 import { EXIT_OK, type Output } from '../output';
 
 const WINDOW = 48;
@@ -159,7 +159,8 @@ function report(checkpointPath: string, opts: ReportOptions, out: Output): numbe
   const { model } = ckpt;
   const dist = distDir();
   const kernels = tsKernels;
-  const text = opts.text ? readTextFile(opts.text) : sample(model, kernels, '', { length: 400, temperature: 0.8, topK: 0, topP: 1, seed: 1, stop: [] });
+  // Only the start is scored (and traced): a large file is not read whole.
+  const text = opts.text ? readTextHead(opts.text, 4 * MAX_EVAL_CHARS) : sample(model, kernels, '', { length: 400, temperature: 0.8, topK: 0, topP: 1, seed: 1, stop: [] });
   const name = ckpt.extra?.name || path.basename(checkpointPath).replace(/\.safetensors$/, '');
   const step = ckpt.trainState?.step ?? 0;
   const id = 'model';

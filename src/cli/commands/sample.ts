@@ -1,7 +1,7 @@
 /** `rnn-lab sample <checkpoint>`: generate text, streamed to stdout as it is produced. */
 import { Option, type Command } from 'commander';
 
-import { DEFAULT_SAMPLE, sample, bestKernels, type Model, type SampleOptions } from '../../engine';
+import { DEFAULT_SAMPLE, sample, bestKernels, tsKernels, type Kernels, type Model, type SampleOptions } from '../../engine';
 import { loadCheckpoint } from '../checkpointFile';
 import { CLI_RANGES, checkOptional, dflt, parseNumber } from '../options';
 import { EXIT_OK, type Output } from '../output';
@@ -32,7 +32,7 @@ export function addSampleCommand(program: Command, run: (json: boolean, fn: (out
     .action(async (checkpoint: string, flags: SampleFlags) => {
       await run(false, async () => {
         const options = resolveSampleOptions(flags);
-        const { model } = loadCheckpoint(checkpoint);
+        const { model } = loadCheckpoint(checkpoint, { weightsOnly: true });
         streamSample(model, flags.prime, options);
         return EXIT_OK;
       });
@@ -60,11 +60,24 @@ function unescapeStop(s: string): string {
   return s.replace(/\\([nrt\\])/g, (_m, c: string) => ({ n: '\n', r: '\r', t: '\t', '\\': '\\' })[c]!);
 }
 
+/**
+ * Above this many bytes of weights, generation runs on the TypeScript
+ * kernels: the wasm backend copies a product's operands into its own memory
+ * on every call, which for one character at a time means copying the whole
+ * recurrent matrix per character. That doubles the peak memory (a second
+ * copy of the model) and takes about as long as the product itself.
+ */
+export const LARGE_MODEL_BYTES = 64 * 1024 * 1024;
+
+export function generationKernels(model: Model): Kernels {
+  return model.params.count * 4 > LARGE_MODEL_BYTES ? tsKernels : bestKernels();
+}
+
 /** Generates and writes each character to stdout as soon as it is chosen; returns the text. */
 export function streamSample(model: Model, prime: string, options: SampleOptions): string {
   let pending = '';
   let lastFlush = performance.now();
-  const text = sample(model, bestKernels(), prime, options, (ch) => {
+  const text = sample(model, generationKernels(model), prime, options, (ch) => {
     pending += ch;
     // Batch tiny writes a little; a person still sees the text appear as it is generated.
     const now = performance.now();

@@ -3,10 +3,10 @@ import * as path from 'node:path';
 
 import type { Command } from 'commander';
 
-import { infoOf, parameterCount, type Checkpoint, type ResolvedRun, type RunInput, type Session } from '../../engine';
-import { loadCheckpoint } from '../checkpointFile';
+import { infoOf, parameterCount, type Checkpoint, type ResolvedRun, type RunInput, type Session, type TextSource } from '../../engine';
+import { claimOutput, loadCheckpoint } from '../checkpointFile';
 import { readCorpus } from '../corpus';
-import { checkWritableTarget, quotePath, sameFile } from '../files';
+import { quotePath, sameFile } from '../files';
 import { exitCodeOf, trainToFile, type TrainFileResult } from '../loop';
 import { conflict } from '../options';
 import { formatCount, formatDuration, keepRunningIfStdoutCloses, round, type Output } from '../output';
@@ -36,14 +36,14 @@ async function train(files: string[], opts: Record<string, unknown>, cmd: Comman
   const initPath = typeof opts.init === 'string' ? opts.init : null;
   const outPath = String(opts.out);
   const initCheckpoint = initPath !== null ? loadCheckpoint(initPath) : null;
-  checkWritableTarget(outPath);
+  claimOutput(outPath);
   for (const f of files) {
     if (sameFile(f, outPath)) conflict(`--out ${quotePath(outPath)} is one of the training files: choose another name for the checkpoint`);
   }
   const corpus = readCorpus(files);
   const { code } = await runTrainCommand(
     {
-      text: corpus.text,
+      text: corpus.source,
       input,
       names,
       init: initCheckpoint && initPath !== null ? { path: initPath, checkpoint: initCheckpoint } : null,
@@ -59,7 +59,7 @@ async function train(files: string[], opts: Record<string, unknown>, cmd: Comman
 /** The part `train` and `demo` share: run the loop with a reporter and turn the outcome into lines, events and an exit code. */
 export async function runTrainCommand(
   r: {
-    text: string;
+    text: string | TextSource;
     input: RunInput;
     names?: (key: string) => string;
     init: { path: string; checkpoint: Checkpoint } | null;

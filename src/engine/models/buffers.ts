@@ -5,6 +5,8 @@ import type { ArenaKernels, Kernels } from '../kernels';
 export interface Allocator {
   readonly floats: (n: number) => Floats;
   readonly ints: (n: number) => Int32Array;
+  /** Whether the buffers go to a wasm arena (sized once) rather than plain arrays (which may also be made later). */
+  readonly inArena: boolean;
 }
 
 /**
@@ -26,12 +28,13 @@ export function allocateNetwork<T>(
     layout({
       floats: (n) => { floats += (n + 3) & ~3; return none; },
       ints: (n) => { floats += (n + 3) & ~3; return new Int32Array(0); },
+      inArena: true,
     });
     arena = kernels.arena(floats + 64, scratch);
   }
   if (arena) {
     const a = arena;
-    return { kernels: a, arena: a, buffers: layout({ floats: (n) => a.f32(n), ints: (n) => a.i32(n) }) };
+    return { kernels: a, arena: a, buffers: layout({ floats: (n) => a.f32(n), ints: (n) => a.i32(n), inArena: true }) };
   }
-  return { kernels, arena: null, buffers: layout({ floats: (n) => allocFloats(dtype, n), ints: (n) => new Int32Array(n) }) };
+  return { kernels, arena: null, buffers: layout({ floats: (n) => allocFloats(dtype, n), ints: (n) => new Int32Array(n), inArena: false }) };
 }

@@ -202,8 +202,10 @@ export function resolveRun(input: RunInput, from: ResumePoint | null, name: Sett
   }
   const activation = g<Activation>('activation');
   if (activation !== undefined && activation !== 'tanh' && !takesSetting(model.cell, 'activation')) {
-    const takers = familiesTaking('activation').map((f) => `${name('cell')} ${f}`).join(', ');
-    conflict(`${name('activation')} applies to ${takers} only: the ${infoOf(model.cell).title} uses tanh; leave out ${name('activation')} ${activation}`);
+    const takers = familiesTaking('activation');
+    const titles = takers.map((f) => `the ${infoOf(f).title}`).join(', ');
+    const flags = takers.map((f) => `${name('cell')} ${f}`).join(', ');
+    conflict(`${name('activation')} applies to ${titles} only (${flags}): the ${infoOf(model.cell).title} uses tanh; leave out ${name('activation')} ${activation}`);
   }
   for (const key of familyKeys) {
     if (key === 'activation' || givenModel(key) === undefined || takesSetting(model.cell, key)) continue;

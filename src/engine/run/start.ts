@@ -6,13 +6,15 @@
 import type { Checkpoint } from '../checkpoint';
 import type { Kernels } from '../kernels';
 import { buildSession, type Session } from '../session';
+import type { TextSource } from '../text';
 import { RunLoop, type RunSink } from './loop';
 import { resolveRun, type ResolvedRun, type RunInput } from './resolve';
 import { cliNames, type SettingNamer } from './settings';
 
 export interface RunRequest {
   /** The training text (all of it: the validation tail is split off here). */
-  text: string;
+  /** The training text: a string, or a source that streams it (see TextSource). */
+  text: string | TextSource;
   /** The settings as given (unchecked); what is not given takes its default, or the checkpoint's on resume. */
   settings: RunInput;
   /** Continue this checkpoint exactly where it stopped, instead of a fresh model. */

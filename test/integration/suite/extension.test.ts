@@ -4,6 +4,7 @@
  * engine itself.
  */
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -232,6 +233,16 @@ suite('RNN Lab in a real VS Code', function () {
     assert.deepEqual(new Uint8Array(copied), new Uint8Array(api.library.readCheckpoint(tinyModel.id)));
     assert.match(fs.readFileSync(path.join(folder.fsPath, 'README.md'), 'utf8'), /lstm · width 64 · 1 layer /);
     await expectError(/not empty/, () => vscode.commands.executeCommand('rnnLab.exportPytorchProject', tinyModel.id, folder));
+  });
+
+  test('a FIFO is neither read as training text nor replaced by an export', async () => {
+    const fifo = workspaceUri('pipe.txt');
+    const made = spawnSync('mkfifo', [fifo.fsPath]);
+    assert.equal(made.status, 0, String(made.stderr));
+    await expectError(/is not a regular file/, async () => train(fifo, { preset: 'tiny', name: 'fifo' }));
+    await expectError(/it exists and is not a regular file/, async () => vscode.commands.executeCommand('rnnLab.exportModel', tinyModel.id, fifo));
+    assert.ok(fs.lstatSync(fifo.fsPath).isFIFO());
+    fs.unlinkSync(fifo.fsPath);
   });
 
   test('bad files, settings and checkpoints give clear messages', async () => {

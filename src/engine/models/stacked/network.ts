@@ -1,4 +1,4 @@
-import type { Floats } from '../../floats';
+import { allocFloats, type Floats } from '../../floats';
 import type { Kernels } from '../../kernels';
 import type { Params } from '../../params';
 import type { Rng } from '../../rng';
@@ -48,8 +48,8 @@ export class StackedCellsNetwork implements Network {
   /** [layer]: dropout masks (scaled by 1/(1-p)) and the masked inputs for layers above the first. */
   private readonly masks: Floats[];
   private readonly dropped: Floats[];
-  /** [H, GH] transposed W_hh for the recurrent products of backward. */
-  private readonly whhT: Floats;
+  /** [H, GH] transposed W_hh for the recurrent products of backward; outside an arena made by the first backward (inference never needs it). */
+  private whhT: Floats;
   /** Staging: the biases of a product (both of a layer, or the decoder's), the scored count. */
   private readonly biasBuf: Floats;
   private readonly scoredBuf: Int32Array;
@@ -138,7 +138,7 @@ export class StackedCellsNetwork implements Network {
     }
     return {
       layers, tokens, targets, probs, masks, dropped,
-      whhT: f(H * GH),
+      whhT: f(a.inArena ? H * GH : 0),
       biasBuf: f(Math.max(GH, V)),
       scoredBuf: fi(1),
     };
@@ -259,6 +259,7 @@ export class StackedCellsNetwork implements Network {
       const s = this.layers[l]!;
       const lp = this.lp[l]!;
       const GH = s.GH;
+      if (this.whhT.length < H * GH) this.whhT = allocFloats(params.dtype, H * GH);
       kernels.transpose(this.whhT, 0, data, lp.wHh, GH, H);
       // Truncated BPTT: nothing flows in from beyond the window.
       s.dh.fill(0);
