@@ -3,9 +3,12 @@
     python evaluate.py --init model.safetensors --data test.txt
 
 The text is read as one stream from a zero state in windows of 128
-characters with the state carried between them (the recurrent families); a
-gpt model scores each window of up to its context with positions restarting
-at 0. Characters the model does not know are not scored as targets and are
+characters with the state carried between them (the recurrent families). A
+gpt model scores a text that fits its context as one window; a longer one in
+windows of the context, each starting half a context after the last, scoring
+only the predictions no earlier window scored (so each prediction after the
+first window sees between context/2 and context - 1 characters of history),
+positions restarting at 0 in every window, as `rnn-lab eval` does. Characters the model does not know are not scored as targets and are
 fed as the vocabulary's fallback (space, else index 0) as inputs. Prints one
 JSON line: loss (nats/char), bpc (bits/char), chars (scored predictions).
 """
@@ -21,6 +24,36 @@ from data import Vocab, read_text
 from model import build_model, load_weights
 
 CHUNK = 128
+
+
+def gpt_eval_windows(n, context, stride):
+    """(start, length, score_from) of each window over n predictions (RNN Lab's gptEvalWindows)."""
+    if n <= 0:
+        return []
+    if n <= context:
+        return [(0, n, 0)]
+    out, scored = [(0, context, 0)], context
+    while scored < n:
+        end = min(scored + stride, n)
+        out.append((end - context, context, scored))
+        scored = end
+    return out
+
+
+def evaluate_windows(model, tokens, vocab, context):
+    inputs = torch.where(tokens < 0, torch.full_like(tokens, vocab.fallback), tokens)
+    total, scored = 0.0, 0
+    with torch.no_grad():
+        for start, length, score_from in gpt_eval_windows(len(tokens) - 1, context, max(1, context // 2)):
+            x = inputs[start:start + length].unsqueeze(1)
+            y = tokens[start + 1:start + length + 1]
+            logits, _ = model(x, None)
+            keep = (y >= 0) & (torch.arange(start, start + length) >= score_from)
+            if keep.any():
+                total += F.cross_entropy(logits[:, 0][keep], y[keep], reduction="sum").item()
+                scored += int(keep.sum())
+    loss = total / scored if scored else float("nan")
+    return {"loss": loss, "bpc": loss / math.log(2), "chars": scored}
 
 
 def evaluate(model, tokens, vocab, window):
@@ -56,8 +89,12 @@ def main():
     load_weights(model, tensors)
     model.eval()
     m = meta["config"]["model"]
-    window = int(m.get("context", CHUNK)) if m["cell"] == "gpt" else CHUNK
-    print(json.dumps(evaluate(model, vocab.encode(read_text(args.data), strict=False), vocab, window)))
+    tokens = vocab.encode(read_text(args.data), strict=False)
+    if m["cell"] == "gpt":
+        result = evaluate_windows(model, tokens, vocab, int(m.get("context") or meta["config"]["train"]["seq"]))
+    else:
+        result = evaluate(model, tokens, vocab, CHUNK)
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -8,12 +8,30 @@ package works too: safetensors.torch.load_file), builds the same network as
 RNN Lab (nn.LSTM / nn.GRU / nn.RNN on one-hot input + nn.Linear decoder; a
 sigmoid RNN, which nn.RNN lacks, as a small module with nn.RNN's tensor names)
 and loads the weights with load_state_dict(strict=True).
+
+A block model (gpt, mingru, minlstm: DESIGN §2b) has nanoGPT's state-dict
+names. A gpt loads into nanoGPT's own GPT with `--nanogpt DIR` (a nanoGPT
+checkout; its model.py is imported):
+
+    GPT(GPTConfig(block_size=context, vocab_size=V, n_layer=L, n_head=heads,
+                  n_embd=C, dropout=0.0, bias=True)).load_state_dict(sd, strict=False)
+
+strict=False because RNN Lab does not write the causal-mask buffers
+(`transformer.h.{i}.attn.bias`); every other key must match, which the script
+checks. Without --nanogpt (and for mingru/minlstm, which nanoGPT lacks) it
+uses BlockLM of the exported PyTorch project's model.py (pytorch/ in this
+repository), the same module with the same names.
 """
 import argparse
 import json
+import os
 import struct
+import sys
 
 import torch
+
+PYTORCH_PROJECT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pytorch")
+BLOCKS = ("gpt", "mingru", "minlstm")
 
 
 def read_safetensors(path):
@@ -85,6 +103,7 @@ def main():
     ap.add_argument("--temperature", type=float, default=0.8)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--logits-for", help="print the logits after this text as JSON and exit")
+    ap.add_argument("--nanogpt", metavar="DIR", help="a gpt checkpoint: load it into nanoGPT's GPT from this nanoGPT checkout (its model.py)")
     ap.add_argument("--loss-for", metavar="FILE", help="print the mean loss of predicting each character of FILE from the ones before it, from a zero state, as `rnn-lab eval` does, and exit")
     args = ap.parse_args()
 
@@ -93,6 +112,8 @@ def main():
     cfg = json.loads(meta["config"])["model"]
     vocab = json.loads(meta["vocab"])
     index = {ch: i for i, ch in enumerate(vocab)}
+    if cfg["cell"] in BLOCKS:
+        return block_model(args, tensors, meta, cfg, vocab, index)
     model = CharRNN(len(vocab), cfg["hidden"], cfg["layers"], cfg["cell"], cfg["activation"])
     # optim.* (optimizer moments) and train.* (carried state) are for resuming only.
     model.load_state_dict({k: v for k, v in tensors.items() if k.startswith(("rnn.", "decoder."))})
@@ -133,6 +154,78 @@ def main():
             ch = vocab[torch.multinomial(p, 1).item()]
             out.append(ch)
             logits, state = model(one_hot(ch), state)
+    print(args.prime + "".join(out))
+
+
+def load_block_model(cfg, vocab, tensors, seq, nanogpt=None):
+    """A block model with nanoGPT's names: nanoGPT's GPT (gpt, given its checkout) or the exported project's BlockLM."""
+    sd = {k: v for k, v in tensors.items() if not k.startswith(("optim.", "train."))}
+    context = int(cfg.get("context") or seq)
+    if nanogpt is not None:
+        if cfg["cell"] != "gpt":
+            raise SystemExit(f"nanoGPT has no {cfg['cell']} mixer: leave out --nanogpt")
+        sys.path.insert(0, nanogpt)
+        from model import GPT, GPTConfig  # nanoGPT's model.py
+
+        model = GPT(GPTConfig(block_size=context, vocab_size=len(vocab), n_layer=cfg["layers"], n_head=cfg["heads"],
+                              n_embd=cfg["hidden"], dropout=0.0, bias=True))
+    else:
+        sys.path.insert(0, PYTORCH_PROJECT)
+        from model import BlockLM
+
+        model = BlockLM(len(vocab), cfg["hidden"], cfg["layers"], cfg["cell"], int(cfg.get("heads", 1)), context)
+    missing, unexpected = model.load_state_dict(sd, strict=False)
+    # Only the causal-mask buffers, which RNN Lab does not write, may be missing.
+    bad = [k for k in missing if not k.endswith(".attn.bias")] + list(unexpected)
+    if bad:
+        raise SystemExit(f"checkpoint and model disagree on {bad[:5]}")
+    return model.eval(), context
+
+
+def block_model(args, tensors, meta, cfg, vocab, index):
+    seq = json.loads(meta["config"]).get("train", {}).get("seq", 0)
+    model, context = load_block_model(cfg, vocab, tensors, seq, args.nanogpt)
+    fallback = index.get(" ", 0)
+    nano = args.nanogpt is not None
+
+    def logits_of(ids, state):
+        """Next-token logits after ids (a gpt sees the last `context` of them), and the mixers' state."""
+        if cfg["cell"] == "gpt":
+            x = torch.tensor(ids[-context:]).unsqueeze(0 if nano else 1)
+            if nano:
+                return model(x)[0][0, -1], None
+            return model(x, None)[0][-1, 0], None
+        out, state = model(torch.tensor(ids[-1:]).unsqueeze(1), state)
+        return out[-1, 0], state
+
+    if args.loss_for is not None:
+        sys.path.insert(0, PYTORCH_PROJECT)
+        from data import Vocab
+        from evaluate import evaluate, evaluate_windows
+
+        with open(args.loss_for, encoding="utf-8") as f:
+            text = f.read()
+        v = Vocab(vocab)
+        tokens = v.encode(text, strict=False)
+        r = evaluate_windows(model, tokens, v, context) if cfg["cell"] == "gpt" else evaluate(model, tokens, v, 128)
+        print(json.dumps({"loss": r["loss"], "chars": r["chars"]}))
+        return
+
+    torch.manual_seed(args.seed)
+    state = None if cfg["cell"] == "gpt" else torch.zeros(cfg["layers"], 1, cfg["hidden"])
+    with torch.no_grad():
+        ids = []
+        logits = None
+        for ch in args.prime:
+            ids.append(index.get(ch, fallback))
+            logits, state = logits_of(ids, state)
+        out = []
+        for _ in range(args.length):
+            p = torch.softmax(logits / max(args.temperature, 1e-6), dim=0)
+            t = torch.multinomial(p, 1).item()
+            out.append(vocab[t])
+            ids.append(t)
+            logits, state = logits_of(ids, state)
     print(args.prime + "".join(out))
 
 

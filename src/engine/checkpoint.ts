@@ -40,6 +40,11 @@ export function encodeCheckpoint(
     shape: [...t.shape],
     data: toF32(params.data.subarray(t.offset, t.offset + t.size)),
   }));
+  // A tied weight under its second name (nanoGPT's lm_head.weight), so load_state_dict finds every name it expects.
+  for (const [alias, of] of Object.entries(infoOf(model.config.cell).tiedAliases ?? {})) {
+    const t = params.tensor(of);
+    tensors.push({ name: alias, shape: [...t.shape], data: toF32(params.data.subarray(t.offset, t.offset + t.size)) });
+  }
   const metadata: Record<string, string> = {
     ...extra,
     format: CHECKPOINT_FORMAT,

@@ -98,6 +98,9 @@ interface Range {
 export const RANGES = {
   hidden: { min: 1, max: 4096, integer: true },
   layers: { min: 1, max: 4, integer: true },
+  /** gpt's heads and context (the family's own settings; context 0 = the sequence length). */
+  heads: { min: 1, max: 256, integer: true },
+  context: { min: 0, max: 16384, integer: true },
   seq: { min: 1, max: 10000, integer: true },
   batch: { min: 1, max: 4096, integer: true },
   dropout: { min: 0, max: 1, exclusiveMax: true },
@@ -172,7 +175,7 @@ export function validateTrainConfig(raw: unknown): TrainConfig {
   out.optimizer = checkChoice('optimizer', r.optimizer, OPTIMIZERS);
   out.schedule = checkChoice('schedule', r.schedule, SCHEDULES);
   for (const key of Object.keys(RANGES) as (keyof typeof RANGES)[]) {
-    if (key === 'hidden' || key === 'layers') continue;
+    if (key === 'hidden' || key === 'layers' || key === 'heads' || key === 'context') continue;
     (out as unknown as Record<string, number>)[key] = checkRange(key, r[key], RANGES[key]);
   }
   return out;

@@ -11,7 +11,7 @@
  */
 import type { Kernels } from './kernels';
 import type { Model } from './model';
-import { traceGradientFlow } from './instrument';
+import { fitWindow, traceGradientFlow } from './instrument';
 
 export interface GradFlowWindow {
   /** The window's characters: steps k = 0..T-1 read chars[k] and predict chars[k+1]. */
@@ -49,7 +49,8 @@ export function chooseRows(T: number, n: number): number[] {
   return [...set].sort((a, b) => a - b);
 }
 
-export function gradFlowWindow(model: Model, text: string, kernels: Kernels, opts: { maxRows?: number; budgetMs?: number } = {}): GradFlowWindow {
+export function gradFlowWindow(model: Model, source: string, kernels: Kernels, opts: { maxRows?: number; budgetMs?: number } = {}): GradFlowWindow {
+  const text = fitWindow(model, source, 1);
   const t0 = performance.now();
   const whole = traceGradientFlow(model, text, kernels, null);
   const once = Math.max(performance.now() - t0, 0.01);

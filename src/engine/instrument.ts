@@ -29,7 +29,16 @@ export interface HiddenStateTrace {
  * character, every layer's hidden state and gates, and what the model
  * expected next.
  */
-export function traceHiddenStates(model: Model, text: string, kernels: Kernels): HiddenStateTrace {
+/** The text cut to the longest window the model's network can take (a gpt's context), counted in characters. */
+export function fitWindow(model: Model, text: string, extra = 0): string {
+  const max = infoOf(model.config.cell).maxWindow?.(model.config);
+  if (max === undefined) return text;
+  const chars = [...text];
+  return chars.length > max + extra ? chars.slice(0, max + extra).join('') : text;
+}
+
+export function traceHiddenStates(model: Model, whole: string, kernels: Kernels): HiddenStateTrace {
+  const text = fitWindow(model, whole);
   const chars = [...text];
   const T = chars.length;
   const { tokens } = model.vocab.encode(text);
@@ -86,8 +95,9 @@ export interface GradientFlow {
  * decomposition, where vanishing and exploding gradients show.
  * Leaves the model's weights and params.grad as they were (it uses params.grad and restores it).
  */
-export function traceGradientFlow(model: Model, text: string, kernels: Kernels, errorAt: number | null = null): GradientFlow {
-  const { tokens } = model.vocab.encode(text);
+export function traceGradientFlow(model: Model, whole: string, kernels: Kernels, errorAt: number | null = null): GradientFlow {
+  // T = characters - 1 predictions: one character more than the window.
+  const { tokens } = model.vocab.encode(fitWindow(model, whole, 1));
   const T = tokens.length - 1;
   if (T < 1) throw new Error('gradient flow needs a window of at least two characters');
   if (errorAt !== null && (!Number.isInteger(errorAt) || errorAt < 0 || errorAt >= T)) {

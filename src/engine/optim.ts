@@ -36,16 +36,19 @@ export function slotNames(optimizer: TrainConfig['optimizer'], momentum: number)
 export function createOptimizer(params: Params, hyper: Hyper): Optimizer {
   const p = params.data;
   const g = params.grad;
-  const n = p.length;
   const slots = new Map<string, Floats>();
-  for (const name of slotNames(hyper.optimizer, hyper.momentum)) slots.set(name, allocFloats(params.dtype, n));
+  for (const name of slotNames(hyper.optimizer, hyper.momentum)) slots.set(name, allocFloats(params.dtype, p.length));
   const { momentum: mu, beta1, beta2, eps, weightDecay: wd } = hyper;
   let steps = 0;
 
-  const updates: Record<TrainConfig['optimizer'], (lr: number) => void> = {
-    sgd(lr) {
+  // Runs of tensors with and without weight decay (TensorSpec.decay): one run
+  // over the whole buffer for the cells, so their updates are those of 0.1.0.
+  const runs = decayRuns(params, wd);
+
+  const updates: Record<TrainConfig['optimizer'], (lr: number, start: number, end: number, wd: number) => void> = {
+    sgd(lr, start, end, wd) {
       const buf = slots.get('momentum_buffer');
-      for (let i = 0; i < n; i++) {
+      for (let i = start; i < end; i++) {
         let d = g[i]! + wd * p[i]!;
         if (buf) {
           // First step: buf = g (no dampening), as torch.optim.SGD.
@@ -54,20 +57,20 @@ export function createOptimizer(params: Params, hyper: Hyper): Optimizer {
         p[i] -= lr * d;
       }
     },
-    adagrad(lr) {
+    adagrad(lr, start, end, wd) {
       const sum = slots.get('sum')!;
-      for (let i = 0; i < n; i++) {
+      for (let i = start; i < end; i++) {
         const d = g[i]! + wd * p[i]!;
         sum[i] += d * d;
         p[i] -= (lr * d) / (Math.sqrt(sum[i]!) + eps);
       }
     },
-    rmsprop(lr) {
+    rmsprop(lr, start, end, wd) {
       // torch's default alpha; eps outside the root, no bias correction.
       const alpha = 0.99;
       const sq = slots.get('square_avg')!;
       const buf = slots.get('momentum_buffer');
-      for (let i = 0; i < n; i++) {
+      for (let i = start; i < end; i++) {
         const d = g[i]! + wd * p[i]!;
         sq[i] = alpha * sq[i]! + (1 - alpha) * d * d;
         const step = d / (Math.sqrt(sq[i]!) + eps);
@@ -77,15 +80,15 @@ export function createOptimizer(params: Params, hyper: Hyper): Optimizer {
         } else p[i] -= lr * step;
       }
     },
-    adam(lr) {
-      adamUpdate(lr, false);
+    adam(lr, start, end, wd) {
+      adamUpdate(lr, start, end, wd, false);
     },
-    adamw(lr) {
-      adamUpdate(lr, true);
+    adamw(lr, start, end, wd) {
+      adamUpdate(lr, start, end, wd, true);
     },
   };
 
-  function adamUpdate(lr: number, decoupled: boolean): void {
+  function adamUpdate(lr: number, start: number, end: number, wd: number, decoupled: boolean): void {
     const m = slots.get('exp_avg')!;
     const v = slots.get('exp_avg_sq')!;
     const t = steps + 1;
@@ -94,7 +97,7 @@ export function createOptimizer(params: Params, hyper: Hyper): Optimizer {
     const stepSize = lr / bc1;
     const shrink = decoupled ? 1 - lr * wd : 1;
     const l2 = decoupled ? 0 : wd;
-    for (let i = 0; i < n; i++) {
+    for (let i = start; i < end; i++) {
       if (decoupled) p[i] *= shrink;
       const d = g[i]! + l2 * p[i]!;
       m[i] = beta1 * m[i]! + (1 - beta1) * d;
@@ -106,7 +109,7 @@ export function createOptimizer(params: Params, hyper: Hyper): Optimizer {
   const update = updates[hyper.optimizer];
   return {
     step(lr: number) {
-      update(lr);
+      for (const r of runs) update(lr, r.start, r.end, r.wd);
       steps++;
     },
     get steps() {
@@ -132,4 +135,21 @@ export function clipGradNorm(grad: Floats, maxNorm: number): number {
     if (coef < 1) for (let i = 0; i < grad.length; i++) grad[i] *= coef;
   }
   return norm;
+}
+
+/**
+ * The parameter buffer as runs of consecutive tensors with the same weight
+ * decay: `wd` where the family's TensorSpec says the tensor decays (absent:
+ * it does), 0 where it says it does not.
+ */
+export function decayRuns(params: Params, wd: number): { start: number; end: number; wd: number }[] {
+  const runs: { start: number; end: number; wd: number }[] = [];
+  params.tensors.forEach((t, k) => {
+    const w = params.specs[k]!.decay === false ? 0 : wd;
+    const last = runs[runs.length - 1];
+    if (last && last.wd === w && last.end === t.offset) last.end = t.offset + t.size;
+    else runs.push({ start: t.offset, end: t.offset + t.size, wd: w });
+  });
+  if (runs.length === 0) runs.push({ start: 0, end: params.data.length, wd });
+  return runs;
 }

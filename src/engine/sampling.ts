@@ -2,7 +2,8 @@ import type { Floats } from './floats';
 import type { Kernels } from './kernels';
 import type { Model } from './model';
 import { createNetwork } from './models/build';
-import type { Network } from './models/family';
+import type { Network, TokenStepper } from './models/family';
+import { familyOf } from './models/registry';
 import { Rng } from './rng';
 
 export interface SampleOptions {
@@ -27,29 +28,26 @@ export const DEFAULT_SAMPLE: SampleOptions = { length: 200, temperature: 0.8, to
  * allocates nothing.
  */
 export class Stepper {
-  private readonly graph: Network;
+  private readonly stepper: TokenStepper;
   private readonly order: Int32Array;
   private readonly weights: Float64Array;
   private primed = false;
 
   constructor(readonly model: Model, kernels: Kernels) {
-    this.graph = createNetwork(model.params, { B: 1, T: 1, kernels });
-    this.graph.resetState();
+    this.stepper = familyOf(model.config.cell).createStepper?.(model.params, kernels) ?? new NetworkStepper(model, kernels);
+    this.stepper.reset();
     this.order = new Int32Array(model.vocab.size);
     this.weights = new Float64Array(model.vocab.size);
-    this.graph.targets[0] = -1;
   }
 
   reset(): void {
-    this.graph.resetState();
+    this.stepper.reset();
     this.primed = false;
   }
 
   /** Feeds one token; afterwards `probs` is the distribution of the next character. */
   feed(token: number): void {
-    this.graph.tokens[0] = token;
-    this.graph.forward();
-    this.graph.carryState();
+    this.stepper.feed(token);
     this.primed = true;
   }
 
@@ -65,35 +63,22 @@ export class Stepper {
 
   /** Next-character probabilities after the last fed token. */
   get probs(): Floats {
-    return this.graph.probs;
+    return this.stepper.probs;
   }
 
-  /** Copies the carried state (for caching per document); restore with `setState`. */
+  /** Copies the state (for caching per document); restore with `setState`. */
   getState(): Float32Array {
-    const parts = this.graph.carried.map((c) => c.data);
-    const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0) + this.graph.probs.length);
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    out.set(this.graph.probs, o);
-    return out;
+    return this.stepper.saveState();
   }
 
   setState(state: Float32Array): void {
-    let o = 0;
-    for (const c of this.graph.carried) {
-      c.data.set(state.subarray(o, o + c.data.length));
-      o += c.data.length;
-    }
-    this.graph.probs.set(state.subarray(o, o + this.graph.probs.length));
+    this.stepper.loadState(state);
     this.primed = true;
   }
 
   /** Picks the next token from `probs` under the sampling options. */
   choose(rng: Rng, o: Pick<SampleOptions, 'temperature' | 'topK' | 'topP'>): number {
-    const p = this.graph.probs;
+    const p = this.stepper.probs;
     const V = p.length;
     if (o.temperature <= 0) {
       let best = 0;
@@ -135,6 +120,51 @@ export class Stepper {
       if (u < 0) return order[i]!;
     }
     return order[count - 1]!;
+  }
+}
+
+/** A network of one step and one stream carrying its state from token to token: how the recurrent families step. */
+class NetworkStepper implements TokenStepper {
+  private readonly graph: Network;
+
+  constructor(model: Model, kernels: Kernels) {
+    this.graph = createNetwork(model.params, { B: 1, T: 1, kernels });
+    this.graph.targets[0] = -1;
+  }
+
+  get probs(): Floats {
+    return this.graph.probs;
+  }
+
+  reset(): void {
+    this.graph.resetState();
+  }
+
+  feed(token: number): void {
+    this.graph.tokens[0] = token;
+    this.graph.forward();
+    this.graph.carryState();
+  }
+
+  saveState(): Float32Array {
+    const parts = this.graph.carried.map((c) => c.data);
+    const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0) + this.graph.probs.length);
+    let o = 0;
+    for (const p of parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    out.set(this.graph.probs, o);
+    return out;
+  }
+
+  loadState(state: Float32Array): void {
+    let o = 0;
+    for (const c of this.graph.carried) {
+      c.data.set(state.subarray(o, o + c.data.length));
+      o += c.data.length;
+    }
+    this.graph.probs.set(state.subarray(o, o + this.graph.probs.length));
   }
 }
 

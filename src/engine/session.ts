@@ -10,6 +10,7 @@ import { ConfigError, DataError } from './errors';
 import type { Kernels } from './kernels';
 import { estimateTrainingBytes, formatBytes, parameterCount } from './memory';
 import { createModel, type Model } from './model';
+import { infoOf } from './models/catalog';
 import { Rng } from './rng';
 import { splitTokens, Trainer } from './trainer';
 import { bytesPerToken, stringSource, type TextSource, type TokenArray } from './text';
@@ -88,7 +89,7 @@ export function buildSession(plan: SessionPlan): Session {
       `this run needs about ${formatBytes(needed)} (${parameterCount(config).toLocaleString('en-US')} parameters, ` +
         `${config.vocabSize.toLocaleString('en-US')} distinct characters, batch ${train.batch} × sequence ${train.seq}, ` +
         `${formatBytes(textBytes)} of tokens for ${source.length.toLocaleString('en-US')} characters of text), ` +
-        `more than the limit of ${formatBytes(plan.maxMemoryBytes)}: use a smaller model, batch, sequence or text` +
+        `more than the limit of ${formatBytes(plan.maxMemoryBytes)}: ${infoOf(config.cell).memoryAdvice?.(config, train, needed) ?? 'use a smaller model, batch, sequence or text'}` +
         (plan.memoryHint ? `, or ${plan.memoryHint}` : ''),
     );
   }

@@ -4,7 +4,8 @@ import type { Floats } from './floats';
 import type { Kernels } from './kernels';
 import type { Model } from './model';
 import { createNetwork } from './models/build';
-import type { Network } from './models/family';
+import type { EvalWindow, Network } from './models/family';
+import { familyOf } from './models/registry';
 import { clipGradNorm, createOptimizer, type Optimizer } from './optim';
 import { Rng, type RngState } from './rng';
 import { learningRate } from './schedule';
@@ -207,6 +208,8 @@ export class Trainer {
 export function evaluateStream(model: Model, tokens: TokenArray, kernels: Kernels, chunk = 128): EvalResult {
   const predictions = tokens.length - 1;
   if (predictions < 1) return { loss: NaN, bpc: NaN, chars: 0 };
+  const windows = familyOf(model.config.cell).evaluationWindows?.(model.config, predictions);
+  if (windows) return evaluateWindows(model, tokens, kernels, windows);
   const T = Math.min(chunk, predictions);
   const graph = createNetwork(model.params, { B: 1, T, kernels });
   graph.resetState();
@@ -228,6 +231,32 @@ export function evaluateStream(model: Model, tokens: TokenArray, kernels: Kernel
     total += loss * graph.scored;
     scored += graph.scored;
     graph.carryState();
+  }
+  const loss = scored > 0 ? total / scored : NaN;
+  return { loss, bpc: loss / Math.LN2, chars: scored };
+}
+
+/** The stream scored window by window from a zero state each (the family's evaluationWindows), each prediction once. */
+function evaluateWindows(model: Model, tokens: TokenArray, kernels: Kernels, windows: readonly EvalWindow[]): EvalResult {
+  const T = windows.reduce((m, w) => Math.max(m, w.length), 1);
+  const graph = createNetwork(model.params, { B: 1, T, kernels });
+  const fallback = model.vocab.fallback;
+  const V = model.vocab.size;
+  let total = 0;
+  let scored = 0;
+  for (const w of windows) {
+    graph.resetState();
+    for (let t = 0; t < T; t++) {
+      const p = w.start + t;
+      // Unknown characters (< 0, or the unsigned arrays' marker >= V) as in evaluateStream.
+      const input = t < w.length ? tokens[p]! : 0;
+      graph.tokens[t] = input < 0 || input >= V ? fallback : input;
+      const target = t < w.length && p >= w.scoreFrom ? tokens[p + 1]! : -1;
+      graph.targets[t] = target >= V ? -1 : target;
+    }
+    const loss = graph.forward();
+    total += loss * graph.scored;
+    scored += graph.scored;
   }
   const loss = scored > 0 ? total / scored : NaN;
   return { loss, bpc: loss / Math.LN2, chars: scored };

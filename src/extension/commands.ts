@@ -1,7 +1,9 @@
 import * as vscode from 'vscode';
 import { UserError } from '../engine/errors';
 import { parameterCount } from '../engine/memory';
-import { FAMILY_INFO, takesSetting } from '../engine/models/catalog';
+import { FAMILY_INFO, infoOf, takesSetting } from '../engine/models/catalog';
+import { resolveRun } from '../engine/run/resolve';
+import { extensionNames } from '../engine/run/settings';
 import { COMPLETION_MODEL_KEY } from './completions';
 import type { InferenceService } from './inference';
 import type { LossPanels } from './panels/lossPanel';
@@ -37,7 +39,8 @@ export interface CommandContext {
  * other extensions, tests): `preset` is tiny, small, medium or settings.
  */
 export interface TrainOptions {
-  preset?: 'tiny' | 'small' | 'medium' | 'settings';
+  /** tiny, small, medium, a block family's name (its preset), or settings. */
+  preset?: string;
   name?: string;
 }
 
@@ -159,7 +162,7 @@ async function trainCommand(ctx: CommandContext, uri?: vscode.Uri, uris?: vscode
   const settings = options.preset ? presetSettings(options.preset, targets[0]) : await choosePreset(text.length, vocabSize, targets[0], await gflops);
   if (!settings) return undefined;
   const label = targets.length === 1 ? displayName(targets[0]!) : `${displayName(targets[0]!)} +${targets.length - 1}`;
-  const name = options.name ?? `${label} · ${settings.model.cell.toUpperCase()} ${settings.model.hidden}×${settings.model.layers}`;
+  const name = options.name ?? `${label} · ${infoOf(settings.model.cell).title} ${settings.model.hidden}×${settings.model.layers}`;
   const entry = ctx.training.start(name, targets, text, settings);
   const queued = ctx.training.live(entry.id)?.state === 'queued' && ctx.training.activeRuns().filter((r) => r.state === 'training').length > 0;
   if (queued) {
@@ -238,7 +241,7 @@ async function choosePreset(chars: number, vocabSize: number, scope: vscode.Uri 
   items.push({ label: 'Custom…', description: 'choose the cell, size and length of the run', custom: true });
   items.push({
     label: 'Use My Settings',
-    description: mine ? `${mine.model.cell.toUpperCase()} ${mine.model.hidden}×${mine.model.layers} from rnnLab.* settings` : `invalid: ${mineError}`,
+    description: mine ? `${infoOf(mine.model.cell).title} ${mine.model.hidden}×${mine.model.layers} from rnnLab.* settings` : `invalid: ${mineError}`,
     ...(mine ? { detail: describeEstimate(mine, vocabSize, chars, gflops), settings: mine } : {}),
   });
   const picked = await vscode.window.showQuickPick(items, { placeHolder: 'How large a model?', matchOnDescription: true });
@@ -268,12 +271,31 @@ async function customSettings(base: RunSettings, vocabSize: number, chars: numbe
   if (hidden === undefined) return undefined;
   const layers = await askInt('Layers', base.model.layers, 1, 4);
   if (layers === undefined) return undefined;
+  const cellType = cell.label as RunSettings['model']['cell'];
+  // The family's own settings beyond width and depth (gpt's heads and context).
+  const own: Record<string, number> = {};
+  const current = base.model as unknown as Record<string, unknown>;
+  for (const s of infoOf(cellType).settings) {
+    if ('choices' in s) continue;
+    const derived = s.default === undefined;
+    const start = typeof current[s.name] === 'number' && base.model.cell === cellType ? (current[s.name] as number) : (s.default ?? 0);
+    const v = await askInt(`${s.help}${derived ? ' (0 = its default)' : ''}`, derived ? 0 : start, derived ? 0 : s.min, s.max);
+    if (v === undefined) return undefined;
+    if (!(derived && v === 0)) own[s.name] = v;
+  }
   const steps = await askInt('Training steps (0 = until stopped)', base.maxSteps, 0, 1e9);
   if (steps === undefined) return undefined;
-  const cellType = cell.label as RunSettings['model']['cell'];
   // relu/sigmoid belong to the families with an activation setting (the vanilla RNN); the others use tanh (the resolver refuses anything else).
   const activation = takesSetting(cellType, 'activation') ? base.model.activation : 'tanh';
-  const settings: RunSettings = { ...base, model: { ...base.model, cell: cellType, activation, hidden, layers }, maxSteps: steps };
+  // Resolved as the settings would be: the family's checks, its window-derived settings and (a family with a
+  // training recipe) its defaults in place of the base's training settings.
+  const recipe = infoOf(cellType).trainDefaults !== undefined;
+  const r = resolveRun(
+    { cell: cellType, activation, hidden, layers, ...own, seq: base.train.seq, batch: base.train.batch, maxSteps: steps },
+    null,
+    extensionNames,
+  );
+  const settings: RunSettings = { ...base, model: r.model, train: recipe ? r.train : base.train, maxSteps: steps };
   const params = parameterCount({ ...settings.model, vocabSize });
   void vscode.window.setStatusBarMessage(`RNN Lab: ${describeEstimate(settings, vocabSize, chars, gflops)} (${params} parameters)`, 5000);
   return settings;
@@ -454,7 +476,7 @@ async function importCommand(ctx: CommandContext, source?: vscode.Uri): Promise<
     hasCheckpoint: false,
   });
   ctx.library.saveCheckpoint(entry.id, bytes);
-  if (!source) void vscode.window.showInformationMessage(`RNN Lab: imported "${entry.name}" (${c.cell.toUpperCase()} ${c.hidden}×${c.layers}).`);
+  if (!source) void vscode.window.showInformationMessage(`RNN Lab: imported "${entry.name}" (${infoOf(c.cell).title} ${c.hidden}×${c.layers}).`);
   return ctx.library.get(entry.id);
 }
 

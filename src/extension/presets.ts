@@ -1,10 +1,13 @@
 import { DEFAULT_MODEL, DEFAULT_TRAIN, type ModelConfig } from '../engine/config';
 import { estimateTrainingBytes, flopsPerChar, formatBytes, parameterCount } from '../engine/memory';
-import { infoOf } from '../engine/models/catalog';
+import { FAMILY_NAMES, infoOf } from '../engine/models/catalog';
+import { resolveRun } from '../engine/run/resolve';
+import { extensionNames } from '../engine/run/settings';
 import type { RunSettings } from './library';
 
 export interface Preset {
-  id: 'tiny' | 'small' | 'medium';
+  /** tiny, small, medium (the default family), or a block family's name. */
+  id: string;
   label: string;
   detail: string;
   settings: RunSettings;
@@ -26,7 +29,28 @@ export function presets(): Preset[] {
     { id: 'tiny', label: 'Tiny', detail: `${title} 64×1, a quick look in seconds`, settings: make(64, 1, 32, 16, 300, 3e-3) },
     { id: 'small', label: 'Small', detail: `${title} 128×2, a useful model in a few minutes`, settings: make(128, 2, 50, 32, 2000, 2e-3) },
     { id: 'medium', label: 'Medium', detail: `${title} 256×2, better text, longer training`, settings: make(256, 2, 64, 32, 5000, 2e-3) },
+    ...blockPresets(),
   ];
+}
+
+/**
+ * One preset per block family at nanoGPT's small CPU size (width 128, 4
+ * blocks, 64 characters × 12 streams), resolved as the settings would be: the
+ * family's own defaults (gpt's 4 heads, context = the window) and its
+ * training recipe.
+ */
+function blockPresets(): Preset[] {
+  return FAMILY_NAMES.filter((f) => infoOf(f).kind === 'blocks').map((cell) => {
+    const r = resolveRun({ cell, hidden: 128, layers: 4, seq: 64, batch: 12, maxSteps: 2000 }, null, extensionNames);
+    const title = infoOf(cell).title;
+    const label = infoOf(cell).label({ ...r.model, vocabSize: 1 });
+    return {
+      id: cell,
+      label: title,
+      detail: `${label} 128×4 blocks, ${infoOf(cell).description}`,
+      settings: { model: r.model, train: r.train, maxSteps: 2000, maxMinutes: 0, valEvery: 100 },
+    };
+  });
 }
 
 /**

@@ -10,8 +10,9 @@
 import type { PanelErrorMessage, PanelReadyMessage } from './panelProtocol';
 
 /** Quantities a trace holds per layer: h always; c and i/f/g/o for LSTM; r/z/n for GRU. */
-export type HiddenQuantity = 'h' | 'c' | 'i' | 'f' | 'g' | 'o' | 'r' | 'z' | 'n';
-export const HIDDEN_QUANTITIES: readonly HiddenQuantity[] = ['h', 'c', 'i', 'f', 'g', 'o', 'r', 'z', 'n'];
+/** The families' quantities (FamilyInfo.quantities): the cells' h, c and gates; the block models' residual stream x and their mixers' h and gates. */
+export type HiddenQuantity = 'h' | 'c' | 'i' | 'f' | 'g' | 'o' | 'r' | 'z' | 'n' | 'x';
+export const HIDDEN_QUANTITIES: readonly HiddenQuantity[] = ['h', 'c', 'i', 'f', 'g', 'o', 'r', 'z', 'n', 'x'];
 
 /**
  * Host → webview: a new trace of the text around the cursor (or the

@@ -24,7 +24,8 @@ function bytesOf(a: Float32Array | Float64Array): Uint8Array {
 
 function build(cell: CellType, layers = 2, hidden = 6): { model: Model; trainer: Trainer } {
   const vocab = Vocab.fromText(TEXT);
-  const { model, rng } = createModel({ cell, activation: 'tanh', hidden, layers }, vocab, 9);
+  const own = cell === 'gpt' ? { heads: 2, context: TRAIN.seq } : {};
+  const { model, rng } = createModel({ cell, activation: 'tanh', hidden, layers, ...own }, vocab, 9);
   const trainer = new Trainer(model, TRAIN, vocab.encode(TEXT).tokens, tsKernels, rng);
   for (let k = 0; k < 3; k++) trainer.step();
   return { model, trainer };
@@ -127,6 +128,31 @@ describe('checkpoint round trip', () => {
       assert.ok(tensors.has('optim.exp_avg_sq.decoder.bias'));
       // Nothing else sneaks in.
       for (const name of tensors.keys()) assert.match(name, /^(rnn\.|decoder\.|optim\.(exp_avg|exp_avg_sq)\.(rnn|decoder)\.|train\.[hc]_l[01]$)/);
+    });
+  }
+
+  for (const cell of ['gpt', 'mingru', 'minlstm'] as const) {
+    it(`${cell}, 2 blocks: nanoGPT's state-dict names, lm_head.weight written equal to wte, carried h_b per block; loads back bit for bit`, () => {
+      const { model, trainer } = build(cell, 2, 6);
+      const bytes = encodeCheckpoint(model, TRAIN, trainer);
+      const { tensors } = decodeSafetensors(bytes);
+      const names = [...tensors.keys()].filter((n) => !n.startsWith('optim.') && !n.startsWith('train.'));
+      assert.deepEqual(names.slice(0, 2), cell === 'gpt' ? ['transformer.wte.weight', 'transformer.wpe.weight'] : ['transformer.wte.weight', 'transformer.h.0.ln_1.weight']);
+      assert.ok(names.includes(cell === 'gpt' ? 'transformer.h.1.attn.c_attn.weight' : 'transformer.h.1.mix.to_gates.weight'));
+      assert.ok(names.includes('transformer.h.1.mlp.c_proj.weight') && names.includes('transformer.ln_f.bias'));
+      assert.ok(!names.some((n) => n.endsWith('attn.bias') && !n.includes('c_')), 'no causal-mask buffer');
+      const wte = tensors.get('transformer.wte.weight')!;
+      const head = tensors.get('lm_head.weight')!;
+      assert.deepEqual(head.shape, wte.shape);
+      assert.deepEqual([...head.data], [...wte.data]);
+      const carried = [...tensors.keys()].filter((n) => n.startsWith('train.')).sort();
+      assert.deepEqual(carried, cell === 'gpt' ? [] : ['train.h_b0', 'train.h_b1']);
+      const ck = decodeCheckpoint(bytes);
+      assert.deepEqual(ck.model.config, model.config);
+      assert.deepEqual(bytesOf(ck.model.params.data), bytesOf(model.params.data));
+      // The alias is not a parameter: a loader reads wte (a file whose lm_head differs still loads wte's values).
+      const edited = decodeCheckpoint(encodeCheckpoint(ck.model, TRAIN, null));
+      assert.deepEqual(bytesOf(edited.model.params.view('transformer.wte.weight') as Float32Array), bytesOf(model.params.view('transformer.wte.weight') as Float32Array));
     });
   }
 

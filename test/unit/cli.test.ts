@@ -192,6 +192,48 @@ describe('rnn-lab train', () => {
     assert.ok(!bytesOf(load(path.join(dir, 'half.safetensors')).model.params.data).equals(bytesOf(full.model.params.data)));
   });
 
+  for (const [cell, extra] of [['gpt', ['--heads', '2', '--context', '16']], ['mingru', ['--dropout', '0.1']]] as const) {
+    it(`${cell}: train, --init continues bit for bit, eval, sample and inspect read it`, () => {
+      const dir = freshDir();
+      writeText(dir, 'a.txt', makeText(420));
+      const common = ['--cell', cell, '--hidden', '8', '--layers', '2', '--seq', '8', '--batch', '4', '--val-fraction', '0.05', '--seed', '7', ...extra];
+      const first = ok(cli(dir, 'train', 'a.txt', ...common, '--steps', '9', '--out', 'half.safetensors'));
+      assert.match(first.stdout, /adamw lr 0\.001 \(cosine\)/, "nanoGPT's recipe by default");
+      ok(cli(dir, 'train', 'a.txt', '--init', 'half.safetensors', '--steps', '9', '--out', 'resumed.safetensors'));
+      ok(cli(dir, 'train', 'a.txt', ...common, '--steps', '18', '--out', 'full.safetensors'));
+      const resumed = load(path.join(dir, 'resumed.safetensors'));
+      const full = load(path.join(dir, 'full.safetensors'));
+      assert.equal(resumed.model.config.cell, cell);
+      assert.deepEqual(resumed.trainState, full.trainState);
+      assert.ok(bytesOf(resumed.model.params.data).equals(bytesOf(full.model.params.data)), 'model weights are bit-identical');
+      for (const [name, t] of full.resumeTensors) assert.ok(bytesOf(resumed.resumeTensors.get(name)!).equals(bytesOf(t)), name);
+      if (cell === 'gpt') {
+        fails(cli(dir, 'train', 'a.txt', '--init', 'full.safetensors', '--heads', '4', '--steps', '1'), /--heads 4 does not match the checkpoint \(heads 2\)/);
+        fails(cli(dir, 'train', 'a.txt', '--init', 'full.safetensors', '--seq', '32', '--steps', '1'), /--seq 32 is longer than the gpt's --context 16/);
+      }
+      const ev = ok(cli(dir, 'eval', 'full.safetensors', 'a.txt'));
+      assert.match(ev.stdout, /nats\/char/);
+      const s1 = ok(cli(dir, 'sample', 'full.safetensors', '--length', '40', '--seed', '3')).stdout;
+      assert.equal(ok(cli(dir, 'sample', 'full.safetensors', '--length', '40', '--seed', '3')).stdout, s1);
+      assert.ok(s1.length >= 40);
+      const ins = JSON.parse(ok(cli(dir, 'inspect', 'full.safetensors', '--text', 'the cat', '--json')).stdout) as { chars: string[] };
+      assert.equal(ins.chars.length, 7);
+    });
+  }
+
+  it('refuses a gpt whose heads do not divide the width, a window longer than the context, and attention that does not fit', () => {
+    const dir = freshDir();
+    writeText(dir, 'a.txt', makeText(420));
+    fails(cli(dir, 'train', 'a.txt', '--cell', 'gpt', '--hidden', '30', '--heads', '4', '--steps', '1'), /--heads 4 must divide the width --hidden 30 \(try --heads 3 or --heads 5\)/);
+    fails(cli(dir, 'train', 'a.txt', '--cell', 'gpt', '--seq', '64', '--context', '32', '--steps', '1'), /--seq 64 is longer than the gpt's --context 32/);
+    fails(cli(dir, 'train', 'a.txt', '--cell', 'lstm', '--heads', '2', '--steps', '1'), /--heads applies to --cell gpt only, not to lstm/);
+    fails(
+      cli(dir, 'train', 'a.txt', '--cell', 'gpt', '--hidden', '64', '--seq', '2048', '--batch', '64', '--steps', '1'),
+      /of it attention weights \(layers × batch × heads × seq², 2 × 64 × 4 × 2048²\): lower --seq, --batch or --heads/,
+    );
+    assert.deepEqual(fs.readdirSync(dir), ['a.txt']);
+  });
+
   it('--init with --out on the same file continues in place', () => {
     const dir = freshDir();
     const { ckpt, text } = trainTiny(dir);

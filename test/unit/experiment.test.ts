@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 
-import { CELLS, DEFAULT_MODEL, DEFAULT_TRAIN, OPTIMIZERS, RANGES, SCHEDULES, parameterCount, type CellType } from '../../src/engine';
+import { CELLS, DEFAULT_MODEL, DEFAULT_TRAIN, OPTIMIZERS, RANGES, SCHEDULES, parameterCount, takesSetting, type CellType } from '../../src/engine';
 import {
   COMING_FAMILIES,
   ExperimentError,
@@ -67,7 +67,7 @@ describe('experiment schema', () => {
     const schema = buildExperimentSchema() as { properties: { base: { properties: Record<string, Record<string, unknown>> } } };
     const base = schema.properties.base.properties;
     const perRun = TABLE.filter((t) => t.resume !== 'session' && t.only !== 'extension' && t.key !== 'valFraction');
-    assert.deepEqual(perRun.map((t) => t.key), ['cell', 'activation', 'hidden', 'layers', 'seq', 'batch', 'dropout', 'optimizer', 'lr', 'momentum', 'beta1', 'beta2', 'eps', 'weightDecay', 'clip', 'schedule', 'warmupSteps', 'decaySteps', 'lrMinFraction', 'seed']);
+    assert.deepEqual(perRun.map((t) => t.key), ['cell', 'activation', 'hidden', 'layers', 'heads', 'context', 'seq', 'batch', 'dropout', 'optimizer', 'lr', 'momentum', 'beta1', 'beta2', 'eps', 'weightDecay', 'clip', 'schedule', 'warmupSteps', 'decaySteps', 'lrMinFraction', 'seed']);
     for (const t of perRun) {
       const s = base[t.key]!;
       assert.ok(s, `${t.key} is an experiment setting`);
@@ -265,7 +265,9 @@ describe('experiment expansion', () => {
 });
 
 describe('matchParams', () => {
-  const count = (cell: CellType, layers: number, vocab: number) => (w: number): number => parameterCount({ cell, activation: 'tanh', hidden: w, layers, vocabSize: vocab });
+  // One head (it divides every width) and 64 positions for gpt; the other families have neither setting.
+  const count = (cell: CellType, layers: number, vocab: number) => (w: number): number =>
+    parameterCount({ cell, activation: 'tanh', hidden: w, layers, vocabSize: vocab, ...(takesSetting(cell, 'heads') ? { heads: 1, context: 64 } : {}) });
 
   it('the chosen width has the closest count: no neighbour is closer', () => {
     for (const cell of CELLS) {

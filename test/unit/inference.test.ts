@@ -7,6 +7,7 @@ import type { StackedCellsNetwork } from '../../src/engine/models/stacked/networ
 import { traceGradientFlow, traceHiddenStates } from '../../src/engine/instrument';
 import { tsKernels } from '../../src/engine/kernels';
 import { estimateTrainingBytes, parameterCount } from '../../src/engine/memory';
+import { infoOf } from '../../src/engine/models/catalog';
 import { createModel, type Model } from '../../src/engine/model';
 import { createOptimizer } from '../../src/engine/optim';
 import type { Params } from '../../src/engine/params';
@@ -25,9 +26,15 @@ function argmax(p: ArrayLike<number>): number {
 }
 
 /** A model with random weights, scaled so its distributions are far from uniform. */
+/** The stacked cells (rnn, lstm, gru), whose equations several tests check; the block families have their own tests. */
+const STACKED = CELLS.filter((c) => infoOf(c).kind === 'cells');
+const BLOCKS = CELLS.filter((c) => infoOf(c).kind === 'blocks');
+
 function randomModel(cell: CellType, layers: number, hidden: number, text: string, seed: number, scale = 3): Model {
   const vocab = Vocab.fromText(text);
-  const { model } = createModel({ cell, activation: 'tanh', hidden, layers }, vocab, seed);
+  // A gpt's own settings: heads dividing the width, a context longer than every text here.
+  const own = infoOf(cell).settings.some((s) => s.name === 'heads') ? { heads: hidden % 2 === 0 ? 2 : 1, context: 64 } : {};
+  const { model } = createModel({ cell, activation: 'tanh', hidden, layers, ...own }, vocab, seed);
   for (let i = 0; i < model.params.data.length; i++) model.params.data[i] *= scale;
   return model;
 }
@@ -272,7 +279,7 @@ describe('Stepper and sampling', () => {
 
 describe('traceHiddenStates', () => {
   const text = 'hello world, hello';
-  for (const cell of CELLS) {
+  for (const cell of STACKED) {
     it(`${cell}: shapes, gates, agreement with the Stepper, next-char probabilities and surprisal`, () => {
       const m = randomModel(cell, 2, 6, 'helo wrd,', 13, 1.5);
       const H = 6;
@@ -284,7 +291,7 @@ describe('traceHiddenStates', () => {
       assert.deepEqual(tr.unknown, [T - 1]);
       assert.equal(tr.hidden, H);
       assert.equal(tr.layers.length, 2);
-      const expectedGates = { rnn: [], lstm: ['i', 'f', 'g', 'o'], gru: ['r', 'z', 'n'] }[cell];
+      const expectedGates = ({ rnn: [], lstm: ['i', 'f', 'g', 'o'], gru: ['r', 'z', 'n'] } as Record<string, string[]>)[cell]!;
       for (const layer of tr.layers) {
         assert.equal(layer.h.length, T * H);
         assert.equal(layer.c?.length, cell === 'lstm' ? T * H : undefined);
@@ -347,6 +354,37 @@ describe('traceHiddenStates', () => {
       }
       assert.ok(Number.isNaN(tr.surprisalBits[T - 2]), 'the next character is unknown');
       assert.ok(Number.isNaN(tr.surprisalBits[T - 1]), 'nothing follows the last character');
+    });
+  }
+
+  for (const cell of BLOCKS) {
+    it(`${cell}: every quantity of every block, and the Stepper's next-character probabilities and carried h agree with the trace`, () => {
+      const m = randomModel(cell, 2, 8, 'helo wrd,', 13, 1);
+      const H = 8;
+      const V = m.vocab.size;
+      const tr = traceHiddenStates(m, text, tsKernels);
+      const T = [...text].length;
+      const quantities = infoOf(cell).quantities(m.config);
+      assert.equal(tr.layers.length, 2);
+      for (const layer of tr.layers) {
+        for (const q of quantities) {
+          const values = q.name === 'h' ? layer.h : layer.gates[q.name]!;
+          assert.equal(values.length, T * q.width, q.name);
+          assert.ok(values.every(Number.isFinite), `${q.name} is filled`);
+        }
+      }
+      const stepper = new Stepper(m, tsKernels);
+      const { tokens } = m.vocab.encode(text);
+      const carriesH = quantities[0]!.name === 'h';
+      for (let t = 0; t < T; t++) {
+        stepper.feed(tokens[t]!);
+        for (let v = 0; v < V; v++) assert.ok(Math.abs(stepper.probs[v]! - tr.nextProbs[t * V + v]!) < 1e-5, `p(${v}) after ${t}`);
+        if (!carriesH) continue;
+        const state = stepper.getState();
+        tr.layers.forEach((layer, l) => {
+          for (let j = 0; j < H; j++) assert.ok(Math.abs(state[l * H + j]! - layer.h[t * H + j]!) < 1e-5, `h of block ${l} at ${t}`);
+        });
+      }
     });
   }
 
@@ -445,7 +483,7 @@ describe('traceGradientFlow', () => {
     }
   });
 
-  for (const cell of CELLS) {
+  for (const cell of STACKED) {
     it(`${cell}: Σ_k wContribution ≥ ‖∇W_hh‖, with equality when one step contributes`, () => {
       const m = randomModel(cell, 2, 5, 'abcdefgh', 3, 1.5);
       const text = 'abcdhgfeab';
@@ -542,14 +580,14 @@ describe('traceGradientFlow', () => {
 describe('memory estimates', () => {
   const train = { batch: 16, seq: 32, optimizer: 'adam' as const, momentum: 0 };
   it('parameterCount equals the engine\'s Params for every cell and depth', () => {
-    for (const cell of CELLS) {
+    for (const cell of STACKED) {
       for (const layers of [1, 2, 3]) {
         for (const [hidden, vocabSize] of [[1, 1], [7, 13], [32, 100]] as const) {
           const c: ModelConfig = { cell, activation: 'tanh', hidden, layers, vocabSize };
           const count = createParams(c).count;
           assert.equal(parameterCount(c), count, `${cell} L${layers} H${hidden} V${vocabSize}`);
           // And PyTorch's own count, written out: 4 tensors per layer plus the decoder.
-          const G = ({ rnn: 1, lstm: 4, gru: 3 } as const)[cell];
+          const G = ({ rnn: 1, lstm: 4, gru: 3 } as Record<string, number>)[cell]!;
           let torch = vocabSize * hidden + vocabSize;
           for (let l = 0; l < layers; l++) torch += G * hidden * ((l === 0 ? vocabSize : hidden) + hidden) + 2 * G * hidden;
           assert.equal(count, torch);
@@ -559,7 +597,7 @@ describe('memory estimates', () => {
   });
 
   it('estimateTrainingBytes grows with vocabulary, batch, sequence and hidden size', () => {
-    for (const cell of CELLS) {
+    for (const cell of STACKED) {
       const c: ModelConfig = { cell, activation: 'tanh', hidden: 64, layers: 2, vocabSize: 80 };
       const base = estimateTrainingBytes(c, train);
       assert.ok(estimateTrainingBytes({ ...c, vocabSize: 81 }, train) > base);
@@ -575,7 +613,7 @@ describe('memory estimates', () => {
   });
 
   it('is at least what the parameters, optimizer and graph actually allocate', () => {
-    for (const cell of CELLS) {
+    for (const cell of STACKED) {
       for (const [hidden, vocabSize, batch, seq, layers] of [[16, 30, 4, 10, 2], [64, 200, 8, 25, 3], [5, 3, 1, 1, 1]] as const) {
         const c: ModelConfig = { cell, activation: 'tanh', hidden, layers, vocabSize };
         const t: Pick<TrainConfig, 'batch' | 'seq' | 'optimizer' | 'momentum'> = { batch, seq, optimizer: 'adam', momentum: 0 };

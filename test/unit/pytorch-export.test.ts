@@ -57,6 +57,7 @@ function run(cmd: string, args: string[], cwd = root): SpawnSyncReturns<string> 
 }
 
 const cli = (...args: string[]): SpawnSyncReturns<string> => run(process.execPath, [CLI, ...args]);
+
 const load = (file: string): Checkpoint => decodeCheckpoint(fs.readFileSync(file));
 
 /** Largest |a - b| over the weights and every optimizer/carried-state tensor, with both sets of names equal. */
@@ -89,6 +90,24 @@ const CASES: Case[] = [
   { name: 'GRU, Adam with clipping, 2 processes, batch changed on resume', start: ['--cell', 'gru', '--hidden', '20', '--layers', '1', '--clip', '0.5'], resume: ['--batch', '8'], processes: 2 },
   { name: 'RNN relu, Adagrad', start: ['--cell', 'rnn', '--activation', 'relu', '--hidden', '16', '--layers', '2', '--optimizer', 'adagrad', '--lr', '0.05'], resume: [], processes: 1 },
   { name: 'RNN sigmoid, RMSProp with momentum, cosine schedule', start: ['--cell', 'rnn', '--activation', 'sigmoid', '--hidden', '16', '--layers', '1', '--optimizer', 'rmsprop', '--momentum', '0.9', '--lr', '0.01', '--schedule', 'cosine', '--decay-steps', '12', '--warmup', '2'], resume: [], processes: 1 },
+  {
+    name: 'gpt 2 blocks 2 heads, AdamW with weight decay on 2-D weights, warm-up and cosine decay, 2 processes',
+    start: ['--cell', 'gpt', '--hidden', '16', '--layers', '2', '--heads', '2', '--optimizer', 'adamw', '--lr', '0.01', '--weight-decay', '0.1', '--warmup', '2', '--schedule', 'cosine', '--decay-steps', '12'],
+    resume: [],
+    processes: 2,
+  },
+  {
+    name: 'mingru 2 blocks, SGD, carried h, 2 processes',
+    start: ['--cell', 'mingru', '--hidden', '16', '--layers', '2', '--optimizer', 'sgd', '--lr', '0.3', '--warmup', '0', '--schedule', 'constant'],
+    resume: [],
+    processes: 2,
+  },
+  {
+    name: 'mingru 1 block, Adam with clipping, 2 processes',
+    start: ['--cell', 'mingru', '--hidden', '16', '--layers', '1', '--optimizer', 'adam', '--lr', '0.01', '--clip', '0.5', '--warmup', '0', '--schedule', 'constant'],
+    resume: [],
+    processes: 2,
+  },
   { name: 'LSTM, AdamW with weight decay, an optimizer switch from SGD on resume', start: ['--cell', 'lstm', '--hidden', '16', '--layers', '1', '--optimizer', 'sgd', '--lr', '0.3'], resume: ['--optimizer', 'adamw', '--lr', '0.01', '--weight-decay', '0.1'], processes: 2 },
 ];
 
@@ -117,6 +136,10 @@ describe('export-pytorch: train.py continues the run RNN Lab would', { skip: SKI
       assert.deepEqual(b.trainState && { ...b.trainState }, a.trainState && { ...a.trainState }, 'step, data position, RNG, data hash and characters seen');
       assert.deepEqual(b.train, a.train, 'the settings of the continued run');
       const diff = maxDifference(a, b);
+      console.log(`${c.name}: largest difference ${diff.toExponential(2)}`);
+      // Float32 rounding over a few steps. For mingru PyTorch runs the log-space parallel scan
+      // (exp of a cumulative logsumexp) and RNN Lab the step-by-step recurrence: the same function
+      // rounded differently, measured here at about 1e-6 after 4 steps, well inside the bound.
       assert.ok(diff < 2e-5, `weights and optimizer state differ by ${diff}`);
 
       // Back into RNN Lab: the same eval from both sides, and training goes on.

@@ -126,6 +126,18 @@ describe('the README snippet in PyTorch', { skip: torchMissing }, () => {
 });
 
 describe('scripts/load_in_pytorch.py', { skip: torchMissing }, () => {
+  for (const [cell, flags] of [['gpt', ['--heads', '2', '--seq', '16']], ['mingru', []]] as const) {
+    it(`loads a ${cell} by nanoGPT's names (load_state_dict strict=False, only the mask buffers missing) and gives rnn-lab eval's loss`, () => {
+      const dir = trained(`loader-${cell}`, '--cell', cell, '--hidden', '8', '--layers', '2', ...flags);
+      const checkpoint = path.join(dir, 'model.safetensors');
+      const r = JSON.parse(ok(run(PYTHON, [path.join(ROOT, 'scripts/load_in_pytorch.py'), checkpoint, '--loss-for', textPath]))) as { loss: number };
+      const ours = evalLoss(checkpoint);
+      assert.ok(Math.abs(r.loss - ours) < TOLERANCE, `PyTorch ${r.loss}, rnn-lab eval ${ours}`);
+      const text = ok(run(PYTHON, [path.join(ROOT, 'scripts/load_in_pytorch.py'), checkpoint, '--prime', 'the ', '--length', '30']));
+      assert.ok(text.startsWith('the ') && [...text.trimEnd()].length >= 30, text);
+    });
+  }
+
   for (const activation of ['sigmoid', 'relu']) {
     it(`loads a ${activation} RNN and gives rnn-lab eval's loss (--loss-for)`, () => {
       const dir = trained(`loader-${activation}`, '--cell', 'rnn', '--activation', activation);

@@ -7,7 +7,9 @@ import { DataError, DivergenceError } from '../../src/engine/errors';
 import { createNetwork, createParams } from '../../src/engine/models';
 import type { StackedCellsNetwork } from '../../src/engine/models/stacked/network';
 import { tsKernels } from '../../src/engine/kernels';
+import { gptEvaluationWindows } from '../../src/engine/models/blocks/family';
 import { createModel, type Model } from '../../src/engine/model';
+import { createOptimizer } from '../../src/engine/optim';
 import { Rng } from '../../src/engine/rng';
 import { Stepper } from '../../src/engine/sampling';
 import { learningRate } from '../../src/engine/schedule';
@@ -16,6 +18,8 @@ import { Vocab } from '../../src/engine/vocab';
 import { centralDifference } from './helpers/numeric';
 
 const CELLS: CellType[] = ['rnn', 'lstm', 'gru'];
+/** The block families (DESIGN §2b), in the tests that hold for every family. */
+const BLOCKS: CellType[] = ['gpt', 'mingru', 'minlstm'];
 
 /** The first `n` bytes of tinyshakespeare (ASCII), read in place from the shared data folder. */
 function shakespeare(n: number): string {
@@ -42,10 +46,15 @@ function assertBitwiseEqual(a: Float32Array | Float64Array, b: Float32Array | Fl
   }
 }
 
+/** gpt's own settings for a window of `seq`: 2 heads, the context the window. */
+function own(cell: CellType, seq: number): { heads?: number; context?: number } {
+  return cell === 'gpt' ? { heads: 2, context: seq } : {};
+}
+
 function makeTrainer(text: string, cell: CellType, layers: number, hidden: number, train: TrainConfig) {
   const vocab = Vocab.fromText(text);
   const tokens = vocab.encode(text).tokens;
-  const { model, rng } = createModel({ cell, activation: 'tanh', hidden, layers }, vocab, train.seed);
+  const { model, rng } = createModel({ cell, activation: 'tanh', hidden, layers, ...own(cell, train.seq) }, vocab, train.seed);
   return { trainer: new Trainer(model, train, tokens, tsKernels, rng), model, tokens, vocab };
 }
 
@@ -66,7 +75,7 @@ describe('Trainer: resume from a checkpoint is bit-exact', () => {
     seed: 11,
   };
 
-  for (const cell of CELLS) {
+  for (const cell of [...CELLS, ...BLOCKS]) {
     it(`${cell}, 2 layers, dropout, adam + clip, across an epoch boundary`, () => {
       const { trainer: probe } = makeTrainer(text, cell, 2, 12, config);
       const perEpoch = probe.stepsPerEpoch;
@@ -387,6 +396,27 @@ describe('streamLayout and short text', () => {
   });
 });
 
+describe('AdamW weight decay per tensor', () => {
+  it('the block families decay their 2-D tensors only (nanoGPT); the cells decay every tensor', () => {
+    const vocab = Vocab.fromText('abcdef');
+    const hyper = { optimizer: 'adamw' as const, momentum: 0, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1 };
+    for (const cell of ['lstm', 'gpt', 'mingru'] as CellType[]) {
+      const { model } = createModel({ cell, activation: 'tanh', hidden: 4, layers: 1, ...own(cell, 4) }, vocab, 1);
+      const params = model.params;
+      const before = Float64Array.from(params.data);
+      params.grad.fill(0);
+      createOptimizer(params, hyper).step(0.5);
+      for (const t of params.tensors) {
+        const decays = cell === 'lstm' || t.shape.length >= 2;
+        for (let i = t.offset; i < t.offset + t.size; i++) {
+          const want = decays ? Math.fround(before[i]! * (1 - 0.5 * 0.1)) : before[i]!;
+          assert.equal(params.data[i], want, `${cell} ${t.name}[${i - t.offset}]`);
+        }
+      }
+    }
+  });
+});
+
 describe('evaluateStream', () => {
   /** Mean -ln p(next) over one stream from a zero state, one character at a time. */
   function manual(model: Model, tokens: Int32Array): { loss: number; chars: number } {
@@ -404,7 +434,36 @@ describe('evaluateStream', () => {
     return { loss: total / chars, chars };
   }
 
-  for (const cell of CELLS) {
+  it('gpt: a text longer than the context is scored window by window, each prediction once, as the KV cache computes it', () => {
+    const text = shakespeare(181);
+    const vocab = Vocab.fromText(text);
+    const tokens = vocab.encode(text).tokens;
+    const context = 16;
+    const { model } = createModel({ cell: 'gpt', activation: 'tanh', hidden: 8, layers: 2, heads: 2, context }, vocab, 4);
+    const windows = gptEvaluationWindows(context, 180);
+    assert.ok(windows.length > 2);
+    let total = 0;
+    let chars = 0;
+    const stepper = new Stepper(model, tsKernels);
+    for (const w of windows) {
+      stepper.reset();
+      for (let t = 0; t < w.length; t++) {
+        stepper.feed(tokens[w.start + t]!);
+        if (w.start + t < w.scoreFrom) continue;
+        total += -Math.log(stepper.probs[tokens[w.start + t + 1]!]!);
+        chars++;
+      }
+    }
+    assert.equal(chars, 180);
+    const r = evaluateStream(model, tokens, tsKernels);
+    assert.equal(r.chars, 180);
+    assert.ok(Math.abs(r.loss - total / chars) < 1e-5, `${r.loss} vs ${total / chars}`);
+    // A text within the context is one window: the KV cache's stream from the start.
+    const short = tokens.subarray(0, context + 1);
+    assert.ok(Math.abs(evaluateStream(model, short, tsKernels).loss - manual(model, short).loss) < 1e-5);
+  });
+
+  for (const cell of [...CELLS, 'mingru', 'minlstm'] as CellType[]) {
     it(`${cell}: equals a character-by-character computation for any chunk size`, () => {
       const text = shakespeare(181);
       const vocab = Vocab.fromText(text);

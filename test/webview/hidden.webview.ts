@@ -539,7 +539,7 @@ async function main(): Promise<{ passed: number; failed: number }> {
       const errorsBefore = (await posted(page)).filter((m) => m.kind === 'panel/error').length;
       await post(page, { ...traceMsg(), surprisal: [1, 2] });
       await post(page, { kind: 'hidden/matrix', seq, layer: 0, quantity: 'h', values: [1, 2, 3] });
-      await post(page, { kind: 'hidden/matrix', seq, layer: 0, quantity: 'x', values: [] });
+      await post(page, { kind: 'hidden/matrix', seq, layer: 0, quantity: 'q', values: [] });
       await post(page, { kind: 'hidden/explode' });
       assert.deepEqual(await hooks(page, 'rows'), before);
       const errors = (await posted(page)).filter((m) => m.kind === 'panel/error').slice(errorsBefore);

@@ -17,7 +17,7 @@ export const layout = { cellW: 10, rowH: 8, surpH: 34, charsH: 18, gutterW: 44, 
 
 const QUANTITY_LABEL: Record<HiddenQuantity, string> = {
   h: 'h (hidden state)', c: 'c (cell state)', i: 'i (input gate)', f: 'f (forget gate)', g: 'g (candidate)', o: 'o (output gate)',
-  r: 'r (reset gate)', z: 'z (update gate)', n: 'n (candidate)',
+  r: 'r (reset gate)', z: 'z (update gate)', n: 'n (candidate)', x: 'x (residual stream after the block)',
 };
 
 type ValueElement = HTMLElement & { value: string };

@@ -93,7 +93,7 @@ export class HiddenState {
         this.matrix = null;
         // A new model may have fewer layers, or other quantities.
         if (this.view.layer >= m.layers) this.view.layer = 0;
-        if (!m.quantities.includes(this.view.quantity)) this.view.quantity = 'h';
+        if (!m.quantities.includes(this.view.quantity)) this.view.quantity = m.quantities[0] ?? 'h';
         this.recompute();
         return { post: this.matrixRequest(), redraw: true };
       case 'hidden/matrix': {

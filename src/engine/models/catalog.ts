@@ -5,14 +5,20 @@
  * its networks (numeric code the extension host never loads).
  */
 import type { FamilyInfo } from './family';
+import { gptInfo } from './gpt/info';
 import { gruInfo } from './gru/info';
 import { lstmInfo } from './lstm/info';
+import { minGruInfo } from './mingru/info';
+import { minLstmInfo } from './minlstm/info';
 import { rnnInfo } from './rnn/info';
 
 export const FAMILY_INFO = {
   rnn: rnnInfo,
   lstm: lstmInfo,
   gru: gruInfo,
+  gpt: gptInfo,
+  mingru: minGruInfo,
+  minlstm: minLstmInfo,
 } as const satisfies Record<string, FamilyInfo>;
 
 /** A family's name: the `cell` of a ModelConfig, `--cell` of the CLI. */

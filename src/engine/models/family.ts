@@ -23,6 +23,12 @@ export interface TensorSpec {
   readonly name: string;
   readonly shape: readonly number[];
   readonly init: TensorInit;
+  /**
+   * Whether the optimizer's weight decay applies to it (absent: it does, as
+   * for every tensor of the cells; the block families decay 2-D tensors only,
+   * as nanoGPT's configure_optimizers).
+   */
+  readonly decay?: boolean;
 }
 
 /**
@@ -155,12 +161,59 @@ export interface FamilyInfo {
    */
   gradientTaps(c: ModelConfig): string[];
   /** Bytes of a training network's buffers (activations, gradients, scratch; not the parameters). */
-  networkBytes(c: ModelConfig, t: Pick<TrainConfig, 'batch' | 'seq'>): number;
+  networkBytes(c: ModelConfig, t: Pick<TrainConfig, 'batch' | 'seq'> & { dropout?: number }): number;
   /** Floating-point operations of one character's forward and backward pass (matrix products only). */
   flopsPerChar(c: ModelConfig): number;
+  /**
+   * The config for training windows of `seq` steps: settings whose default
+   * comes from the window filled in (gpt's context), and the settings checked
+   * against each other and the window (a ConfigError with a one-line message
+   * naming the CLI flags). Absent: the config as it is.
+   */
+  forWindow?<C extends Omit<ModelConfig, 'vocabSize'>>(c: C, seq: number): C;
+  /**
+   * Training defaults a user of this family expects, in place of the settings
+   * table's defaults for the settings a fresh run leaves out (see resolve.ts).
+   */
+  readonly trainDefaults?: Partial<TrainConfig>;
+  /** The longest window a network of this model can take (gpt: its context); absent: any. */
+  maxWindow?(c: ModelConfig): number;
+  /** Checkpoint tensors written besides the parameters, each equal to the parameter it names (a tied weight's second name); a loader ignores them. */
+  readonly tiedAliases?: Readonly<Record<string, string>>;
+  /** What to say, after the estimate, when a run needs more memory than allowed (default: use a smaller model, batch or sequence). */
+  memoryAdvice?(c: ModelConfig, t: Pick<TrainConfig, 'batch' | 'seq' | 'dropout'>, neededBytes: number): string;
+}
+
+/**
+ * A model run one token at a time (sampling, completions): feed tokens, read
+ * the next token's distribution; its state can be saved and restored (one
+ * cache per document).
+ */
+export interface TokenStepper {
+  /** [V]: the distribution of the next token after the last feed. */
+  readonly probs: Floats;
+  reset(): void;
+  feed(token: number): void;
+  saveState(): Float32Array;
+  loadState(state: Float32Array): void;
+}
+
+/** One evaluation window: positions [start, start + length) of the stream, of which [scoreFrom, start + length) are scored. */
+export interface EvalWindow {
+  readonly start: number;
+  readonly length: number;
+  readonly scoreFrom: number;
 }
 
 /** A model family with its networks. */
 export interface Family extends FamilyInfo {
   createNetwork(params: Params, shape: NetworkShape): Network;
+  /** Absent: a network of one step and one stream, carrying its state from token to token. */
+  createStepper?(params: Params, kernels: Kernels): TokenStepper;
+  /**
+   * How `predictions` next-token predictions of one stream are scored, for a
+   * family that does not read a stream from a carried state (gpt: windows of
+   * its context). Absent: one stream, carried state, from zero.
+   */
+  evaluationWindows?(c: ModelConfig, predictions: number): EvalWindow[];
 }

@@ -1,5 +1,5 @@
 /** Model families (one folder each) and what builds on them. */
-export type { CarriedTensor, Family, FamilyInfo, FamilySetting, GradientRecord, Network, NetworkShape, QuantitySpec, TensorInit, TensorSpec } from './family';
-export { FAMILY_INFO, FAMILY_NAMES, infoOf, isFamilyName, type FamilyName } from './catalog';
+export type { CarriedTensor, EvalWindow, Family, FamilyInfo, FamilySetting, GradientRecord, Network, NetworkShape, QuantitySpec, TensorInit, TensorSpec, TokenStepper } from './family';
+export { FAMILY_INFO, FAMILY_NAMES, familiesTaking, infoOf, isFamilyName, takesSetting, type FamilyName } from './catalog';
 export { FAMILIES, familyOf } from './registry';
 export { createNetwork, createParams, newGradientRecord } from './build';

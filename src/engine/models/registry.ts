@@ -5,14 +5,20 @@
  */
 import type { FamilyName } from './catalog';
 import type { Family } from './family';
+import { gptFamily } from './gpt';
 import { gruFamily } from './gru';
 import { lstmFamily } from './lstm';
+import { minGruFamily } from './mingru';
+import { minLstmFamily } from './minlstm';
 import { rnnFamily } from './rnn';
 
 export const FAMILIES: { readonly [K in FamilyName]: Family } = {
   rnn: rnnFamily,
   lstm: lstmFamily,
   gru: gruFamily,
+  gpt: gptFamily,
+  mingru: minGruFamily,
+  minlstm: minLstmFamily,
 };
 
 /** The family of a model config's `cell`, with its networks. */

@@ -7,8 +7,9 @@
  * - Every given value is checked against its range or choices (the message
  *   names it as the front end does: `--lr`, or `rnnLab.training.lr`).
  * - Fresh run: anything not given takes its default from SETTINGS.
- * - Resume: the model (cell, activation, hidden, layers; the vocabulary is the
- *   checkpoint's) and the seed come from the checkpoint; a different value is
+ * - Resume: the model (cell, hidden, layers, the family's own settings such as
+ *   activation or heads and context; the vocabulary is the checkpoint's) and
+ *   the seed come from the checkpoint; a different value is
  *   refused with one line saying so. Every other training setting comes from
  *   the checkpoint unless given again, and then applies from the next step.
  *   Budgets, cadences and resources belong to the session.
@@ -21,6 +22,15 @@
  *   a floor of 0 that is refused unless the user extends the schedule
  *   (`extendSchedule`: the decay is stretched to end at the new last step) or
  *   gives `decaySteps`; with a floor above 0 it trains at the floor and says so.
+ * - A family's training defaults (FamilyInfo.trainDefaults: the block
+ *   families train with nanoGPT's recipe) replace the table's defaults for a
+ *   fresh run, for each training setting not given; when the user names an
+ *   optimizer other than the family's, the family's lr, betas and weight
+ *   decay do not apply (the table's do). A cosine/linear default schedule
+ *   without a step budget falls back to constant (said in a note).
+ * - The family's own settings are checked against each other and the window
+ *   (FamilyInfo.forWindow: gpt's context defaults to seq and must hold it,
+ *   heads must divide the width), fresh and on resume.
  * - Combinations without effect are refused: relu/sigmoid with an LSTM or GRU,
  *   dropout with one layer, momentum with an optimizer that has none, periodic
  *   validation without a validation set.
@@ -39,7 +49,7 @@ import {
   type TrainConfig,
 } from '../config';
 import { ConfigError } from '../errors';
-import { familiesTaking, infoOf, takesSetting } from '../models/catalog';
+import { FAMILY_NAMES, familiesTaking, infoOf, takesSetting } from '../models/catalog';
 import { learningRate } from '../schedule';
 import { RUN_DEFAULTS, SETTINGS, cliNames, type SettingNamer } from './settings';
 
@@ -49,6 +59,9 @@ export interface RunInput {
   activation?: unknown;
   hidden?: unknown;
   layers?: unknown;
+  /** gpt's (the settings of families beyond hidden/layers are in SETTINGS too). */
+  heads?: unknown;
+  context?: unknown;
   seq?: unknown;
   batch?: unknown;
   dropout?: unknown;
@@ -82,7 +95,7 @@ export interface RunInput {
 
 /** Where a resumed run comes from: the checkpoint's model, training config and step. */
 export interface ResumePoint {
-  model: Pick<ModelConfig, 'cell' | 'activation' | 'hidden' | 'layers'>;
+  model: Omit<ModelConfig, 'vocabSize'>;
   train: TrainConfig;
   step: number;
 }
@@ -148,20 +161,25 @@ export function resolveRun(input: RunInput, from: ResumePoint | null, name: Sett
 
   // The model.
   let model: Omit<ModelConfig, 'vocabSize'>;
+  const familyKeys = new Set(FAMILY_NAMES.flatMap((f) => infoOf(f).settings.map((x) => x.name as string)));
+  // context 0 means "the sequence length": the same as not giving it.
+  const givenModel = (key: string): number | string | undefined => (key === 'context' && given[key] === 0 ? undefined : given[key]);
   if (from) {
     const m = from.model;
-    for (const key of ['cell', 'activation', 'hidden', 'layers'] as const) {
-      const v = given[key];
-      // An LSTM/GRU checkpoint may say any activation (the cells ignore it); asking for tanh is no change.
-      const same = v === undefined || v === m[key] || (key === 'activation' && !takesSetting(m.cell, 'activation') && v === 'tanh');
+    const keys = ['cell', 'hidden', 'layers', ...familyKeys] as const;
+    for (const key of keys) {
+      const v = givenModel(key);
+      const have = (m as unknown as Record<string, unknown>)[key];
+      // A checkpoint of a family without an activation may say any (0.1.0 wrote one for every cell); asking for tanh is no change.
+      const same = v === undefined || v === have || (key === 'activation' && !takesSetting(m.cell, 'activation') && v === 'tanh');
       if (!same) {
         conflict(
-          `${name(key)} ${v} does not match the checkpoint (${key} ${m[key]}): a continued run keeps the checkpoint's model; ` +
+          `${name(key)} ${v} does not match the checkpoint (${key} ${have === undefined ? 'not set' : String(have as string | number)}): a continued run keeps the checkpoint's model; ` +
             `leave out ${name(key)} or train a new model`,
         );
       }
     }
-    model = { cell: m.cell, activation: m.activation, hidden: m.hidden, layers: m.layers };
+    model = { ...m };
     const seed = g<number>('seed');
     if (seed !== undefined && seed !== from.train.seed) {
       conflict(
@@ -169,12 +187,18 @@ export function resolveRun(input: RunInput, from: ResumePoint | null, name: Sett
       );
     }
   } else {
-    model = {
-      cell: g<CellType>('cell') ?? DEFAULT_MODEL.cell,
+    const cell = g<CellType>('cell') ?? DEFAULT_MODEL.cell;
+    const fresh: Record<string, unknown> = {
+      cell,
       activation: g<Activation>('activation') ?? DEFAULT_MODEL.activation,
       hidden: g<number>('hidden') ?? DEFAULT_MODEL.hidden,
       layers: g<number>('layers') ?? DEFAULT_MODEL.layers,
     };
+    for (const s of infoOf(cell).settings) {
+      const v = givenModel(s.name) ?? s.default;
+      if (v !== undefined && s.name !== 'activation') fresh[s.name] = v;
+    }
+    model = fresh as unknown as Omit<ModelConfig, 'vocabSize'>;
   }
   const activation = g<Activation>('activation');
   if (activation !== undefined && activation !== 'tanh' && !takesSetting(model.cell, 'activation')) {
@@ -183,9 +207,13 @@ export function resolveRun(input: RunInput, from: ResumePoint | null, name: Sett
     const flags = takers.map((f) => `${name('cell')} ${f}`).join(', ');
     conflict(`${name('activation')} applies to ${titles} only (${flags}): the ${infoOf(model.cell).title} uses tanh; leave out ${name('activation')} ${activation}`);
   }
+  for (const key of familyKeys) {
+    if (key === 'activation' || givenModel(key) === undefined || takesSetting(model.cell, key)) continue;
+    conflict(`${name(key)} applies to ${name('cell')} ${familiesTaking(key).join(' or ')} only, not to ${model.cell}; leave out ${name(key)}`);
+  }
 
   // The training config: the checkpoint's (or the defaults), then what was given.
-  const base: TrainConfig = from ? from.train : DEFAULT_TRAIN;
+  const base: TrainConfig = from ? from.train : { ...DEFAULT_TRAIN, ...familyTrainDefaults(model.cell, g<string>('optimizer')) };
   const merged: Record<string, unknown> = { ...base };
   for (const key of Object.keys(DEFAULT_TRAIN)) {
     if (key !== 'eps' && given[key] !== undefined) merged[key] = given[key];
@@ -217,6 +245,10 @@ export function resolveRun(input: RunInput, from: ResumePoint | null, name: Sett
   }
 
   // The schedule.
+  if (!from && g('schedule') === undefined && merged.schedule !== DEFAULT_TRAIN.schedule && !Number.isFinite(stopAtStep) && g('decaySteps') === undefined) {
+    notes.push(`${infoOf(model.cell).title}'s default ${String(merged.schedule)} decay needs a step budget: without one the learning rate stays constant after warm-up`);
+    merged.schedule = 'constant';
+  }
   const schedule = merged.schedule as ScheduleName;
   if (schedule !== 'constant') {
     const decayGiven = g<number>('decaySteps');
@@ -260,8 +292,12 @@ export function resolveRun(input: RunInput, from: ResumePoint | null, name: Sett
     throw new ConfigError((e as Error).message);
   }
 
+  const windowed = infoOf(model.cell).forWindow?.(model, train.seq);
+  if (windowed) model = windowed;
+
   const dropout = train.dropout;
-  if (dropout > 0 && model.layers === 1 && (!from || (g<number>('dropout') !== undefined && g<number>('dropout') !== from.train.dropout))) {
+  // The cells' dropout acts between stacked layers; the block models drop in every block.
+  if (dropout > 0 && model.layers === 1 && infoOf(model.cell).kind === 'cells' && (!from || (g<number>('dropout') !== undefined && g<number>('dropout') !== from.train.dropout))) {
     conflict(
       `${name('dropout')} ${dropout} has no effect with ${name('layers')} 1: dropout acts between stacked layers; use ${name('layers')} 2 or more, or leave out ${name('dropout')}`,
     );
@@ -300,4 +336,15 @@ export function resolveRun(input: RunInput, from: ResumePoint | null, name: Sett
     notes,
     layoutChanged,
   };
+}
+
+/** The optimizer-tied settings of a family's defaults, which do not carry over to another optimizer. */
+const OPTIMIZER_TIED = ['lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'momentum'];
+
+/** A family's training defaults for a fresh run, as far as they apply to the optimizer the user named (if any). */
+function familyTrainDefaults(cell: CellType, optimizer: string | undefined): Partial<TrainConfig> {
+  const d = infoOf(cell).trainDefaults;
+  if (!d) return {};
+  if (optimizer === undefined || optimizer === d.optimizer) return d;
+  return Object.fromEntries(Object.entries(d).filter(([k]) => k !== 'optimizer' && !OPTIMIZER_TIED.includes(k))) as Partial<TrainConfig>;
 }

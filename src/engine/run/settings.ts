@@ -78,13 +78,26 @@ const T = DEFAULT_TRAIN;
 const M = DEFAULT_MODEL;
 
 export const SETTINGS: readonly SettingSpec[] = [
-  { key: 'cell', section: 'model', type: 'choice', choices: CELLS, default: M.cell, resume: 'fixed', description: 'Recurrent cell of new models.' },
+  {
+    key: 'cell', section: 'model', type: 'choice', choices: CELLS, default: M.cell, resume: 'fixed',
+    description:
+      'Model family of new models: recurrent cells (rnn, lstm, gru) or residual blocks (gpt, mingru, minlstm; these train by default with nanoGPT\'s recipe: ' +
+      'AdamW, lr 0.001, beta2 0.99, weight decay 0.1 on 2-D weights only, clip 1, 100 warm-up steps and a cosine decay to lr/10, for every optimizer setting left out).',
+  },
   {
     key: 'activation', section: 'model', type: 'choice', choices: ACTIVATIONS, default: M.activation, resume: 'fixed',
     description: 'Nonlinearity f of the vanilla RNN; LSTM and GRU use tanh (relu and sigmoid are for cell rnn only).',
   },
-  { key: 'hidden', section: 'model', type: 'integer', range: RANGES.hidden, default: M.hidden, resume: 'fixed', restricted: true, description: 'Hidden units per layer.' },
-  { key: 'layers', section: 'model', type: 'integer', range: RANGES.layers, default: M.layers, resume: 'fixed', restricted: true, description: 'Stacked layers.' },
+  { key: 'hidden', section: 'model', type: 'integer', range: RANGES.hidden, default: M.hidden, resume: 'fixed', restricted: true, description: 'Hidden units per layer (the width C of a block model).' },
+  { key: 'layers', section: 'model', type: 'integer', range: RANGES.layers, default: M.layers, resume: 'fixed', restricted: true, description: 'Stacked layers (blocks of a block model).' },
+  {
+    key: 'heads', section: 'model', type: 'integer', range: RANGES.heads, default: 4, resume: 'fixed', restricted: true,
+    description: 'Attention heads of a gpt (must divide the width).',
+  },
+  {
+    key: 'context', section: 'model', type: 'integer', range: RANGES.context, default: 0, resume: 'fixed', restricted: true,
+    description: "Positions a gpt attends over, at least the sequence length (0 = the sequence length).",
+  },
   { key: 'seq', section: 'training', type: 'integer', range: RANGES.seq, default: T.seq, resume: 'change', restricted: true, description: 'Truncated BPTT length T: characters per window.' },
   { key: 'batch', section: 'training', type: 'integer', range: RANGES.batch, default: T.batch, resume: 'change', restricted: true, description: 'Parallel streams B per step.' },
   {

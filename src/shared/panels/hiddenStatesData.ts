@@ -21,7 +21,8 @@ export const CONTEXT_LINES = 6;
 export function quantitiesOf(trace: Pick<InferTraceResult, 'layers'>): HiddenQuantity[] {
   const l = trace.layers[0];
   if (!l) return ['h'];
-  return ['h', ...(l.c ? ['c' as const] : []), ...(Object.keys(l.gates) as HiddenQuantity[])];
+  // A family without a hidden state (gpt) has an empty h: its quantities start with the residual stream.
+  return [...(l.h.length > 0 ? ['h' as const] : []), ...(l.c ? ['c' as const] : []), ...(Object.keys(l.gates) as HiddenQuantity[])];
 }
 
 /** The text to trace, capped at `max` code points (never splitting a surrogate pair). */
