@@ -13,6 +13,7 @@
  *
  * Pure: no I/O (the writers and readers do it), safe for the webviews.
  */
+import type { RunProgress } from '../engine/run/loop';
 
 export const HISTORY_FORMAT = 'rnn-lab-history/1';
 
@@ -29,22 +30,8 @@ export interface HistorySession {
 }
 
 /** One logged step (the front ends log at most ~10 a second, and always the last before a save or the end). */
-export interface HistoryStep {
+export interface HistoryStep extends RunProgress {
   kind: 'step';
-  step: number;
-  loss: number;
-  /** Global gradient norm before clipping. */
-  gradNorm: number;
-  clipped: boolean;
-  lr: number;
-  /** Completed epochs, and the fraction of the current one. */
-  epoch: number;
-  epochProgress: number;
-  /** Training characters read since the run began. */
-  charsSeen: number;
-  charsPerSec: number;
-  /** Training seconds since the run began (pauses excluded; sessions add up). */
-  seconds: number;
 }
 
 export interface HistoryValidation {

@@ -21,14 +21,7 @@ import { evaluateStream, type StepResult } from '../trainer';
 import type { RunLimits } from './resolve';
 
 /** A logged step. */
-export interface RunProgress {
-  step: number;
-  loss: number;
-  gradNorm: number;
-  clipped: boolean;
-  lr: number;
-  epoch: number;
-  epochProgress: number;
+export interface RunProgress extends StepResult {
   /** Training characters since the run began. */
   charsSeen: number;
   /** Throughput of the steps since the last progress event (steps only, as the benchmark measures). */
