@@ -272,7 +272,8 @@ export function quickPickItem(page: Page, label: string): Locator {
  * Opens the Command Palette (F1) with `label` typed and waits until that command is
  * listed; the palette stays open. Retries, because the palette lists only commands
  * known when it opened and an extension's contributions arrive a little after the
- * workbench shows.
+ * workbench shows, and because a notification that appears meanwhile (a run's
+ * progress) can close the palette before it is typed in, as it would for a user.
  */
 export async function findInCommandPalette(page: Page, label: string, opts: { attempts?: number } = {}): Promise<Locator> {
   const input = quickInput(page);
@@ -280,9 +281,9 @@ export async function findInCommandPalette(page: Page, label: string, opts: { at
   const attempts = opts.attempts ?? 30;
   for (let i = 1; ; i++) {
     await page.keyboard.press('F1');
-    await input.waitFor({ state: 'visible', timeout: 10_000 });
-    await input.fill(`>${label}`);
     try {
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill(`>${label}`, { timeout: 5_000 });
       await item.waitFor({ timeout: 2_000 });
       return item;
     } catch (e) {
