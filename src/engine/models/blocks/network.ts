@@ -1,4 +1,5 @@
 import { allocFloats, type Floats } from '../../floats';
+import { elementwise } from '../../elementwise';
 import type { ArenaKernels, Kernels } from '../../kernels';
 import type { Rng } from '../../rng';
 import { CausalSelfAttention, createAttentionMixer } from '../gpt/attention';
@@ -8,7 +9,7 @@ import { blockFamilyOf, gptShape, LN_EPS, type BlockFamily } from './config';
 import { blockActivationFloats } from './memory';
 import type { CarriedTensor, Mixer, MixerFactory } from './mixer';
 import {
-  addBias, addColumnSums, biasGeluForward, biasResidualAdd, crossEntropyGrad, dropoutForward, geluBackwardBias, geluFromCdf,
+  addBias, addColumnSums, biasGeluForward, biasResidualAdd, dropoutForward, geluBackwardBias, geluFromCdf,
   layerNormBackward, layerNormForward, multiplyInto, softmaxCrossEntropy, stepSumSquares,
 } from './ops';
 import type { BlockParamHolder } from './specs';
@@ -291,7 +292,7 @@ export class BlockNetwork<P extends BlockParamHolder = BlockParamHolder> {
     const du = this.du;
     const d4 = this.d4;
     const branch = this.branch;
-    crossEntropyGrad(probs, this.targets, TB, V, this.scored > 0 ? 1 / this.scored : 0);
+    elementwise.xentGrad(probs, this.targets, TB, V, this.scored > 0 ? 1 / this.scored : 0);
     // The decoder half of the tied weight's gradient; the embedding half is added at the end.
     kernels.gemmAtB(grad, this.wte, probs, 0, this.lnfOut, 0, V, C, TB, true);
     kernels.gemmAB(du, 0, probs, 0, data, this.wte, TB, C, V, false);

@@ -206,20 +206,6 @@ export function softmaxCrossEntropy(probs: Floats, targets: Int32Array, rows: nu
   return loss;
 }
 
-/** probs ← (probs - onehot(target))·scale; rows with target < 0 become 0. */
-export function crossEntropyGrad(probs: Floats, targets: Int32Array, rows: number, V: number, scale: number): void {
-  for (let r = 0; r < rows; r++) {
-    const o = r * V;
-    const target = targets[r]!;
-    if (target < 0) {
-      probs.fill(0, o, o + V);
-      continue;
-    }
-    for (let v = 0; v < V; v++) probs[o + v] *= scale;
-    probs[o + target] -= scale;
-  }
-}
-
 /** Inverted dropout on a[off, off + n): mask[off + k] = 1/(1-p) with probability 1-p, else 0; a *= mask. */
 export function dropoutForward(a: Floats, off: number, mask: Floats, n: number, p: number, rng: Rng): void {
   const keep = 1 / (1 - p);
