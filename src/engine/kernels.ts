@@ -104,9 +104,11 @@ export interface WasmHost {
   /**
    * Runs export `op` (a loop over batch rows [b0, b1) whose rows do not
    * depend on each other) on this thread, or split by blocks of rows between
-   * the arena's threads; `macs` is its work, `T` the products it holds.
+   * the arena's threads; `macs` is its work, `T` the products it holds
+   * (0: the export can be run again on the same rows, so a failed helper's
+   * block is redone). `part` numbers the blocks 0, 1, ... (per-thread scratch).
    */
-  rows(op: string, B: number, macs: number, T: number, args: (b0: number, b1: number) => number[]): void;
+  rows(op: string, B: number, macs: number, T: number, args: (b0: number, b1: number, part: number) => number[]): void;
 }
 
 /**

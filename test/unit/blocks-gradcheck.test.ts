@@ -15,6 +15,7 @@ import { erf, erfc, erfReference, normalCdf32, normalPdf32 } from '../../src/eng
 import type { Mixer } from '../../src/engine/models/blocks/mixer';
 import { BlockNetwork, MIXERS, newBlockGradientRecord } from '../../src/engine/models/blocks/network';
 import { gelu, geluGrad, layerNormBackward, layerNormForward, normalCdf } from '../../src/engine/models/blocks/ops';
+import { tsRowOps } from '../../src/engine/models/blocks/rowOps';
 import { gActivation, gGrad } from '../../src/engine/models/blocks/recurrent';
 import { blockParams } from '../../src/engine/models/blocks/params';
 import type { Params } from '../../src/engine/params';
@@ -157,7 +158,7 @@ function mixerCase(family: BlockFamily, seed: number, withState: boolean) {
   const params = randomParams(c, seed);
   const B = 2, T = 5, C = c.hidden;
   const rng = new Rng(seed + 1);
-  const mixer: Mixer = MIXERS[family]({ params, kernels: tsKernels, block: 0, B, T, dropout: 0, alloc: (n) => new Float64Array(n) });
+  const mixer: Mixer = MIXERS[family]({ params, kernels: tsKernels, data: params.data, grad: params.grad, ops: tsRowOps(tsKernels), host: null, block: 0, B, T, dropout: 0, alloc: (n) => new Float64Array(n) });
   const u = new Float64Array(T * B * C);
   randomFill(u, rng, 1.5);
   const cw = new Float64Array(T * B * C);
@@ -204,7 +205,7 @@ describe('mixers alone (float64 central differences)', () => {
       const c = config(family, { layers: 1 });
       const params = randomParams(c, 21);
       const B = 2, T = 3, C = c.hidden;
-      const mk = (t: number) => MIXERS[family]({ params, kernels: tsKernels, block: 0, B, T: t, dropout: 0, alloc: (n) => new Float64Array(n) });
+      const mk = (t: number) => MIXERS[family]({ params, kernels: tsKernels, data: params.data, grad: params.grad, ops: tsRowOps(tsKernels), host: null, block: 0, B, T: t, dropout: 0, alloc: (n) => new Float64Array(n) });
       const long = mk(2 * T);
       const short = mk(T);
       const rng = new Rng(3);

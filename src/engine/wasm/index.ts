@@ -254,9 +254,9 @@ export class WasmKernels implements Kernels {
   }
 
   /** Runs a loop over batch rows (see splitRows) on this thread, or split by rows on a threaded arena. */
-  rows(op: string, B: number, macs: number, T: number, args: (b0: number, b1: number) => number[]): void {
+  rows(op: string, B: number, macs: number, T: number, args: (b0: number, b1: number, part: number) => number[]): void {
     if (this.threads > 1) splitRows(this.fn, this.module, this.memory, this.threads, op, B, macs, T, args);
-    else ((this.fn as unknown as Record<string, (...a: number[]) => void>)[op]!)(...args(0, B));
+    else ((this.fn as unknown as Record<string, (...a: number[]) => void>)[op]!)(...args(0, B, 0));
   }
 
   release(): void {

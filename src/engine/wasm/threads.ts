@@ -294,7 +294,7 @@ export function splitGemm(
  */
 export function splitRows(
   fn: object, module: object, memory: object, threads: number, op: string,
-  B: number, macs: number, products: number, args: (b0: number, b1: number) => number[],
+  B: number, macs: number, products: number, args: (b0: number, b1: number, part: number) => number[],
 ): void {
   const p = macs < splitMinMacs ? 1 : Math.min(threads, Math.floor(B / 4));
   splitRange(fn, module, memory, p, op, B, 4, products, args);

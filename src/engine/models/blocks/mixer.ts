@@ -1,6 +1,7 @@
 import type { Floats } from '../../floats';
-import type { Kernels } from '../../kernels';
+import type { Kernels, WasmHost } from '../../kernels';
 import type { Rng } from '../../rng';
+import type { BlockRowOps } from './rowOps';
 import type { BlockParamHolder } from './specs';
 
 /** A state tensor carried between windows; training checkpoints store it as `train.<name>`. */
@@ -16,6 +17,16 @@ export interface CarriedTensor {
 export interface MixerContext {
   readonly params: BlockParamHolder;
   readonly kernels: Kernels;
+  /**
+   * The parameters and gradients a mixer reads and adds into, at
+   * params.offset(name): params.data/grad themselves, or the network's
+   * copies in its arena (resident, so wasm kernels use them in place).
+   */
+  readonly data: Floats;
+  readonly grad: Floats;
+  readonly ops: BlockRowOps;
+  /** The arena's wasm module where the network has one (mixers bind their own exports to it), else null. */
+  readonly host: WasmHost | null;
   readonly block: number;
   readonly B: number;
   readonly T: number;
@@ -32,7 +43,7 @@ export interface Mixer {
   forward(u: Floats, out: Floats, rng: Rng | null): void;
   /**
    * du ← ∂/∂u given dOut = ∂/∂out of the last forward, and the parameter
-   * gradients added into params.grad. dOut may be overwritten.
+   * gradients added into ctx.grad. dOut may be overwritten.
    */
   backward(dOut: Floats, u: Floats, du: Floats): void;
   /** Zeroes the carried-in state (a recurrent mixer; no-op for attention). */

@@ -1,5 +1,4 @@
 import { allocFloats, type Floats } from '../../floats';
-import { elementwise } from '../../elementwise';
 import type { ArenaKernels, Kernels } from '../../kernels';
 import type { Rng } from '../../rng';
 import { CausalSelfAttention, createAttentionMixer } from '../gpt/attention';
@@ -8,10 +7,8 @@ import { createMinLstmMixer } from '../minlstm/scan';
 import { blockFamilyOf, gptShape, LN_EPS, type BlockFamily } from './config';
 import { blockActivationFloats } from './memory';
 import type { CarriedTensor, Mixer, MixerFactory } from './mixer';
-import {
-  addBias, addColumnSums, biasGeluForward, biasResidualAdd, dropoutForward, geluBackwardBias, geluFromCdf,
-  layerNormBackward, layerNormForward, multiplyInto, softmaxCrossEntropy, stepSumSquares,
-} from './ops';
+import { dropoutForward, multiplyInto, stepSumSquares } from './ops';
+import { tsRowOps, wasmRowOps, type BlockRowOps } from './rowOps';
 import type { BlockParamHolder } from './specs';
 
 /** T·B·C·L below which a network keeps plain arrays (an arena's setup would cost more than it saves). */
@@ -76,6 +73,17 @@ export class BlockNetwork<P extends BlockParamHolder = BlockParamHolder> {
   readonly kernels: Kernels;
   /** Floats this network allocated (for the memory estimate's test). */
   readonly allocatedFloats: number;
+  /** The row-wise work: wasm kernels on the arena's buffers where there is one, else TypeScript. */
+  readonly ops: BlockRowOps;
+  /**
+   * Where every kernel reads the parameters and adds the gradients: in an
+   * arena, resident copies (data refreshed from params.data each forward,
+   * grad loaded from and stored back to params.grad around each backward);
+   * otherwise params.data and params.grad themselves.
+   */
+  private readonly data: Floats;
+  private readonly grad: Floats;
+  private readonly staged: boolean;
 
   private readonly C: number;
   private readonly V: number;
@@ -106,7 +114,7 @@ export class BlockNetwork<P extends BlockParamHolder = BlockParamHolder> {
   private readonly dx: Floats;
   private readonly du: Floats;
   private readonly d4: Floats;
-  private readonly scoredBuf = new Int32Array(1);
+  private readonly scoredBuf: Int32Array;
   private droppedOut = false;
 
   constructor(
@@ -133,16 +141,24 @@ export class BlockNetwork<P extends BlockParamHolder = BlockParamHolder> {
     if (params.dtype === 'f32' && kernels.arena && TB * C * L >= ARENA_MIN_WORK) {
       const count = blockActivationFloats(params.config, B, T, dropout > 0);
       const maxW = Math.max(4 * C * C, V * C);
-      arena = kernels.arena(count + ARENA_ALIGN_SLACK * (L + 1), 2 * maxW + 64);
+      // The parameter and gradient copies, the softmax's zero bias and the tokens ride along.
+      const extra = 2 * params.data.length + V + 2 * TB + 1 + 4 * ARENA_ALIGN_SLACK;
+      arena = kernels.arena(count + ARENA_ALIGN_SLACK * (L + 1) + extra, 2 * maxW + 64);
     }
     this.kernels = arena ?? kernels;
+    const host = arena?.wasm && typeof arena.wasm.exports['ln_fwd'] === 'function' ? arena.wasm : null;
+    this.staged = arena !== null;
+    this.data = arena ? arena.f32(params.data.length) : params.data;
+    this.grad = arena ? arena.f32(params.grad.length) : params.grad;
+    this.ops = host && arena ? wasmRowOps(host, arena, arena.f32(V)) : tsRowOps(this.kernels);
+    this.tokens = arena ? arena.i32(TB) : new Int32Array(TB);
+    this.targets = arena ? arena.i32(TB) : new Int32Array(TB);
+    this.scoredBuf = arena ? arena.i32(1) : new Int32Array(1);
     let floats = 0;
     const alloc = (n: number): Floats => {
       floats += n;
       return arena ? arena.f32(n) : allocFloats(params.dtype, n);
     };
-    this.tokens = new Int32Array(TB);
-    this.targets = new Int32Array(TB);
     this.wte = params.offset('transformer.wte.weight');
     this.wpe = family === 'gpt' ? params.offset('transformer.wpe.weight') : -1;
     this.lnfW = params.offset('transformer.ln_f.weight');
@@ -171,7 +187,7 @@ export class BlockNetwork<P extends BlockParamHolder = BlockParamHolder> {
       this.fcPre.push(alloc(TB * 4 * C));
       this.fcCdf.push(alloc(TB * 4 * C));
       this.mlpMask.push(alloc(withDropout ? TB * C : 0));
-      mixers.push(MIXERS[family]({ params, kernels: this.kernels, block: i, B, T, dropout, alloc }));
+      mixers.push(MIXERS[family]({ params, kernels: this.kernels, data: this.data, grad: this.grad, ops: this.ops, host, block: i, B, T, dropout, alloc }));
     }
     this.offsets = offsets;
     this.mixers = mixers;
@@ -233,8 +249,9 @@ export class BlockNetwork<P extends BlockParamHolder = BlockParamHolder> {
 
   /** Runs the window forward; returns the mean cross-entropy (nats) over scored targets. `rng` given: training (dropout on). */
   forward(rng: Rng | null = null): number {
-    const { params, kernels, B, T, C, V, L } = this;
-    const data = params.data;
+    const { params, kernels, ops, B, T, C, V, L } = this;
+    if (this.staged) this.data.set(params.data);
+    const data = this.data;
     const TB = T * B;
     this.droppedOut = rng !== null && this.dropout > 0;
     const x0 = this.stream[0]!;
@@ -255,36 +272,37 @@ export class BlockNetwork<P extends BlockParamHolder = BlockParamHolder> {
       const x = this.stream[2 * i]!;
       const x1 = this.stream[2 * i + 1]!;
       const x2 = this.stream[2 * i + 2]!;
-      layerNormForward(this.u1[i]!, x, TB, C, data, o.ln1W, o.ln1B, this.ln1Mean[i]!, this.ln1Rstd[i]!, LN_EPS);
+      ops.layerNormForward(this.u1[i]!, x, TB, C, data, o.ln1W, o.ln1B, this.ln1Mean[i]!, this.ln1Rstd[i]!, LN_EPS);
       this.mixers[i]!.forward(this.u1[i]!, out, rng);
-      for (let k = 0; k < TB * C; k++) x1[k] = x[k]! + out[k]!;
-      layerNormForward(this.u2[i]!, x1, TB, C, data, o.ln2W, o.ln2B, this.ln2Mean[i]!, this.ln2Rstd[i]!, LN_EPS);
+      ops.add(x1, x, out, TB * C);
+      ops.layerNormForward(this.u2[i]!, x1, TB, C, data, o.ln2W, o.ln2B, this.ln2Mean[i]!, this.ln2Rstd[i]!, LN_EPS);
       const pre = this.fcPre[i]!;
       const act = this.fcAct;
       kernels.gemmABt(pre, 0, this.u2[i]!, 0, data, o.fcW, TB, 4 * C, C, false);
-      biasGeluForward(act, this.fcCdf[i]!, pre, TB, 4 * C, data, o.fcB);
+      ops.biasGeluForward(act, this.fcCdf[i]!, pre, TB, 4 * C, data, o.fcB);
       kernels.gemmABt(out, 0, act, 0, data, o.projW, TB, C, 4 * C, false);
       if (this.droppedOut) {
-        addBias(out, TB, C, data, o.projB);
+        ops.addBias(out, TB, C, data, o.projB);
         dropoutForward(out, 0, this.mlpMask[i]!, TB * C, this.dropout, rng!);
-        for (let k = 0; k < TB * C; k++) x2[k] = x1[k]! + out[k]!;
+        ops.add(x2, x1, out, TB * C);
       } else {
-        biasResidualAdd(x2, x1, out, TB, C, data, o.projB);
+        ops.biasResidualAdd(x2, x1, out, TB, C, data, o.projB);
       }
     }
-    layerNormForward(this.lnfOut, this.stream[2 * L]!, TB, C, data, this.lnfW, this.lnfB, this.lnfMean, this.lnfRstd, LN_EPS);
+    ops.layerNormForward(this.lnfOut, this.stream[2 * L]!, TB, C, data, this.lnfW, this.lnfB, this.lnfMean, this.lnfRstd, LN_EPS);
     // Tied decoder: the logits are the final stream against every embedding row.
     kernels.gemmABt(this.probs, 0, this.lnfOut, 0, data, this.wte, TB, V, C, false);
-    const loss = softmaxCrossEntropy(this.probs, this.targets, TB, V, this.scoredBuf);
+    const loss = ops.softmaxCrossEntropy(this.probs, this.targets, TB, V, this.scoredBuf);
     this.scored = this.scoredBuf[0]!;
     return this.scored > 0 ? loss / this.scored : 0;
   }
 
   /** Adds ∂(mean loss)/∂θ of the last forward into params.grad (the caller zeroes it per step). */
   backward(): void {
-    const { params, kernels, B, T, C, V, L } = this;
-    const data = params.data;
-    const grad = params.grad;
+    const { params, kernels, ops, B, T, C, V, L } = this;
+    const data = this.data;
+    const grad = this.grad;
+    if (this.staged) grad.set(params.grad);
     const TB = T * B;
     const n = TB * C;
     const probs = this.probs;
@@ -292,28 +310,28 @@ export class BlockNetwork<P extends BlockParamHolder = BlockParamHolder> {
     const du = this.du;
     const d4 = this.d4;
     const branch = this.branch;
-    elementwise.xentGrad(probs, this.targets, TB, V, this.scored > 0 ? 1 / this.scored : 0);
+    ops.xentGrad(probs, this.targets, TB, V, this.scored > 0 ? 1 / this.scored : 0);
     // The decoder half of the tied weight's gradient; the embedding half is added at the end.
     kernels.gemmAtB(grad, this.wte, probs, 0, this.lnfOut, 0, V, C, TB, true);
     kernels.gemmAB(du, 0, probs, 0, data, this.wte, TB, C, V, false);
-    layerNormBackward(dx, false, du, this.stream[2 * L]!, TB, C, data, grad, this.lnfW, this.lnfB, this.lnfMean, this.lnfRstd);
+    ops.layerNormBackward(dx, false, du, this.stream[2 * L]!, TB, C, data, grad, this.lnfW, this.lnfB, this.lnfMean, this.lnfRstd);
     for (let i = L - 1; i >= 0; i--) {
       const o = this.offsets[i]!;
       // MLP branch; dx (∂/∂x2) also passes straight through the residual.
       branch.set(dx);
       if (this.droppedOut) multiplyInto(branch, this.mlpMask[i]!, n);
-      geluFromCdf(this.fcAct, this.fcCdf[i]!, this.fcPre[i]!, TB * 4 * C);
+      ops.geluFromCdf(this.fcAct, this.fcCdf[i]!, this.fcPre[i]!, TB, 4 * C);
       kernels.gemmAtB(grad, o.projW, branch, 0, this.fcAct, 0, C, 4 * C, TB, true);
-      addColumnSums(grad, o.projB, branch, TB, C);
+      ops.addColumnSums(grad, o.projB, branch, TB, C);
       kernels.gemmAB(d4, 0, branch, 0, data, o.projW, TB, 4 * C, C, false);
-      geluBackwardBias(d4, this.fcCdf[i]!, this.fcPre[i]!, TB, 4 * C, grad, o.fcB);
+      ops.geluBackwardBias(d4, this.fcCdf[i]!, this.fcPre[i]!, TB, 4 * C, grad, o.fcB);
       kernels.gemmAtB(grad, o.fcW, d4, 0, this.u2[i]!, 0, 4 * C, C, TB, true);
       kernels.gemmAB(du, 0, d4, 0, data, o.fcW, TB, C, 4 * C, false);
-      layerNormBackward(dx, true, du, this.stream[2 * i + 1]!, TB, C, data, grad, o.ln2W, o.ln2B, this.ln2Mean[i]!, this.ln2Rstd[i]!);
+      ops.layerNormBackward(dx, true, du, this.stream[2 * i + 1]!, TB, C, data, grad, o.ln2W, o.ln2B, this.ln2Mean[i]!, this.ln2Rstd[i]!);
       // Mixer branch.
       branch.set(dx);
       this.mixers[i]!.backward(branch, this.u1[i]!, du);
-      layerNormBackward(dx, true, du, this.stream[2 * i]!, TB, C, data, grad, o.ln1W, o.ln1B, this.ln1Mean[i]!, this.ln1Rstd[i]!);
+      ops.layerNormBackward(dx, true, du, this.stream[2 * i]!, TB, C, data, grad, o.ln1W, o.ln1B, this.ln1Mean[i]!, this.ln1Rstd[i]!);
       const rec = this.record;
       if (rec) {
         const m = this.mixers[i]!;
@@ -333,5 +351,6 @@ export class BlockNetwork<P extends BlockParamHolder = BlockParamHolder> {
         for (let j = 0; j < C; j++) grad[pos + j] += dx[o + j]!;
       }
     }
+    if (this.staged) params.grad.set(grad);
   }
 }

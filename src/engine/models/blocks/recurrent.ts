@@ -1,6 +1,6 @@
 import type { Floats } from '../../floats';
+import type { WasmHost } from '../../kernels';
 import type { Rng } from '../../rng';
-import { addBias, addColumnSums } from './ops';
 import type { CarriedTensor, Mixer, MixerContext } from './mixer';
 
 /**
@@ -21,7 +21,16 @@ export interface Scan {
    * dPre [T·B, G·C]; dh [B, C] is scratch (zero from beyond the window).
    */
   backward(dOut: Floats, pre: Floats, act: Floats, h: Floats, dh: Floats, dPre: Floats, T: number, B: number, C: number): void;
+  /**
+   * The same loops in wasm (exports of the family's kernels.as), for C a
+   * multiple of 4: forward(pre, bias, act, h, T, B, C, b0, b1) adds the
+   * bias into pre first; backward(dOut, pre, act, h, dh, dPre, T, B, C, b0, b1).
+   */
+  readonly wasm?: { readonly forward: string; readonly backward: string };
 }
+
+/** Work units per element of a scan for the thread split (a few exps and a division). */
+const SCAN_WORK = 24;
 
 /** g(a) = a + 1/2 for a >= 0, sigmoid(a) below: positive, continuous at 0 (Feng et al.). */
 export function gActivation(a: number): number {
@@ -77,25 +86,44 @@ export class RecurrentMixer implements Mixer {
   }
 
   forward(u: Floats, out: Floats, _rng: Rng | null): void {
-    const { params, kernels, B, T } = this.ctx;
+    const { data, kernels, ops, B, T } = this.ctx;
     const C = this.C;
     const GC = this.scan.gates * C;
     const TB = T * B;
-    kernels.gemmABt(this.pre, 0, u, 0, params.data, this.wOff, TB, GC, C, false);
-    addBias(this.pre, TB, GC, params.data, this.bOff);
-    this.scan.forward(this.pre, this.act, this.h, T, B, C);
+    kernels.gemmABt(this.pre, 0, u, 0, data, this.wOff, TB, GC, C, false);
+    const host = this.wasmHost(bothResident(this.ctx.host, u, out));
+    if (host) {
+      const pre = host.ptr(this.pre), bias = host.ptr(data, this.bOff), act = host.ptr(this.act), h = host.ptr(this.h);
+      host.rows(this.scan.wasm!.forward, B, TB * C * SCAN_WORK, 1, (b0, b1) => [pre, bias, act, h, T, B, C, b0, b1]);
+    } else {
+      ops.addBias(this.pre, TB, GC, data, this.bOff);
+      this.scan.forward(this.pre, this.act, this.h, T, B, C);
+    }
     out.set(this.h.subarray(B * C, (T + 1) * B * C));
   }
 
   backward(dOut: Floats, u: Floats, du: Floats): void {
-    const { params, kernels, B, T } = this.ctx;
+    const { data, grad, kernels, ops, B, T } = this.ctx;
     const C = this.C;
     const GC = this.scan.gates * C;
     const TB = T * B;
-    this.scan.backward(dOut, this.pre, this.act, this.h, this.dh, this.inputGrad, T, B, C);
-    kernels.gemmAtB(params.grad, this.wOff, this.inputGrad, 0, u, 0, GC, C, TB, true);
-    addColumnSums(params.grad, this.bOff, this.inputGrad, TB, GC);
-    kernels.gemmAB(du, 0, this.inputGrad, 0, params.data, this.wOff, TB, C, GC, false);
+    const host = this.wasmHost(bothResident(this.ctx.host, dOut, u));
+    if (host) {
+      const d = host.ptr(dOut), pre = host.ptr(this.pre), act = host.ptr(this.act), h = host.ptr(this.h), dh = host.ptr(this.dh), dPre = host.ptr(this.inputGrad);
+      host.rows(this.scan.wasm!.backward, B, TB * C * SCAN_WORK, 0, (b0, b1) => [d, pre, act, h, dh, dPre, T, B, C, b0, b1]);
+    } else {
+      this.scan.backward(dOut, this.pre, this.act, this.h, this.dh, this.inputGrad, T, B, C);
+    }
+    kernels.gemmAtB(grad, this.wOff, this.inputGrad, 0, u, 0, GC, C, TB, true);
+    ops.addColumnSums(grad, this.bOff, this.inputGrad, TB, GC);
+    kernels.gemmAB(du, 0, this.inputGrad, 0, data, this.wOff, TB, C, GC, false);
+  }
+
+  /** The arena's host when this scan runs in wasm here: its exports exist, C suits the SIMD loops, every buffer is resident. */
+  private wasmHost(host: WasmHost | null): WasmHost | null {
+    const w = this.scan.wasm;
+    if (!host || !w || this.C % 4 !== 0 || typeof host.exports[w.forward] !== 'function') return null;
+    return host.resident(this.ctx.data) && host.resident(this.pre) ? host : null;
   }
 
   readQuantity(name: string, b: number, out: Float32Array): void {
@@ -119,4 +147,9 @@ export class RecurrentMixer implements Mixer {
     const n = this.ctx.B * this.C;
     this.h.copyWithin(0, this.ctx.T * n, (this.ctx.T + 1) * n);
   }
+}
+
+/** host when both operands are arena buffers, else null. */
+function bothResident(host: WasmHost | null, a: Floats, b: Floats): WasmHost | null {
+  return host && host.resident(a) && host.resident(b) ? host : null;
 }

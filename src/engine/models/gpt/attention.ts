@@ -1,6 +1,7 @@
 import type { Floats } from '../../floats';
 import type { Rng } from '../../rng';
-import { addBias, addColumnSums, dropoutForward, multiplyInto } from '../blocks/ops';
+import type { WasmHost } from '../../kernels';
+import { dropoutForward, multiplyInto } from '../blocks/ops';
 import { gptShape } from '../blocks/config';
 import type { CarriedTensor, Mixer, MixerContext } from '../blocks/mixer';
 
@@ -14,6 +15,10 @@ import type { CarriedTensor, Mixer, MixerContext } from '../blocks/mixer';
  * pair of contiguous [T, hs] operands for the kernels. Scores above the
  * diagonal are computed by the full product and then masked to weight 0,
  * so they contribute nothing forward or backward.
+ *
+ * In a wasm arena without dropout, kernels.as beside this file does the
+ * per-head work instead, on the c_attn output as it is (no split or merge),
+ * split over (batch row, head) pairs between the arena's threads.
  */
 export class CausalSelfAttention implements Mixer {
   readonly carried: readonly CarriedTensor[] = [];
@@ -36,6 +41,8 @@ export class CausalSelfAttention implements Mixer {
   private readonly attDropped: Floats;
   private readonly residMask: Floats;
   private droppedOut = false;
+  /** Whether the last forward ran in wasm (its backward must too). */
+  private inWasm = false;
   private readonly dy: Floats;
   private readonly dP: Floats;
   private readonly dq: Floats;
@@ -80,14 +87,23 @@ export class CausalSelfAttention implements Mixer {
   }
 
   forward(u: Floats, out: Floats, rng: Rng | null): void {
-    const { params, kernels, B, T, dropout } = this.ctx;
+    const { data, kernels, ops, B, T, dropout } = this.ctx;
     const { C, hs, heads } = this;
-    const data = params.data;
     const TB = T * B;
     const TT = T * T;
     this.droppedOut = rng !== null && dropout > 0;
     kernels.gemmABt(this.qkv, 0, u, 0, data, this.off.attnW, TB, 3 * C, C, false);
-    addBias(this.qkv, TB, 3 * C, data, this.off.attnB);
+    ops.addBias(this.qkv, TB, 3 * C, data, this.off.attnB);
+    const host = this.droppedOut ? null : this.wasmHost();
+    this.inWasm = host !== null;
+    if (host) {
+      const qkv = host.ptr(this.qkv), y = host.ptr(this.y), P = host.ptr(this.weights);
+      const scale = 1 / Math.sqrt(hs);
+      host.rows('attn_fwd', B * heads, B * heads * TT * hs * 2, 0, (a, b) => [qkv, y, P, T, B, C, heads, scale, a, b]);
+      kernels.gemmABt(out, 0, this.y, 0, data, this.off.projW, TB, C, C, false);
+      ops.addBias(out, TB, C, data, this.off.projB);
+      return;
+    }
     splitHeads(this.q, this.qkv, 3 * C, 0, B, T, heads, hs);
     splitHeads(this.k, this.qkv, 3 * C, C, B, T, heads, hs);
     splitHeads(this.v, this.qkv, 3 * C, 2 * C, B, T, heads, hs);
@@ -108,21 +124,47 @@ export class CausalSelfAttention implements Mixer {
     }
     mergeHeads(this.y, C, 0, this.yh, B, T, heads, hs);
     kernels.gemmABt(out, 0, this.y, 0, data, this.off.projW, TB, C, C, false);
-    addBias(out, TB, C, data, this.off.projB);
+    ops.addBias(out, TB, C, data, this.off.projB);
     if (this.droppedOut) dropoutForward(out, 0, this.residMask, TB * C, dropout, rng!);
   }
 
   backward(dOut: Floats, u: Floats, du: Floats): void {
-    const { params, kernels, B, T } = this.ctx;
+    const { data, grad, kernels, ops, B, T } = this.ctx;
     const { C, hs, heads } = this;
-    const data = params.data;
-    const grad = params.grad;
     const TB = T * B;
     const TT = T * T;
     if (this.droppedOut) multiplyInto(dOut, this.residMask, TB * C);
     kernels.gemmAtB(grad, this.off.projW, dOut, 0, this.y, 0, C, C, TB, true);
-    addColumnSums(grad, this.off.projB, dOut, TB, C);
+    ops.addColumnSums(grad, this.off.projB, dOut, TB, C);
     kernels.gemmAB(this.dy, 0, dOut, 0, data, this.off.projW, TB, C, C, false);
+    const host = this.inWasm ? this.ctx.host : null;
+    if (host) {
+      const qkv = host.ptr(this.qkv), dy = host.ptr(this.dy), P = host.ptr(this.weights), dP = host.ptr(this.dP), dqkv = host.ptr(this.dqkv);
+      const scale = 1 / Math.sqrt(hs);
+      // dP holds T floats per thread's block; a window too short for that runs on one thread.
+      const args = (a: number, b: number, part: number): number[] => [qkv, dy, P, dP + part * T * 4, dqkv, T, B, C, heads, scale, a, b];
+      if (T >= 16) host.rows('attn_bwd', B * heads, B * heads * TT * hs * 4, 0, args);
+      else (host.exports['attn_bwd'] as (...a: number[]) => void)(...args(0, B * heads, 0));
+    } else {
+      this.headsBackward();
+    }
+    kernels.gemmAtB(grad, this.off.attnW, this.dqkv, 0, u, 0, 3 * C, C, TB, true);
+    ops.addColumnSums(grad, this.off.attnB, this.dqkv, TB, 3 * C);
+    kernels.gemmAB(du, 0, this.dqkv, 0, data, this.off.attnW, TB, C, 3 * C, false);
+  }
+
+  /** The arena's host when this attention can run in wasm there: the exports exist and every buffer is resident. */
+  private wasmHost(): WasmHost | null {
+    const host = this.ctx.host;
+    if (!host || typeof host.exports['attn_fwd'] !== 'function') return null;
+    return host.resident(this.qkv) && host.resident(this.weights) && host.resident(this.dqkv) ? host : null;
+  }
+
+  /** The per-head backward in TypeScript: dy (∂/∂ the heads side by side) to dqkv. */
+  private headsBackward(): void {
+    const { kernels, B, T } = this.ctx;
+    const { C, hs, heads } = this;
+    const TT = T * T;
     // The heads layout of ∂y, kept in yh (its forward values are no longer needed).
     const dyh = this.yh;
     splitHeads(dyh, this.dy, C, 0, B, T, heads, hs);
@@ -143,9 +185,6 @@ export class CausalSelfAttention implements Mixer {
     mergeHeads(this.dqkv, 3 * C, 0, this.dq, B, T, heads, hs);
     mergeHeads(this.dqkv, 3 * C, C, this.dk, B, T, heads, hs);
     mergeHeads(this.dqkv, 3 * C, 2 * C, this.dv, B, T, heads, hs);
-    kernels.gemmAtB(grad, this.off.attnW, this.dqkv, 0, u, 0, 3 * C, C, TB, true);
-    addColumnSums(grad, this.off.attnB, this.dqkv, TB, 3 * C);
-    kernels.gemmAB(du, 0, this.dqkv, 0, data, this.off.attnW, TB, C, 3 * C, false);
   }
 
   readQuantity(name: string): void {

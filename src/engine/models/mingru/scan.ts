@@ -9,6 +9,7 @@ import type { Mixer, MixerContext } from '../blocks/mixer';
 export const minGruScan: Scan = {
   gates: 2,
   gateNames: ['z', 'g'],
+  wasm: { forward: 'mingru_fwd', backward: 'mingru_bwd' },
   gateLabels: ['z (update gate)', 'g(a_h) (candidate)'],
 
   forward(pre: Floats, act: Floats, h: Floats, T: number, B: number, C: number): void {

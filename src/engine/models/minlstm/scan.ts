@@ -10,6 +10,7 @@ import type { Mixer, MixerContext } from '../blocks/mixer';
 export const minLstmScan: Scan = {
   gates: 3,
   gateNames: ['f', 'i', 'g'],
+  wasm: { forward: 'minlstm_fwd', backward: 'minlstm_bwd' },
   gateLabels: ['f (forget gate)', 'i (input gate)', 'g(a_h) (candidate)'],
 
   forward(pre: Floats, act: Floats, h: Floats, T: number, B: number, C: number): void {
