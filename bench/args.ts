@@ -49,11 +49,11 @@ export function parseBenchArgs(argv: string[], benchDir: string): BenchArgs {
   const program = new Command()
     .name('node dist/bench.js')
     .description(
-      'Training throughput (chars/s, GFLOP/s) of RNN, LSTM and GRU for each kernel backend and thread count, ' +
+      'Training throughput (chars/s, GFLOP/s) of RNN, LSTM and GRU, and of the block models (gpt, mingru, minlstm), for each kernel backend and thread count, ' +
         'sampling and inline-completion latency, and, when /usr/bin/python3 can import torch, the same ' +
         'configurations in PyTorch on the same text. Takes minutes; prints numbers, asserts nothing.',
     )
-    .addOption(new Option('--only <cell>', 'measure one cell').choices(['rnn', 'lstm', 'gru']))
+    .addOption(new Option('--only <family>', 'measure one family (a cell, or a block model)').choices(['rnn', 'lstm', 'gru', 'gpt', 'mingru', 'minlstm']))
     .addOption(new Option('--seconds <s>', 'time per configuration').argParser(positiveNumber).default(3))
     .addOption(new Option('--backend <name>', 'one kernel backend (default: every one available)').choices(BACKENDS))
     .addOption(

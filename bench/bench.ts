@@ -7,12 +7,15 @@
  *                      [--backend wasm-relaxed-simd|wasm-simd|typescript] [--no-torch]
  *                      [--threads 2 | --threads 1,2]  (default: 1,2 on a multi-core machine)
  *
- * Every available backend is measured unless --backend picks one, with the
+ * Every available backend is measured unless --backend picks one (the block
+ * models only on the wasm backends unless --backend typescript: one step of
+ * the larger ones takes the TypeScript kernels many seconds), with the
  * thread counts of --threads (wasm backends split their large
  * products over helper threads; see src/engine/wasm/threads.ts). The cpu
  * column is the process's CPU time per step (all threads), next to the wall clock. When
  * Debian's python3-torch is installed, bench/torch_bench.py measures PyTorch
- * on the issue's three configurations in the same run, and the ratio is printed.
+ * on the issue's configurations (three cells, five block models) in the same
+ * run, and the ratio is printed.
  * PyTorch reads the text from a file: --corpus, or tiny shakespeare from the
  * shared data folder beside the project; without either our side runs on the
  * project's own source and the header says why PyTorch is not compared.
@@ -23,19 +26,37 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { inferenceClient } from '../src/shared/workerClient';
 import {
-  availableKernels, createModel, DEFAULT_TRAIN, encodeCheckpoint, flopsPerChar, kernelsByName, sample, splitTokens,
-  Stepper, Trainer, Vocab, Rng, withThreads, kernelThreads, stopHelpers, type CellType, type Kernels,
+  availableKernels, createModel, DEFAULT_TRAIN, encodeCheckpoint, flopsPerChar, infoOf, kernelsByName, sample, splitTokens,
+  Stepper, takesSetting, Trainer, Vocab, Rng, withThreads, kernelThreads, stopHelpers, tsKernels, type CellType, type Kernels, type ModelConfig,
 } from '../src/engine';
 import { defaultCorpus, parseBenchArgs, type BenchArgs } from './args';
 
-/** The configurations issue #5 compares with PyTorch. */
-const TORCH_CONFIGS: [CellType, number, number, number][] = [['lstm', 512, 32, 100], ['gru', 512, 32, 100], ['rnn', 128, 1, 100]];
-const key = (cell: string, H: number, B: number, T: number): string => `${cell}:${H}:${B}:${T}`;
+/** A configuration compared with PyTorch: a one-layer cell (layers and heads 1), or a block model. */
+interface TorchConfig { cell: CellType; hidden: number; batch: number; seq: number; layers: number; heads: number }
+/** The cells' configurations issue #5 compares with PyTorch. */
+const CELL_TORCH_CONFIGS: TorchConfig[] = ([['lstm', 512, 32, 100], ['gru', 512, 32, 100], ['rnn', 128, 1, 100]] as const).map(
+  ([cell, hidden, batch, seq]) => ({ cell, hidden, batch, seq, layers: 1, heads: 1 }),
+);
+/**
+ * The block models' configurations issue #10 compares with PyTorch: nanoGPT's
+ * CPU example and its minGRU/minLSTM counterparts, then a larger gpt and
+ * mingru. `heads` is gpt's (the recurrent mixers take none).
+ */
+const BLOCK_CONFIGS: TorchConfig[] = ([
+  ['gpt', 128, 12, 64, 4, 4], ['mingru', 128, 12, 64, 4, 1], ['minlstm', 128, 12, 64, 4, 1],
+  ['gpt', 256, 32, 128, 4, 4], ['mingru', 256, 32, 128, 4, 1],
+] as const).map(([cell, hidden, batch, seq, layers, heads]) => ({ cell, hidden, batch, seq, layers, heads }));
+const key = (c: Omit<TorchConfig, 'cell'> & { cell: string }): string => `${c.cell}:${c.hidden}:${c.batch}:${c.seq}:${c.layers}:${c.heads}`;
+/** The model settings of a configuration: a block family's heads and context are its own settings. */
+function modelSettings(c: TorchConfig): Omit<ModelConfig, 'vocabSize'> {
+  const own = takesSetting(c.cell, 'heads') ? { heads: c.heads, context: c.seq } : {};
+  return { cell: c.cell, activation: 'tanh', hidden: c.hidden, layers: c.layers, ...own };
+}
 const OPENBLAS_PTHREAD = '/usr/lib/x86_64-linux-gnu/openblas-pthread';
 const PYTHON = '/usr/bin/python3';
 
 /** PyTorch's chars/s per configuration and thread count, or why it was not measured. */
-function benchTorch(textPath: string, configs: [CellType, number, number, number][], seconds: number): { results: Map<string, Map<number, number>>; note: string } {
+function benchTorch(textPath: string, configs: TorchConfig[], seconds: number): { results: Map<string, Map<number, number>>; note: string } {
   const results = new Map<string, Map<number, number>>();
   if (!existsSync(path.join(OPENBLAS_PTHREAD, 'libblas.so.3')) && process.getuid?.() === 0) {
     // PyTorch at its best uses OpenBLAS' pthread build; Debian ships it separately.
@@ -52,14 +73,14 @@ function benchTorch(textPath: string, configs: [CellType, number, number, number
   let version = '';
   for (const n of threads) {
     const argv = [script, '--text', textPath, '--threads', String(n), '--seconds', String(seconds)];
-    for (const [c, H, B, T] of configs) argv.push('--config', key(c, H, B, T));
+    for (const c of configs) argv.push('--config', key(c));
     const r = spawnSync(PYTHON, argv, { env, encoding: 'utf8', maxBuffer: 1 << 20 });
     if (r.status !== 0) return { results, note: `PyTorch run failed: ${(r.stderr || String(r.error)).trim().split('\n').slice(-3).join(' ')}` };
     for (const line of r.stdout.split('\n')) {
       if (!line.trim()) continue;
-      const row = JSON.parse(line) as { cell: string; hidden: number; batch: number; seq: number; charsPerSec: number; torch: string };
+      const row = JSON.parse(line) as { cell: string; hidden: number; batch: number; seq: number; layers: number; heads: number; charsPerSec: number; torch: string };
       version = row.torch;
-      const k = key(row.cell, row.hidden, row.batch, row.seq);
+      const k = key(row);
       if (!results.has(k)) results.set(k, new Map());
       results.get(k)!.set(n, row.charsPerSec);
     }
@@ -85,9 +106,11 @@ function corpus(file: string | null): { text: string; source: string } {
   return { text: readFileSync(own, 'utf8').repeat(20), source: 'src/engine/models/stacked/network.ts ×20 (no --corpus)' };
 }
 
-function benchTraining(cell: CellType, H: number, B: number, T: number, tokens: Int32Array, vocab: Vocab, seconds: number, kernels: Kernels) {
-  const { model, rng } = createModel({ cell, activation: 'tanh', hidden: H, layers: 1 }, vocab, 1);
-  const trainer = new Trainer(model, { ...DEFAULT_TRAIN, batch: B, seq: T, valFraction: 0 }, tokens, kernels, rng);
+/** Training as `rnn-lab train` runs it: the family's own recipe (a block model's AdamW, clipping at 1) over DEFAULT_TRAIN. */
+function benchTraining(c: TorchConfig, tokens: Int32Array, vocab: Vocab, seconds: number, kernels: Kernels) {
+  const B = c.batch, T = c.seq;
+  const { model, rng } = createModel(modelSettings(c), vocab, 1);
+  const trainer = new Trainer(model, { ...DEFAULT_TRAIN, ...infoOf(c.cell).trainDefaults, batch: B, seq: T, valFraction: 0 }, tokens, kernels, rng);
   trainer.step(); // first touch of every buffer (and the helper threads' start)
   let steps = 0;
   const start = performance.now();
@@ -105,12 +128,21 @@ function benchTraining(cell: CellType, H: number, B: number, T: number, tokens: 
   };
 }
 
+/** "gpt C128 L4 h4 B12 T64", "lstm H512 B32 T100"; without the window for sampling rows. */
+function describe(c: TorchConfig, window = true): string {
+  const block = BLOCK_CONFIGS.some((b) => b.cell === c.cell);
+  const shape = block
+    ? `${c.cell} C${c.hidden} L${c.layers}${takesSetting(c.cell, 'heads') ? ` h${c.heads}` : ''}`
+    : `${c.cell} H${c.hidden}${c.layers > 1 ? `×${c.layers}` : ''}`;
+  return window ? `${shape} B${c.batch} T${c.seq}` : shape;
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
 
-function benchSampling(cell: CellType, H: number, layers: number, vocab: Vocab, text: string, kernels: Kernels) {
-  const { model } = createModel({ cell, activation: 'tanh', hidden: H, layers }, vocab, 1);
+function benchSampling(c: TorchConfig, vocab: Vocab, text: string, kernels: Kernels) {
+  const { model } = createModel(modelSettings(c), vocab, 1);
   const stepper = new Stepper(model, kernels);
   stepper.prime(text.slice(0, 200));
   const state = stepper.getState();
@@ -178,50 +210,62 @@ async function main(): Promise<void> {
     console.log(noTorch ?? `PyTorch compared on ${args.corpus}`);
   } else if (noTorch) print({ kind: 'torch', note: noTorch }, noTorch);
   if (args.plan) return;
-  if (!args.json) {
+  const trainRow = (c: TorchConfig, base: Kernels, n: number): void => {
+    const k = withThreads(base, n);
+    const threads = kernelThreads(k);
+    if (n > 1 && threads === 1) return; // backend without threads
+    const r = benchTraining(c, train, vocab, args.seconds, k);
+    const id = key(c);
+    const label = threads > 1 ? `${k.name} ×${threads}` : k.name;
+    if (!best.has(id) || best.get(id)!.charsPerSec < r.charsPerSec) best.set(id, { charsPerSec: r.charsPerSec, backend: label });
+    const shape = !BLOCK_CONFIGS.some((b) => b.cell === c.cell)
+      ? `${c.cell.padEnd(5)} | ${String(c.hidden).padStart(4)} |`
+      : `${c.cell.padEnd(7)} | ${String(c.hidden).padStart(4)} | ${String(c.layers).padStart(2)} | ${takesSetting(c.cell, 'heads') ? String(c.heads).padStart(5) : '    -'} |`;
+    print(
+      { kind: 'train', backend: k.name, threads, cell: c.cell, hidden: c.hidden, layers: c.layers, ...(takesSetting(c.cell, 'heads') ? { heads: c.heads } : {}), batch: c.batch, seq: c.seq, ...r },
+      `${shape} ${String(c.batch).padStart(2)} | ${String(c.seq).padStart(3)} | ${k.name.padEnd(17)} | ${String(threads).padStart(3)} | ` +
+        `${r.charsPerSec.toFixed(0).padStart(10)} | ${r.gflops.toFixed(2).padStart(7)} | ${r.msPerStep.toFixed(1).padStart(7)} | ${r.cpuMsPerStep.toFixed(1).padStart(11)}`,
+    );
+  };
+  const cells: CellType[] = ['rnn', 'lstm', 'gru'];
+  const wantCells = !args.only || cells.includes(args.only);
+  if (wantCells && !args.json) {
     console.log('\nTraining (one layer, Adam, clip 5):');
     console.log('cell  |    H |  B |   T | backend           | thr |    chars/s | GFLOP/s | ms/step | cpu ms/step');
     console.log('------|------|----|-----|-------------------|-----|------------|---------|---------|------------');
   }
-  const cells: CellType[] = ['rnn', 'lstm', 'gru'];
   for (const cell of cells) {
     if (args.only && args.only !== cell) continue;
-    for (const H of [128, 512]) {
-      for (const B of [1, 32]) {
-        for (const T of [25, 100]) {
-          for (const base of backends) {
-            for (const n of args.threads) {
-              const k = withThreads(base, n);
-              const threads = kernelThreads(k);
-              if (n > 1 && threads === 1) continue; // backend without threads
-              const r = benchTraining(cell, H, B, T, train, vocab, args.seconds, k);
-              const id = key(cell, H, B, T);
-              const label = threads > 1 ? `${k.name} ×${threads}` : k.name;
-              if (!best.has(id) || best.get(id)!.charsPerSec < r.charsPerSec) best.set(id, { charsPerSec: r.charsPerSec, backend: label });
-              print(
-                { kind: 'train', backend: k.name, threads, cell, hidden: H, batch: B, seq: T, ...r },
-                `${cell.padEnd(5)} | ${String(H).padStart(4)} | ${String(B).padStart(2)} | ${String(T).padStart(3)} | ${k.name.padEnd(17)} | ${String(threads).padStart(3)} | ` +
-                  `${r.charsPerSec.toFixed(0).padStart(10)} | ${r.gflops.toFixed(2).padStart(7)} | ${r.msPerStep.toFixed(1).padStart(7)} | ${r.cpuMsPerStep.toFixed(1).padStart(11)}`,
-              );
-            }
-          }
+    for (const hidden of [128, 512]) {
+      for (const batch of [1, 32]) {
+        for (const seq of [25, 100]) {
+          for (const base of backends) for (const n of args.threads) trainRow({ cell, hidden, batch, seq, layers: 1, heads: 1 }, base, n);
         }
       }
     }
   }
-  const torchConfigs = TORCH_CONFIGS.filter(([c]) => !args.only || args.only === c);
+  const blocks = BLOCK_CONFIGS.filter((c) => !args.only || args.only === c.cell);
+  // The TypeScript kernels take many seconds per step of the larger block models: measured only when asked for.
+  const blockBackends = args.backend ? backends : backends.filter((k) => k !== tsKernels);
+  if (blocks.length > 0 && !args.json) {
+    console.log('\nBlock models (their recipe: AdamW, clip 1; LayerNorm, mixer and GELU MLP per block, tied decoder):');
+    console.log('family  |    C |  L | heads |  B |   T | backend           | thr |    chars/s | GFLOP/s | ms/step | cpu ms/step');
+    console.log('--------|------|----|-------|----|-----|-------------------|-----|------------|---------|---------|------------');
+  }
+  for (const c of blocks) for (const base of blockBackends) for (const n of args.threads) trainRow(c, base, n);
+  const torchConfigs = [...CELL_TORCH_CONFIGS, ...BLOCK_CONFIGS].filter((c) => !args.only || args.only === c.cell);
   if (noTorch && !args.json) console.log(`\n${noTorch}.`);
   if (!noTorch && args.corpus && torchConfigs.length > 0) {
     const { results, note } = benchTorch(args.corpus, torchConfigs, args.seconds);
     if (!args.json) {
       console.log(`\nAgainst PyTorch (${note}), measured now on the same machine and text:`);
       if (results.size > 0) {
-        console.log('cell  |    H |  B |   T | ours chars/s (backend)         | PyTorch chars/s (threads)    | ours/PyTorch best | ours/PyTorch 1 thread');
-        console.log('------|------|----|-----|--------------------------------|------------------------------|-------------------|----------------------');
+        console.log('model                    | ours chars/s (backend)         | PyTorch chars/s (threads)    | ours/PyTorch best | ours/PyTorch 1 thread');
+        console.log('-------------------------|--------------------------------|------------------------------|-------------------|----------------------');
       }
     }
-    for (const [cell, H, B, T] of torchConfigs) {
-      const id = key(cell, H, B, T);
+    for (const c of torchConfigs) {
+      const id = key(c);
       const ours = best.get(id);
       const theirs = results.get(id);
       if (!ours || !theirs) continue;
@@ -229,29 +273,32 @@ async function main(): Promise<void> {
       const torchOne = theirs.get(1) ?? torchBest;
       const perThreads = [...theirs.entries()].map(([n, v]) => `${v.toFixed(0)} (${n})`).join(', ');
       print(
-        { kind: 'torch', cell, hidden: H, batch: B, seq: T, ours: ours.charsPerSec, backend: ours.backend, torch: Object.fromEntries(theirs), ratioBest: ours.charsPerSec / torchBest, ratioOneThread: ours.charsPerSec / torchOne },
-        `${cell.padEnd(5)} | ${String(H).padStart(4)} | ${String(B).padStart(2)} | ${String(T).padStart(3)} | ` +
-          `${`${ours.charsPerSec.toFixed(0)} (${ours.backend})`.padEnd(30)} | ${perThreads.padEnd(28)} | ` +
+        {
+          kind: 'torch', cell: c.cell, hidden: c.hidden, layers: c.layers, ...(takesSetting(c.cell, 'heads') ? { heads: c.heads } : {}), batch: c.batch, seq: c.seq,
+          ours: ours.charsPerSec, backend: ours.backend, torch: Object.fromEntries(theirs), ratioBest: ours.charsPerSec / torchBest, ratioOneThread: ours.charsPerSec / torchOne,
+        },
+        `${describe(c).padEnd(24)} | ${`${ours.charsPerSec.toFixed(0)} (${ours.backend})`.padEnd(30)} | ${perThreads.padEnd(28)} | ` +
           `${(ours.charsPerSec / torchBest).toFixed(2).padStart(17)} | ${(ours.charsPerSec / torchOne).toFixed(2).padStart(20)}`,
       );
     }
     if (args.json && results.size === 0) print({ kind: 'torch', note }, note);
   }
   if (!args.json) {
-    console.log(`\nSampling with ${kernels.name} (warm state, 40-character completion; and free sampling per character):`);
-    console.log('cell  |    H | layers | 40 chars p50 | 40 chars p95 | ms/char');
-    console.log('------|------|--------|--------------|--------------|--------');
+    console.log(`\nSampling with ${kernels.name} (warm state, 40-character completion; and free sampling per character; gpt with its KV cache):`);
+    console.log('model                    | 40 chars p50 | 40 chars p95 | ms/char');
+    console.log('-------------------------|--------------|--------------|--------');
   }
-  for (const cell of cells) {
-    if (args.only && args.only !== cell) continue;
-    for (const [H, layers] of [[128, 2], [512, 1]] as const) {
-      const r = benchSampling(cell, H, layers, vocab, text, kernels);
-      print(
-        { kind: 'sample', backend: kernels.name, cell, hidden: H, layers, ...r },
-        `${cell.padEnd(5)} | ${String(H).padStart(4)} | ${String(layers).padStart(6)} | ` +
-          `${r.completion40P50.toFixed(2).padStart(9)} ms | ${r.completion40P95.toFixed(2).padStart(9)} ms | ${r.msPerChar.toFixed(3).padStart(7)}`,
-      );
-    }
+  const sampled: TorchConfig[] = [
+    ...cells.flatMap((cell) => ([[128, 2], [512, 1]] as const).map(([hidden, layers]) => ({ cell, hidden, layers, heads: 1, batch: 1, seq: 1 }))),
+    ...BLOCK_CONFIGS.filter((c) => c.hidden === 128).map((c) => ({ ...c, batch: 1, seq: 256 })),
+  ];
+  for (const c of sampled) {
+    if (args.only && args.only !== c.cell) continue;
+    const r = benchSampling(c, vocab, text, kernels);
+    print(
+      { kind: 'sample', backend: kernels.name, cell: c.cell, hidden: c.hidden, layers: c.layers, ...(takesSetting(c.cell, 'heads') ? { heads: c.heads, context: c.seq } : {}), ...r },
+      `${describe(c, false).padEnd(24)} | ${r.completion40P50.toFixed(2).padStart(9)} ms | ${r.completion40P95.toFixed(2).padStart(9)} ms | ${r.msPerChar.toFixed(3).padStart(7)}`,
+    );
   }
   if (!args.only) {
     const c = await benchCompletionWorker(vocab, text);

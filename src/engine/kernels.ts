@@ -107,6 +107,7 @@ export interface WasmHost {
    * the arena's threads; `macs` is its work, `T` the products it holds
    * (0: the export can be run again on the same rows, so a failed helper's
    * block is redone). `part` numbers the blocks 0, 1, ... (per-thread scratch).
+   * The arguments must be integers: helper threads receive them as Int32.
    */
   rows(op: string, B: number, macs: number, T: number, args: (b0: number, b1: number, part: number) => number[]): void;
 }

@@ -11,12 +11,14 @@ import { Rng } from '../../src/engine/rng';
 import type { BlockFamily } from '../../src/engine/models/blocks/config';
 import { BlockNetwork } from '../../src/engine/models/blocks/network';
 import { blockParams } from '../../src/engine/models/blocks/params';
-import { availableKernels, stopHelpers, threadsAvailable, withThreads } from '../../src/engine/wasm';
+import { availableKernels, setSplitMinMacs, SPLIT_MIN_MACS, splitCount, stopHelpers, threadsAvailable, withThreads } from '../../src/engine/wasm';
 
-const B = 4, T = 64;
+/** A window and width: the first with every row loop in whole SIMD vectors; the others leave tails (C 30, head size 10 or 15) and a window too short to split attention's backward. */
+interface Shape { B: number; T: number; C: number; heads: number }
+const SHAPES: Shape[] = [{ B: 4, T: 64, C: 32, heads: 4 }, { B: 5, T: 64, C: 30, heads: 3 }, { B: 40, T: 8, C: 30, heads: 2 }];
 
-function run(family: BlockFamily, kernels: Kernels) {
-  const params = blockParams({ cell: family, hidden: 32, layers: 2, vocabSize: 11, heads: 4, context: T });
+function run(family: BlockFamily, kernels: Kernels, { B, T, C, heads }: Shape = SHAPES[0]!) {
+  const params = blockParams({ cell: family, hidden: C, layers: 2, vocabSize: 11, heads, context: T });
   const rng = new Rng(9);
   params.initialize(rng);
   // Larger than the init, so every nonlinearity matters.
@@ -44,12 +46,21 @@ function assertClose(a: Float32Array, b: Float32Array, what: string): void {
 describe('block networks on every backend', () => {
   const backends = availableKernels().filter((k) => k !== tsKernels);
   for (const family of ['gpt', 'mingru', 'minlstm'] as const) {
-    it(`${family}: wasm arena (1 and 2 threads) = TypeScript kernels`, () => {
-      const ref = run(family, tsKernels);
+    for (const shape of SHAPES) it(`${family}: wasm arena (1 and 2 threads) = TypeScript kernels, B${shape.B} T${shape.T} C${shape.C}`, () => {
+      const ref = run(family, tsKernels, shape);
       assert.ok(!ref.arena);
       for (const k of backends) {
         for (const threads of threadsAvailable() ? [1, 2] : [1]) {
-          const got = run(family, withThreads(k, threads));
+          // Every loop large enough to split is split here, so the threaded kernels are what is compared.
+          const splits = splitCount();
+          setSplitMinMacs(threads > 1 ? 1 : SPLIT_MIN_MACS);
+          let got: ReturnType<typeof run>;
+          try {
+            got = run(family, withThreads(k, threads), shape);
+          } finally {
+            setSplitMinMacs(SPLIT_MIN_MACS);
+          }
+          if (threads > 1) assert.ok(splitCount() > splits, `${k.name}×${threads}: work was split between threads`);
           assert.ok(got.arena, `${k.name}: the window is large enough for an arena`);
           assert.ok(Math.abs(got.loss - ref.loss) < 1e-5, `${k.name}×${threads} loss ${got.loss} vs ${ref.loss}`);
           assertClose(got.probs, ref.probs, `${k.name}×${threads} probs`);

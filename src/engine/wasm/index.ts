@@ -22,7 +22,7 @@ import { tsKernels, type ArenaKernels, type Kernels, type WasmHost } from '../ke
 import { relaxedSharedWasmBase64, relaxedWasmBase64, simdSharedWasmBase64, simdWasmBase64 } from './binaries.generated';
 import { ATB_WS_BYTES, splitColSums, splitGemm, splitGemmAtB, splitRows, splitTranspose, threadsAvailable } from './threads';
 
-export { setSplitMinMacs, splitCount, stopHelpers, threadsAvailable } from './threads';
+export { setSplitMinMacs, SPLIT_MIN_MACS, splitCount, stopHelpers, threadsAvailable } from './threads';
 
 export type WasmFlavor = 'relaxed' | 'simd';
 

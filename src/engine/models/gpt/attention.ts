@@ -98,8 +98,7 @@ export class CausalSelfAttention implements Mixer {
     this.inWasm = host !== null;
     if (host) {
       const qkv = host.ptr(this.qkv), y = host.ptr(this.y), P = host.ptr(this.weights);
-      const scale = 1 / Math.sqrt(hs);
-      host.rows('attn_fwd', B * heads, B * heads * TT * hs * 2, 0, (a, b) => [qkv, y, P, T, B, C, heads, scale, a, b]);
+      host.rows('attn_fwd', B * heads, B * heads * TT * hs * 2, 0, (a, b) => [qkv, y, P, T, B, C, heads, a, b]);
       kernels.gemmABt(out, 0, this.y, 0, data, this.off.projW, TB, C, C, false);
       ops.addBias(out, TB, C, data, this.off.projB);
       return;
@@ -140,9 +139,8 @@ export class CausalSelfAttention implements Mixer {
     const host = this.inWasm ? this.ctx.host : null;
     if (host) {
       const qkv = host.ptr(this.qkv), dy = host.ptr(this.dy), P = host.ptr(this.weights), dP = host.ptr(this.dP), dqkv = host.ptr(this.dqkv);
-      const scale = 1 / Math.sqrt(hs);
       // dP holds T floats per thread's block; a window too short for that runs on one thread.
-      const args = (a: number, b: number, part: number): number[] => [qkv, dy, P, dP + part * T * 4, dqkv, T, B, C, heads, scale, a, b];
+      const args = (a: number, b: number, part: number): number[] => [qkv, dy, P, dP + part * T * 4, dqkv, T, B, C, heads, a, b];
       if (T >= 16) host.rows('attn_bwd', B * heads, B * heads * TT * hs * 4, 0, args);
       else (host.exports['attn_bwd'] as (...a: number[]) => void)(...args(0, B * heads, 0));
     } else {

@@ -6,7 +6,8 @@
 // layout, so no heads are split or merged. Each call covers the (batch row,
 // head) pairs bh0 .. bh1-1 (bh = b·heads + h), which never touch each other's
 // rows: threads split a window by them. Pointers are byte addresses. Nothing
-// here allocates.
+// here allocates. Arguments are integers (threads pass them as Int32); the
+// score scale 1/sqrt(hs) is formed here.
 
 import { madd, vexp } from '../../wasm/simd';
 
@@ -46,8 +47,9 @@ import { madd, vexp } from '../../wasm/simd';
  * Forward for pairs [bh0, bh1): P[bh, t, s] = softmax over s <= t of
  * scale·q_t·k_s (0 for s > t), y_t = Σ_s P[t, s] v_s.
  */
-export function attn_fwd(qkv: usize, y: usize, P: usize, T: i32, B: i32, C: i32, heads: i32, scale: f32, bh0: i32, bh1: i32): void {
+export function attn_fwd(qkv: usize, y: usize, P: usize, T: i32, B: i32, C: i32, heads: i32, bh0: i32, bh1: i32): void {
   const hs = C / heads;
+  const scale: f32 = 1 / Mathf.sqrt(<f32>hs);
   const rowQ = <usize>B * 3 * <usize>C << 2;
   const rowY = <usize>B * <usize>C << 2;
   for (let bh = bh0; bh < bh1; bh++) {
@@ -99,8 +101,9 @@ export function attn_fwd(qkv: usize, y: usize, P: usize, T: i32, B: i32, C: i32,
  * columns of dqkv [T·B, 3C] (∂/∂ the c_attn output). dP: T floats of scratch
  * for this call alone.
  */
-export function attn_bwd(qkv: usize, dy: usize, P: usize, dP: usize, dqkv: usize, T: i32, B: i32, C: i32, heads: i32, scale: f32, bh0: i32, bh1: i32): void {
+export function attn_bwd(qkv: usize, dy: usize, P: usize, dP: usize, dqkv: usize, T: i32, B: i32, C: i32, heads: i32, bh0: i32, bh1: i32): void {
   const hs = C / heads;
+  const scale: f32 = 1 / Mathf.sqrt(<f32>hs);
   const rowQ = <usize>B * 3 * <usize>C << 2;
   const rowY = <usize>B * <usize>C << 2;
   const cb = <usize>C << 2;
