@@ -138,10 +138,11 @@ export class CausalSelfAttention implements Mixer {
     kernels.gemmAB(this.dy, 0, dOut, 0, data, this.off.projW, TB, C, C, false);
     const host = this.inWasm ? this.ctx.host : null;
     if (host) {
-      const qkv = host.ptr(this.qkv), dy = host.ptr(this.dy), P = host.ptr(this.weights), dP = host.ptr(this.dP), dqkv = host.ptr(this.dqkv);
-      // dP holds T floats per thread's block; a window too short for that runs on one thread.
-      const args = (a: number, b: number, part: number): number[] => [qkv, dy, P, dP + part * T * 4, dqkv, T, B, C, heads, a, b];
-      if (T >= 16) host.rows('attn_bwd', B * heads, B * heads * TT * hs * 4, 0, args);
+      // ∂/∂ the scores of one (b, head) at a time per thread, in the heads-layout buffer q the wasm path leaves unused.
+      const qkv = host.ptr(this.qkv), dy = host.ptr(this.dy), P = host.ptr(this.weights), dS = host.ptr(this.q), dqkv = host.ptr(this.dqkv);
+      const args = (a: number, b: number, part: number): number[] => [qkv, dy, P, dS + part * TT * 4, dqkv, T, B, C, heads, a, b];
+      // As many blocks as the split can make must fit in q (T·B·C floats); else one thread.
+      if (Math.floor((B * heads) / 4) * TT <= TB * C) host.rows('attn_bwd', B * heads, B * heads * TT * hs * 4, 0, args);
       else (host.exports['attn_bwd'] as (...a: number[]) => void)(...args(0, B * heads, 0));
     } else {
       this.headsBackward();
@@ -154,7 +155,8 @@ export class CausalSelfAttention implements Mixer {
   /** The arena's host when this attention can run in wasm there: the exports exist and every buffer is resident. */
   private wasmHost(): WasmHost | null {
     const host = this.ctx.host;
-    if (!host || typeof host.exports['attn_fwd'] !== 'function') return null;
+    // attn_bwd's scratch for the scores' gradient (one [T, T] block) lives in q.
+    if (!host || typeof host.exports['attn_fwd'] !== 'function' || this.ctx.T * this.ctx.T > this.ctx.T * this.ctx.B * this.C) return null;
     return host.resident(this.qkv) && host.resident(this.weights) && host.resident(this.dqkv) ? host : null;
   }
 
