@@ -218,3 +218,40 @@ export function bias_residual(x2: usize, x1: usize, y: usize, bias: usize, rows:
     for (; j < cols; j++) store<f32>(at(x2 + o, j), load<f32>(at(x1 + o, j)) + (load<f32>(at(y + o, j)) + load<f32>(at(bias, j))));
   }
 }
+
+/** x[r, :] = wte[tokens[r], :] (+ wpe[⌊r/B⌋, :] when wpe ≠ 0): the embeddings of rows r = t·B + b. */
+export function embed_fwd(x: usize, wte: usize, wpe: usize, tokens: usize, rows: i32, B: i32, C: i32): void {
+  const ld = <usize>C << 2;
+  const c4 = C & ~3;
+  for (let r = 0; r < rows; r++) {
+    const o = x + <usize>r * ld;
+    const e = wte + <usize>load<i32>(at(tokens, r)) * ld;
+    let j = 0;
+    if (wpe) {
+      const p = wpe + <usize>(r / B) * ld;
+      for (; j < c4; j += 4) v128.store(at(o, j), f32x4.add(v128.load(at(e, j)), v128.load(at(p, j))));
+      for (; j < C; j++) store<f32>(at(o, j), load<f32>(at(e, j)) + load<f32>(at(p, j)));
+    } else {
+      memory.copy(o, e, ld);
+    }
+  }
+}
+
+/** gwte[tokens[r], :] += dx[r, :] (and gwpe[⌊r/B⌋, :] += dx[r, :] when gwpe ≠ 0), rows in order. */
+export function embed_bwd(gwte: usize, gwpe: usize, tokens: usize, dx: usize, rows: i32, B: i32, C: i32): void {
+  const ld = <usize>C << 2;
+  const c4 = C & ~3;
+  for (let r = 0; r < rows; r++) {
+    const d = dx + <usize>r * ld;
+    const e = gwte + <usize>load<i32>(at(tokens, r)) * ld;
+    let j = 0;
+    for (; j < c4; j += 4) v128.store(at(e, j), f32x4.add(v128.load(at(e, j)), v128.load(at(d, j))));
+    for (; j < C; j++) store<f32>(at(e, j), load<f32>(at(e, j)) + load<f32>(at(d, j)));
+    if (gwpe) {
+      const p = gwpe + <usize>(r / B) * ld;
+      j = 0;
+      for (; j < c4; j += 4) v128.store(at(p, j), f32x4.add(v128.load(at(p, j)), v128.load(at(d, j))));
+      for (; j < C; j++) store<f32>(at(p, j), load<f32>(at(p, j)) + load<f32>(at(d, j)));
+    }
+  }
+}

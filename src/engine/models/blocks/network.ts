@@ -255,16 +255,7 @@ export class BlockNetwork<P extends BlockParamHolder = BlockParamHolder> {
     const TB = T * B;
     this.droppedOut = rng !== null && this.dropout > 0;
     const x0 = this.stream[0]!;
-    for (let r = 0; r < TB; r++) {
-      const o = r * C;
-      const e = this.wte + this.tokens[r]! * C;
-      if (this.wpe >= 0) {
-        const pos = this.wpe + Math.floor(r / B) * C;
-        for (let j = 0; j < C; j++) x0[o + j] = data[e + j]! + data[pos + j]!;
-      } else {
-        for (let j = 0; j < C; j++) x0[o + j] = data[e + j]!;
-      }
-    }
+    ops.embedForward(x0, data, this.wte, this.wpe, this.tokens, TB, B, C);
     if (this.droppedOut) dropoutForward(x0, 0, this.embMask, TB * C, this.dropout, rng!);
     const out = this.branch;
     for (let i = 0; i < L; i++) {
@@ -342,15 +333,7 @@ export class BlockNetwork<P extends BlockParamHolder = BlockParamHolder> {
       }
     }
     if (this.droppedOut) multiplyInto(dx, this.embMask, n);
-    for (let r = 0; r < TB; r++) {
-      const o = r * C;
-      const e = this.wte + this.tokens[r]! * C;
-      for (let j = 0; j < C; j++) grad[e + j] += dx[o + j]!;
-      if (this.wpe >= 0) {
-        const pos = this.wpe + Math.floor(r / B) * C;
-        for (let j = 0; j < C; j++) grad[pos + j] += dx[o + j]!;
-      }
-    }
+    ops.embedBackward(grad, this.wte, this.wpe, this.tokens, dx, TB, B, C);
     if (this.staged) params.grad.set(grad);
   }
 }

@@ -34,6 +34,10 @@ export interface BlockRowOps {
   softmaxCrossEntropy(probs: Floats, targets: Int32Array, rows: number, V: number, scored: Int32Array): number;
   /** probs ← (probs - onehot(target))·scale, zero rows where target < 0. */
   xentGrad(probs: Floats, targets: Int32Array, rows: number, V: number, scale: number): void;
+  /** x[r, :] = p[wte + tokens[r]·C ..] (+ p[wpe + ⌊r/B⌋·C ..] when wpe ≥ 0), rows r = t·B + b. */
+  embedForward(x: Floats, p: Floats, wte: number, wpe: number, tokens: Int32Array, rows: number, B: number, C: number): void;
+  /** The embeddings' gradient: grad at wte + tokens[r]·C (and wpe + ⌊r/B⌋·C) += dx[r, :]. */
+  embedBackward(grad: Floats, wte: number, wpe: number, tokens: Int32Array, dx: Floats, rows: number, B: number, C: number): void;
 }
 
 export function tsRowOps(kernels: Kernels): BlockRowOps {
@@ -51,6 +55,29 @@ export function tsRowOps(kernels: Kernels): BlockRowOps {
     addColumnSums,
     softmaxCrossEntropy,
     xentGrad: (probs, targets, rows, V, scale) => kernels.xentGrad(probs, targets, rows, V, scale),
+    embedForward(x, p, wte, wpe, tokens, rows, B, C) {
+      for (let r = 0; r < rows; r++) {
+        const o = r * C;
+        const e = wte + tokens[r]! * C;
+        if (wpe >= 0) {
+          const pos = wpe + Math.floor(r / B) * C;
+          for (let j = 0; j < C; j++) x[o + j] = p[e + j]! + p[pos + j]!;
+        } else {
+          for (let j = 0; j < C; j++) x[o + j] = p[e + j]!;
+        }
+      }
+    },
+    embedBackward(grad, wte, wpe, tokens, dx, rows, B, C) {
+      for (let r = 0; r < rows; r++) {
+        const o = r * C;
+        const e = wte + tokens[r]! * C;
+        for (let j = 0; j < C; j++) grad[e + j] += dx[o + j]!;
+        if (wpe >= 0) {
+          const pos = wpe + Math.floor(r / B) * C;
+          for (let j = 0; j < C; j++) grad[pos + j] += dx[o + j]!;
+        }
+      }
+    },
   };
 }
 
@@ -63,6 +90,8 @@ interface BlockExports {
   add_rows(a: number, bias: number, rows: number, cols: number): void;
   softmax_xent(probs: number, bias: number, targets: number, rows: number, V: number, scoredOut: number): number;
   xent_grad(probs: number, targets: number, rows: number, V: number, scale: number): void;
+  embed_fwd(x: number, wte: number, wpe: number, tokens: number, rows: number, B: number, C: number): void;
+  embed_bwd(gwte: number, gwpe: number, tokens: number, dx: number, rows: number, B: number, C: number): void;
 }
 
 /** Work units per element the thread split weighs GELU by (erf and exp per element: worth splitting at a few thousand rows). */
@@ -126,6 +155,14 @@ export function wasmRowOps(host: WasmHost, kernels: Kernels, zeros: Float32Array
     xentGrad(probs, targets, rows, V, scale) {
       if (!r(probs, targets)) return ts.xentGrad(probs, targets, rows, V, scale);
       fn.xent_grad(host.ptr(probs), host.ptr(targets), rows, V, scale);
+    },
+    embedForward(x, p, wte, wpe, tokens, rows, B, C) {
+      if (!r(x, p, tokens)) return ts.embedForward(x, p, wte, wpe, tokens, rows, B, C);
+      fn.embed_fwd(host.ptr(x), host.ptr(p, wte), wpe >= 0 ? host.ptr(p, wpe) : 0, host.ptr(tokens), rows, B, C);
+    },
+    embedBackward(grad, wte, wpe, tokens, dx, rows, B, C) {
+      if (!r(grad, tokens, dx)) return ts.embedBackward(grad, wte, wpe, tokens, dx, rows, B, C);
+      fn.embed_bwd(host.ptr(grad, wte), wpe >= 0 ? host.ptr(grad, wpe) : 0, host.ptr(tokens), host.ptr(dx), rows, B, C);
     },
   };
 }
