@@ -50,6 +50,7 @@ describe('block networks on every backend', () => {
       const ref = run(family, tsKernels, shape);
       assert.ok(!ref.arena);
       for (const k of backends) {
+        let one: ReturnType<typeof run> | null = null;
         for (const threads of threadsAvailable() ? [1, 2] : [1]) {
           // Every loop large enough to split is split here, so the threaded kernels are what is compared.
           const splits = splitCount();
@@ -65,6 +66,11 @@ describe('block networks on every backend', () => {
           assert.ok(Math.abs(got.loss - ref.loss) < 1e-5, `${k.name}×${threads} loss ${got.loss} vs ${ref.loss}`);
           assertClose(got.probs, ref.probs, `${k.name}×${threads} probs`);
           assertClose(got.grad, ref.grad, `${k.name}×${threads} grad`);
+          // Every element is formed by one thread in the same order however the work is split.
+          if (one) {
+            assert.equal(got.loss, one.loss, `${k.name}×${threads}: the loss of one thread`);
+            assert.deepEqual(got.grad, one.grad, `${k.name}×${threads}: the gradient of one thread, bit for bit`);
+          } else one = got;
         }
       }
     });
