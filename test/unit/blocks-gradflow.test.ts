@@ -87,7 +87,7 @@ function gptFrom(model: Model, i: number, tokens: number[], x: Float64Array): Mo
 describe('gradient flow on the block models\' residual stream', () => {
   it('gpt: ‖∂e_t/∂x_k‖ entering every block equals central differences (a gpt of the upper blocks fed the stream through wpe)', () => {
     const model = randomModel({ cell: 'gpt', heads: 2, context: 16 }, 1);
-    const tokens = vocab.encode(TEXT).tokens.slice();
+    const tokens = Array.from(vocab.encode(TEXT).tokens);
     const T = tokens.length - 1;
     let checked = 0;
     for (const t of [T - 1, 3]) {
@@ -117,7 +117,7 @@ describe('gradient flow on the block models\' residual stream', () => {
   for (const cell of ['mingru', 'minlstm'] as const) {
     it(`${cell}: ‖∂e_t/∂x_k‖ entering block 0 equals central differences (the embedding row, minus the tied decoder's part)`, () => {
       const model = randomModel({ cell, layers: 2 }, 2);
-      const tokens = vocab.encode(TEXT).tokens.slice();
+      const tokens = Array.from(vocab.encode(TEXT).tokens);
       assert.equal(new Set(tokens).size, tokens.length, 'every token of the window appears once');
       const T = tokens.length - 1;
       const V = vocab.size;

@@ -347,7 +347,8 @@ export function mountGradFlow(app: HTMLElement, state: GradFlowState): GradFlowD
     add(state.view.modelId, s, theme.palette[1]!, 'snapshot at');
     const other = state.compared();
     if (state.view.compare && other) add(state.view.compare, other, theme.palette[0]!, 'latest, at');
-    const syms = [...new Set([s, ...(other && state.view.compare ? [other] : [])].map((x) => labelsOf(x).sym))].join(' or ');
+    const symSet = [...new Set([s, ...(other && state.view.compare ? [other] : [])].map((x) => labelsOf(x).sym))];
+    const syms = symSet.length > 1 ? `(${symSet.join(' or ')})` : symSet[0]!;
     $('decay-title').innerHTML = `Decay of ‖∂e<sub>t</sub>/∂${syms}<sub>t−d</sub>‖ with distance d (log, relative to d = 0)`;
     lineChart($<SVGSVGElement>('decay'), $<HTMLElement>('decay-legend'), series, 'distance d = t − k (steps back)');
   }
