@@ -10,7 +10,7 @@ import type { Theme } from '../common/theme';
 import type { HiddenState } from './state';
 
 /** Layout of the attention grid, in CSS pixels (cells as wide as the heatmap's). */
-export const attentionLayout = { cellW: 10, rowH: 12, charsH: 18, gutterW: 52 };
+export const attentionLayout = { cellW: 10, rowH: 12, charsH: 18, gutterW: 68 };
 
 type RGB = [number, number, number];
 

@@ -8,7 +8,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
-import type { HiddenQuantity } from '../../src/shared/webviewProtocol';
+import { HIDDEN_MAX_CHARS, type HiddenQuantity } from '../../src/shared/webviewProtocol';
 import { readTheme, withAlpha, type Theme } from '../common/theme';
 import { ATTENTION_HTML, mountAttention, type AttentionDrawing } from './attention';
 import { MAX_ROWS, type HiddenState } from './state';
@@ -368,7 +368,11 @@ export function mountHidden(app: HTMLElement, state: HiddenState): HiddenDrawing
     $('info').textContent = `${state.trace.modelName} · ${state.trace.source}, line ${state.trace.firstLine} · ${state.T} characters · layer ${state.view.layer + 1} of ${state.trace.layers}, ${qs} · ${state.rows.length} of ${state.H} neurons`;
     const note = $('note');
     const notes: string[] = [];
-    if (state.trace.totalChars > state.T) notes.push(`Showing the first ${state.T.toLocaleString('en-US')} of ${state.trace.totalChars.toLocaleString('en-US')} characters: the view traces at most ${state.T.toLocaleString('en-US')}.`);
+    if (state.trace.totalChars > state.T) {
+      // Below the view's own cap, the model's window (a gpt's context) is what cut the text.
+      const why = state.T < HIDDEN_MAX_CHARS ? `the model reads at most ${state.T.toLocaleString('en-US')} at once (its context)` : `the view traces at most ${state.T.toLocaleString('en-US')}`;
+      notes.push(`Showing the first ${state.T.toLocaleString('en-US')} of ${state.trace.totalChars.toLocaleString('en-US')} characters: ${why}.`);
+    }
     if (state.patternError && state.view.sort === 'correlation') notes.push(`Pattern: ${state.patternError}.`);
     if (state.trace.unknown.length) notes.push(`${state.trace.unknown.length} character(s) are not in the model's vocabulary (shown dimmed).`);
     note.textContent = notes.join(' ');
