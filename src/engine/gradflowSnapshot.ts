@@ -12,6 +12,7 @@
 import type { Kernels } from './kernels';
 import type { Model } from './model';
 import { fitWindow, traceGradientFlow } from './instrument';
+import { infoOf } from './models/catalog';
 
 export interface GradFlowWindow {
   /** The window's characters: steps k = 0..T-1 read chars[k] and predict chars[k+1]. */
@@ -31,6 +32,14 @@ export interface GradFlowWindow {
   rowW: number[][][];
   /** Frobenius norm of each parameter's gradient of the window's E, by state_dict name. */
   windowParamNorms: Record<string, number>;
+  /**
+   * What the rows are (the family's gradient taps, e.g. "layer 1: h" or
+   * "block 2: residual stream x"), and whether they are a cell's h or a
+   * block's residual stream (the panel's words differ). Absent in snapshots
+   * from before they were recorded: cells.
+   */
+  network?: 'cells' | 'blocks';
+  taps?: string[];
 }
 
 /** 4 significant digits: plenty for a chart, a third of the JSON. */
@@ -69,7 +78,10 @@ export function gradFlowWindow(model: Model, source: string, kernels: Kernels, o
   }
   const windowParamNorms: Record<string, number> = {};
   for (const [k, v] of Object.entries(whole.paramGradNorms)) windowParamNorms[k] = round4(v);
+  const info = infoOf(model.config.cell);
   return {
+    network: info.kind,
+    taps: info.gradientTaps(model.config),
     text,
     T,
     loss: round4(whole.loss),

@@ -22,6 +22,8 @@ export interface HiddenStateTrace {
   nextProbs: Float32Array;
   /** [T]: surprisal in bits of the character that actually follows (NaN for the last / unknown). */
   surprisalBits: Float32Array;
+  /** For a family with attention: heads per layer, and [layer][head][t·T + s] how much position t attends to s (0 for s > t). */
+  attention?: { heads: number; weights: Float32Array[][] };
 }
 
 /**
@@ -72,7 +74,20 @@ export function traceHiddenStates(model: Model, whole: string, kernels: Kernels)
   for (let t = 0; t + 1 < T; t++) {
     if (model.vocab.has(chars[t + 1]!)) surprisalBits[t] = -Math.log2(nextProbs[t * V + tokens[t + 1]!]!);
   }
-  return { chars, unknown, hidden: H, layers, nextProbs, surprisalBits };
+  const heads = infoOf(model.config.cell).attentionHeads?.(model.config) ?? 0;
+  const trace: HiddenStateTrace = { chars, unknown, hidden: H, layers, nextProbs, surprisalBits };
+  if (heads > 0 && graph.readAttention) {
+    const read = graph.readAttention.bind(graph);
+    const weights = Array.from({ length: model.config.layers }, (_, l) =>
+      Array.from({ length: heads }, (_, h) => {
+        const out = new Float32Array(T * T);
+        read(l, 0, h, out);
+        return out;
+      }),
+    );
+    trace.attention = { heads, weights };
+  }
+  return trace;
 }
 
 export interface GradientFlow {

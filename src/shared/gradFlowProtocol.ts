@@ -33,6 +33,8 @@ export interface GradFlowModelInfo {
   id: string;
   name: string;
   cell: string;
+  /** The family's title (FamilyInfo.title), e.g. "LSTM", "GPT", "minGRU". */
+  family?: string;
   hidden: number;
   layers: number;
 }

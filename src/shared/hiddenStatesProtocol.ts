@@ -46,6 +46,20 @@ export interface HiddenTraceMessage {
   topK: number;
   topChars: string[];
   topProbs: number[];
+  /** Attention heads per layer (gpt); 0: the model has no attention. Rows follow as `hidden/attention` when the page asks. */
+  heads: number;
+}
+
+/**
+ * Host → webview: where position `t` of the trace `seq` attends, in every
+ * layer and head: weights[(layer·heads + head)·(t + 1) + s] for s = 0..t
+ * (each head's weights over s sum to 1).
+ */
+export interface HiddenAttentionMessage {
+  kind: 'hidden/attention';
+  seq: number;
+  t: number;
+  weights: number[];
 }
 
 /** Host → webview: one [T, H] matrix (values[t * H + j]) of the trace `seq`. */
@@ -64,7 +78,7 @@ export interface HiddenStatusMessage {
   message: string;
 }
 
-export type HiddenHostMessage = HiddenTraceMessage | HiddenMatrixMessage | HiddenStatusMessage;
+export type HiddenHostMessage = HiddenTraceMessage | HiddenMatrixMessage | HiddenAttentionMessage | HiddenStatusMessage;
 
 /** Webview → host: show this layer and quantity (answered with `hidden/matrix`). */
 export interface HiddenSelectMessage {
@@ -81,7 +95,13 @@ export interface HiddenPickMessage {
   neuron: number | null;
 }
 
-export type HiddenWebviewMessage = PanelReadyMessage | PanelErrorMessage | HiddenSelectMessage | HiddenPickMessage;
+/** Webview → host: where does position t attend (answered with `hidden/attention`)? */
+export interface HiddenAttendMessage {
+  kind: 'hidden/attend';
+  t: number;
+}
+
+export type HiddenWebviewMessage = PanelReadyMessage | PanelErrorMessage | HiddenSelectMessage | HiddenPickMessage | HiddenAttendMessage;
 
 /** What the hidden-states webview keeps with vscode.setState. */
 export interface HiddenViewState {
@@ -93,6 +113,8 @@ export interface HiddenViewState {
   topK?: number;
   minVariance?: number;
   search?: string;
+  /** The attention view's query position; absent: the last character. */
+  attendAt?: number | null;
 }
 
 /** The hidden-states view traces at most this many characters (the view says when it capped). */

@@ -139,6 +139,8 @@ export interface InferTraceResult {
   nextProbs: Float32Array;
   /** [T]: surprisal in bits of the character that follows (NaN when unknown / last). */
   surprisalBits: Float32Array;
+  /** For a family with attention: heads per layer and [layer][head][t·T + s], how much position t attends to s. */
+  attention?: { heads: number; weights: Float32Array[][] };
 }
 
 /** What the model library records of a checkpoint that passed the decoder's checks. */

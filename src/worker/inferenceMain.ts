@@ -215,6 +215,7 @@ function trace(req: InferTraceRequest): InferTraceResult {
     layers: t.layers.map((l) => ({ h: l.h, ...(l.c ? { c: l.c } : {}), gates: l.gates })),
     nextProbs: t.nextProbs,
     surprisalBits: t.surprisalBits,
+    ...(t.attention ? { attention: t.attention } : {}),
   };
 }
 

@@ -165,7 +165,7 @@ function trace(seq: number, layers = 2): HiddenTraceMessage {
   return {
     kind: 'hidden/trace', seq, modelId: 'm', modelName: 'M', cell: 'lstm', layers, hidden: H, quantities: ['h', 'c', 'i', 'f', 'g', 'o'],
     source: 'a.txt', firstLine: 1, chars: [...'a"bc"d'], totalChars: T, unknown: [], surprisal: Array<number | null>(T).fill(1),
-    topK: 1, topChars: Array<string>(T).fill('a'), topProbs: Array<number>(T).fill(0.5),
+    topK: 1, topChars: Array<string>(T).fill('a'), topProbs: Array<number>(T).fill(0.5), heads: 0,
   };
 }
 

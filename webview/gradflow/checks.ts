@@ -23,6 +23,8 @@ export function snapshotProblem(s: unknown): string | null {
   for (const m of [rowH, rowW]) {
     if (!Array.isArray(m) || m.length !== L || !m.every((layer) => isMatrix(layer, rowTs.length, T))) return 'rowH and rowW must be [layer][rowTs][T] number arrays';
   }
+  if (s.network !== undefined && s.network !== 'cells' && s.network !== 'blocks') return 'network must be cells or blocks';
+  if (s.taps !== undefined && !(Array.isArray(s.taps) && s.taps.length === L && s.taps.every((x) => typeof x === 'string'))) return 'taps must name every row';
   for (const k of ['paramGradNorms', 'windowParamNorms'] as const) {
     const r = s[k];
     if (!isRecord(r) || !Object.values(r).every((v) => typeof v === 'number' && Number.isFinite(v))) return `${k} must map names to numbers`;

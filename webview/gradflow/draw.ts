@@ -8,6 +8,7 @@ import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import type { GradFlowSnapshot } from '../../src/shared/webviewProtocol';
 import { readTheme, withAlpha, type Theme } from '../common/theme';
+import { labelsOf } from './labels';
 import { decadeRange, decayCurve, fmt, glyph, hNorms, logY, wNorms } from './math';
 import type { GradFlowState } from './state';
 
@@ -46,15 +47,15 @@ export function mountGradFlow(app: HTMLElement, state: GradFlowState): GradFlowD
       </label>
     </div>
     <p id="empty" class="empty" hidden>No gradient-flow snapshots yet: the trainer takes one every 50 steps (or 10 s) while the model trains.</p>
-    <section class="gf-section"><h3>Unrolled in time <small>node: ‖∂E/∂h<sub>t</sub>‖ · W edge: step's term of ∇W · click an output o<sub>t</sub> to follow its error</small></h3>
+    <section class="gf-section"><h3 id="net-title">Unrolled in time</h3>
       <div class="gf-scroll"><svg id="net" role="img" aria-label="Network unrolled in time"></svg></div></section>
     <div class="gf-row">
       <section class="gf-section"><h3 id="bars-title">‖∂E/∂h<sub>k</sub>‖ by step (log)</h3><svg id="bars" role="img" aria-label="Gradient norm by step"></svg></section>
-      <section class="gf-section"><h3>Where each step's ∇W<sub>hh</sub> comes from <small>stacked by error e<sub>t</sub>, shade = distance t−k</small></h3><svg id="stack" role="img" aria-label="Contributions to the gradient of W by error"></svg></section>
+      <section class="gf-section"><h3 id="stack-title">Where each step's ∇W comes from</h3><svg id="stack" role="img" aria-label="Contributions to the gradient of W by error"></svg></section>
     </div>
     <div class="gf-row">
       <section class="gf-section"><h3>Gradient norms over training (log) <small>▲ clipped</small></h3><svg id="history" role="img" aria-label="Gradient norms over training"></svg><div id="history-legend" class="gf-legend"></div></section>
-      <section class="gf-section"><h3>Decay of ‖∂e<sub>t</sub>/∂h<sub>t−d</sub>‖ with distance d (log, relative to d = 0)</h3><svg id="decay" role="img" aria-label="Gradient decay with distance"></svg><div id="decay-legend" class="gf-legend"></div></section>
+      <section class="gf-section"><h3 id="decay-title">Decay with distance</h3><svg id="decay" role="img" aria-label="Gradient decay with distance"></svg><div id="decay-legend" class="gf-legend"></div></section>
     </div>`;
   app.removeAttribute('aria-busy');
 
@@ -112,7 +113,8 @@ export function mountGradFlow(app: HTMLElement, state: GradFlowState): GradFlowD
     const yOf = (row: number): number => height - 26 - row * rowH; // row 0: x, 1..L: h, L+1: o
     const xOf = (k: number): number => left + colW * (k + 0.5);
     const t = state.errorIn(s);
-    const labels = ['x', ...Array.from({ length: L }, (_, l) => (L > 1 ? `h${l + 1}` : 'h')), 'o'];
+    const words = labelsOf(s);
+    const labels = [words.input, ...Array.from({ length: L }, (_, l) => words.node(l)), 'o'];
     labels.forEach((name, row) => el(svg, 'text', { x: 6, y: yOf(row) + 4, fill: theme.muted, 'font-size': 11 }, name));
     const nodes = el(svg, 'g', { class: 'nodes' });
     const edges = el(svg, 'g', { class: 'edges' });
@@ -136,9 +138,19 @@ export function mountGradFlow(app: HTMLElement, state: GradFlowState): GradFlowD
         const y = yOf(l + 1);
         const u = logY(hv[k]!, hLo, hHi, 0, 1);
         const below = l === 0 ? yOf(0) : yOf(l);
-        // U (or the layer below) into h_k.
-        el(edges, 'line', { x1: x, y1: below - 5, x2: x, y2: y + 9, stroke: faint, 'stroke-width': 1, class: l === 0 ? 'edge-u' : 'edge-up' });
-        if (k > 0) {
+        if (words.recurrent) {
+          // U (or the layer below) into h_k.
+          el(edges, 'line', { x1: x, y1: below - 5, x2: x, y2: y + 9, stroke: faint, 'stroke-width': 1, class: l === 0 ? 'edge-u' : 'edge-up' });
+        } else {
+          // A block: the stream from below into x_k, as wide as step k's term of the mixer's input weight (its steps are linked inside the mixer, not by an edge).
+          const wu = logY(wv[k]!, wLo, wHi, 0, 1);
+          el(edges, 'line', {
+            x1: x, y1: below - 5, x2: x, y2: y + 9,
+            stroke: withAlpha(theme.palette[0] ?? '#3794ff', 0.35 + 0.65 * wu), 'stroke-width': (0.5 + 6 * wu).toFixed(2),
+            class: 'edge-w', 'data-layer': l, 'data-k': k, 'data-value': wv[k]!,
+          });
+        }
+        if (words.recurrent && k > 0) {
           const wu = logY(wv[k]!, wLo, wHi, 0, 1);
           el(edges, 'line', {
             x1: xOf(k - 1) + 9, y1: y, x2: x - 9, y2: y,
@@ -150,7 +162,7 @@ export function mountGradFlow(app: HTMLElement, state: GradFlowState): GradFlowD
           cx: x, cy: y, r: (3 + 6 * u).toFixed(2), fill: withAlpha(hot, 0.12 + 0.88 * u), stroke: hot, 'stroke-width': 1,
           class: 'node-h', 'data-layer': l, 'data-k': k, 'data-value': hv[k]!,
         });
-        el(c, 'title', {}, `h${L > 1 ? l + 1 : ''}_${k}: ‖∂${t === null ? 'E' : `e_${t}`}/∂h‖ = ${fmt(hv[k]!)}; ∇W term ${fmt(wv[k]!)}`);
+        el(c, 'title', {}, `${words.node(l)}_${k} (${words.tapTitle(l)}): ‖∂${t === null ? 'E' : `e_${t}`}/∂${words.sym}‖ = ${fmt(hv[k]!)}; ∇${words.weightText} term ${fmt(wv[k]!)}`);
       }
     }
     for (let k = 0; k < T; k++) {
@@ -202,7 +214,8 @@ export function mountGradFlow(app: HTMLElement, state: GradFlowState): GradFlowD
     for (let k = 0; k < s.T; k += Math.max(1, Math.ceil(s.T / 10))) {
       el(svg, 'text', { x: left + (k + 0.5) * bw, y: height - 8, 'text-anchor': 'middle', fill: theme.muted, 'font-size': 10 }, String(k));
     }
-    $('bars-title').innerHTML = row === null ? '‖∂E/∂h<sub>k</sub>‖ by step k (log), whole window' : `‖∂e<sub>${row}</sub>/∂h<sub>k</sub>‖ by step k (log): the error of step ${row} travelling back`;
+    const sym = labelsOf(s).sym;
+    $('bars-title').innerHTML = row === null ? `‖∂E/∂${sym}<sub>k</sub>‖ by step k (log), whole window` : `‖∂e<sub>${row}</sub>/∂${sym}<sub>k</sub>‖ by step k (log): the error of step ${row} travelling back`;
   }
 
   function drawStack(s: GradFlowSnapshot): void {
@@ -328,12 +341,15 @@ export function mountGradFlow(app: HTMLElement, state: GradFlowState): GradFlowD
     const add = (id: string, snap: GradFlowSnapshot, color: string, what: string): void => {
       const m = state.models.find((x) => x.id === id);
       const layer = id === state.view.modelId ? state.layerOf(snap) : snap.hGradNorm.length - 1;
-      const label = `${m?.name ?? id} (${m?.cell.toUpperCase() ?? '?'}, ${what} step ${snap.step})`;
+      const label = `${m?.name ?? id} (${m?.family ?? m?.cell ?? '?'}, ${labelsOf(snap).tapTitle(layer)}, ${what} step ${snap.step})`;
       series.push({ label, color, points: decayCurve(snap, layer).map((p) => ({ x: p.d, y: p.v })), width: 2, cls: 'decay-line', model: id });
     };
     add(state.view.modelId, s, theme.palette[1]!, 'snapshot at');
     const other = state.compared();
     if (state.view.compare && other) add(state.view.compare, other, theme.palette[0]!, 'latest, at');
+    const symSet = [...new Set([s, ...(other && state.view.compare ? [other] : [])].map((x) => labelsOf(x).sym))];
+    const syms = symSet.length > 1 ? `(${symSet.join(' or ')})` : symSet[0]!;
+    $('decay-title').innerHTML = `Decay of ‖∂e<sub>t</sub>/∂${syms}<sub>t−d</sub>‖ with distance d (log, relative to d = 0)`;
     lineChart($<SVGSVGElement>('decay'), $<HTMLElement>('decay-legend'), series, 'distance d = t − k (steps back)');
   }
 
@@ -341,12 +357,15 @@ export function mountGradFlow(app: HTMLElement, state: GradFlowState): GradFlowD
 
   function fillSelects(s: GradFlowSnapshot | null): void {
     const L = s?.hGradNorm.length ?? 1;
-    if (layerSel.childElementCount !== L) {
+    const words = s ? labelsOf(s) : null;
+    const names = Array.from({ length: L }, (_, l) => words?.tap(l) ?? `layer ${l + 1}`);
+    if (layerSel.dataset.key !== names.join('|')) {
+      layerSel.dataset.key = names.join('|');
       layerSel.replaceChildren(
-        ...Array.from({ length: L }, (_, l) => {
+        ...names.map((name, l) => {
           const o = document.createElement('vscode-option') as HTMLElement & { value: string };
           o.value = String(l);
-          o.textContent = L > 1 ? `layer ${l + 1}${l === L - 1 ? ' (top)' : ''}` : 'layer 1';
+          o.textContent = name;
           return o;
         }),
       );
@@ -364,7 +383,7 @@ export function mountGradFlow(app: HTMLElement, state: GradFlowState): GradFlowD
         ...others.map((m) => {
           const o = document.createElement('vscode-option') as HTMLElement & { value: string };
           o.value = m.id;
-          o.textContent = `${m.name} (${m.cell.toUpperCase()})`;
+          o.textContent = `${m.name} (${m.family ?? m.cell})`;
           return o;
         }),
       );
@@ -400,6 +419,9 @@ export function mountGradFlow(app: HTMLElement, state: GradFlowState): GradFlowD
     const { s, index } = cur;
     $('snapshot-label').textContent = `${index + 1}/${list.length} · step ${s.step} · window loss ${s.loss.toFixed(3)}${s.clipped ? ' · clipped' : ''}`;
     const t = state.errorIn(s);
+    const words = labelsOf(s);
+    $('net-title').innerHTML = `Unrolled in time <small>node: ‖∂E/∂${words.sym}<sub>t</sub>‖${words.recurrent ? '' : ' on the residual stream entering each block'} · ${words.recurrent ? 'W edge' : 'edge into x'}: step's term of ∇${words.weightHtml} · click an output o<sub>t</sub> to follow its error</small>`;
+    $('stack-title').innerHTML = `Where each step's ∇${words.weightHtml} comes from <small>stacked by error e<sub>t</sub>, shade = distance t−k</small>`;
     $('error-label').textContent =
       t === null ? 'error: whole window E' : s.rowTs.includes(t) ? `error: e_${t} (predicting “${glyph([...s.text][t + 1] ?? '')}”)` : `e_${t} not traced in this older snapshot: showing E`;
     drawNet(s);

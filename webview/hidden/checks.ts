@@ -22,11 +22,16 @@ export function checkHostMessage(raw: unknown): Result {
       if (!isNumberArray(r.surprisal, true) || r.surprisal.length !== T) return bad('hidden/trace: surprisal must have one entry per character');
       if (!isNumberArray(r.unknown)) return bad('hidden/trace: bad unknown positions');
       if (!isStrings(r.topChars) || !isNumberArray(r.topProbs) || r.topChars.length !== T * r.topK || r.topProbs.length !== T * r.topK) return bad('hidden/trace: topChars and topProbs must have topK entries per character');
+      if (!isInt(r.heads)) return bad('hidden/trace: heads must be an integer');
       return { ok: true, message: raw as unknown as HiddenHostMessage };
     }
     case 'hidden/matrix':
       if (!isInt(raw.seq) || !isInt(raw.layer) || typeof raw.quantity !== 'string' || !(HIDDEN_QUANTITIES as readonly string[]).includes(raw.quantity)) return bad('hidden/matrix: bad seq, layer or quantity');
       if (!isNumberArray(raw.values)) return bad('hidden/matrix: values must be finite numbers');
+      return { ok: true, message: raw as unknown as HiddenHostMessage };
+    case 'hidden/attention':
+      if (!isInt(raw.seq) || !isInt(raw.t)) return bad('hidden/attention: bad seq or position');
+      if (!isNumberArray(raw.weights)) return bad('hidden/attention: weights must be finite numbers');
       return { ok: true, message: raw as unknown as HiddenHostMessage };
     case 'hidden/status':
       if (!['noEditor', 'noModel', 'empty', 'loading', 'error'].includes(raw.state as string) || typeof raw.message !== 'string') return bad('hidden/status: bad state or message');

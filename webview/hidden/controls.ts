@@ -69,6 +69,30 @@ export function wireHiddenControls(state: HiddenState, drawing: HiddenDrawing, p
   });
   el.heat.addEventListener('blur', () => drawing.draw());
 
+  // The attention view: a click on a character (in the attention grid or above the heatmap) makes it the query.
+  const att = drawing.attention;
+  const attendTo = (t: number): void => {
+    if (t < 0) return;
+    send(state.attendTo(t));
+    page.save();
+    drawing.draw();
+  };
+  for (const c of [att.elements.chars, att.elements.grid]) c.addEventListener('click', (e) => attendTo(att.positionAt(e.clientX)));
+  el.chars.addEventListener('click', (e) => {
+    if (state.trace?.heads) attendTo(drawing.positionAt(e.clientX));
+  });
+  att.elements.scroller.addEventListener('scroll', () => drawing.draw(), { passive: true });
+  att.elements.grid.addEventListener('keydown', (e) => {
+    const messages = state.moveAttend(e.key);
+    if (!messages) return;
+    e.preventDefault();
+    send(messages);
+    page.save();
+    att.reveal(state.attendQuery());
+    drawing.draw();
+  });
+  for (const ev of ['focus', 'blur']) att.elements.grid.addEventListener(ev, () => drawing.draw());
+
   el.layerSel.addEventListener('change', () => optionsChanged(state.setLayer(parseInt(el.layerSel.value, 10))));
   el.quantitySel.addEventListener('change', () => optionsChanged(state.setQuantity(el.quantitySel.value as HiddenQuantity)));
   el.sortSel.addEventListener('change', () => {

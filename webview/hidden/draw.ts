@@ -8,8 +8,9 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
-import type { HiddenQuantity } from '../../src/shared/webviewProtocol';
+import { HIDDEN_MAX_CHARS, type HiddenQuantity } from '../../src/shared/webviewProtocol';
 import { readTheme, withAlpha, type Theme } from '../common/theme';
+import { ATTENTION_HTML, mountAttention, type AttentionDrawing } from './attention';
 import { MAX_ROWS, type HiddenState } from './state';
 
 /** Layout of the drawing, in CSS pixels. */
@@ -37,10 +38,13 @@ export interface HiddenElements {
   tooltip: HTMLDivElement;
   map: HTMLElement;
   clear: HTMLElement;
+  chars: HTMLCanvasElement;
 }
 
 export interface HiddenDrawing {
   readonly elements: HiddenElements;
+  /** The attention section (shown for a model with attention). */
+  readonly attention: AttentionDrawing;
   /** Redraws everything now. */
   draw(): void;
   /** The layer and quantity choices of the current trace. */
@@ -51,6 +55,8 @@ export interface HiddenDrawing {
   announceCursor(): void;
   /** Shows the tooltip of the position (and row) under the mouse, or hides it. */
   hover(e: MouseEvent): void;
+  /** The position under a client x above the heatmap, or -1. */
+  positionAt(clientX: number): number;
   /** The heatmap row at a client y, or -1. */
   rowAt(clientY: number): number;
   /** CSS x (inside the canvases) of the left edge of position t. */
@@ -90,7 +96,7 @@ export function mountHidden(app: HTMLElement, state: HiddenState): HiddenDrawing
       <label class="field">Neuron <vscode-textfield id="search" placeholder="e.g. 3, 10-12" class="narrow" aria-label="Find neurons by index"></vscode-textfield></label>
     </div>
     <div id="info" class="hs-info" role="status"></div>
-    <p id="note" class="hs-note" hidden></p>
+    <p id="note" class="hs-note" hidden></p>${ATTENTION_HTML}
     <p id="message" class="placeholder">Waiting for the host…</p>
     <div id="map" class="hs-map" hidden>
       <canvas id="gutter" class="hs-gutter" aria-hidden="true"></canvas>
@@ -115,6 +121,7 @@ export function mountHidden(app: HTMLElement, state: HiddenState): HiddenDrawing
     </section>
     <div id="tooltip" class="hs-tooltip" role="tooltip" hidden></div>`;
   app.removeAttribute('aria-busy');
+  const attention = mountAttention(state);
 
   const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
   type ValueElement = HTMLElement & { value: string };
@@ -232,8 +239,10 @@ export function mountHidden(app: HTMLElement, state: HiddenState): HiddenDrawing
       map.hidden = true;
       $('legend').hidden = true;
       $('neuron').hidden = true;
+      attention.elements.section.hidden = true;
       return;
     }
+    attention.draw(theme, { surface, bg: bgRgb, to: posRgb });
     msg.hidden = state.hasMatrix();
     if (!state.hasMatrix()) msg.textContent = 'Loading…';
     map.hidden = !state.hasMatrix();
@@ -359,7 +368,11 @@ export function mountHidden(app: HTMLElement, state: HiddenState): HiddenDrawing
     $('info').textContent = `${state.trace.modelName} · ${state.trace.source}, line ${state.trace.firstLine} · ${state.T} characters · layer ${state.view.layer + 1} of ${state.trace.layers}, ${qs} · ${state.rows.length} of ${state.H} neurons`;
     const note = $('note');
     const notes: string[] = [];
-    if (state.trace.totalChars > state.T) notes.push(`Showing the first ${state.T.toLocaleString('en-US')} of ${state.trace.totalChars.toLocaleString('en-US')} characters: the view traces at most ${state.T.toLocaleString('en-US')}.`);
+    if (state.trace.totalChars > state.T) {
+      // Below the view's own cap, the model's window (a gpt's context) is what cut the text.
+      const why = state.T < HIDDEN_MAX_CHARS ? `the model reads at most ${state.T.toLocaleString('en-US')} at once (its context)` : `the view traces at most ${state.T.toLocaleString('en-US')}`;
+      notes.push(`Showing the first ${state.T.toLocaleString('en-US')} of ${state.trace.totalChars.toLocaleString('en-US')} characters: ${why}.`);
+    }
     if (state.patternError && state.view.sort === 'correlation') notes.push(`Pattern: ${state.patternError}.`);
     if (state.trace.unknown.length) notes.push(`${state.trace.unknown.length} character(s) are not in the model's vocabulary (shown dimmed).`);
     note.textContent = notes.join(' ');
@@ -533,9 +546,11 @@ export function mountHidden(app: HTMLElement, state: HiddenState): HiddenDrawing
 
   readColors();
   return {
+    attention,
     elements: {
-      layerSel, quantitySel, sortSel, patternSel, regexField, topkField, minvarField, searchField, scroller, heat, tooltip, map: $('map'), clear: $('clear'),
+      layerSel, quantitySel, sortSel, patternSel, regexField, topkField, minvarField, searchField, scroller, heat, tooltip, map: $('map'), clear: $('clear'), chars: charsCanvas,
     },
+    positionAt,
     draw,
     fillSelects,
     syncFields,

@@ -5,7 +5,7 @@
  * messages and user actions change it and return the messages the page must
  * send; the drawing reads it.
  */
-import type { HiddenHostMessage, HiddenMatrixMessage, HiddenQuantity, HiddenTraceMessage, HiddenViewState, HiddenWebviewMessage } from '../../src/shared/webviewProtocol';
+import type { HiddenAttentionMessage, HiddenHostMessage, HiddenMatrixMessage, HiddenQuantity, HiddenTraceMessage, HiddenViewState, HiddenWebviewMessage } from '../../src/shared/webviewProtocol';
 import { assertNever } from '../common/assertNever';
 import { correlations, neuronStats, parseSearch, patternMarks, sortNeurons, type NeuronStats, type PatternKind, type SortKind } from './stats';
 
@@ -24,6 +24,8 @@ export interface HiddenView {
   topK: number;
   minVariance: number;
   search: string;
+  /** The attention view's query position; null follows the last character. */
+  attendAt: number | null;
 }
 
 /** What a host message asks of the page. */
@@ -39,6 +41,8 @@ export class HiddenState {
   readonly view: HiddenView;
   trace: HiddenTraceMessage | null = null;
   matrix: HiddenMatrixMessage | null = null;
+  /** Where the query position attends, per layer and head (a gpt's trace only). */
+  attention: HiddenAttentionMessage | null = null;
   /** What the view says when it has no trace to show (the host's status). */
   status = 'Waiting for the host…';
   stats: NeuronStats | null = null;
@@ -62,6 +66,7 @@ export class HiddenState {
       topK: typeof saved.topK === 'number' ? saved.topK : 0,
       minVariance: typeof saved.minVariance === 'number' ? saved.minVariance : 0,
       search: saved.search ?? '',
+      attendAt: typeof saved.attendAt === 'number' ? saved.attendAt : null,
     };
   }
 
@@ -91,11 +96,24 @@ export class HiddenState {
       case 'hidden/trace':
         this.trace = m;
         this.matrix = null;
+        this.attention = null;
         // A new model may have fewer layers, or other quantities.
         if (this.view.layer >= m.layers) this.view.layer = 0;
         if (!m.quantities.includes(this.view.quantity)) this.view.quantity = m.quantities[0] ?? 'h';
+        if (this.view.attendAt !== null && this.view.attendAt >= m.chars.length) this.view.attendAt = null;
         this.recompute();
-        return { post: this.matrixRequest(), redraw: true };
+        return { post: [...this.matrixRequest(), ...this.attentionRequest()], redraw: true };
+      case 'hidden/attention': {
+        const trace = this.trace;
+        if (!trace || m.seq !== trace.seq || trace.heads === 0) return { post: [], redraw: false };
+        const expected = trace.layers * trace.heads * (m.t + 1);
+        if (m.t >= trace.chars.length || m.weights.length !== expected) {
+          return { post: [], redraw: false, error: `ignored a message from the host: hidden/attention for position ${m.t} has ${m.weights.length} weights, expected ${expected}` };
+        }
+        if (m.t !== this.attendQuery()) return { post: [], redraw: false };
+        this.attention = m;
+        return { post: [], redraw: true };
+      }
       case 'hidden/matrix': {
         const trace = this.trace;
         if (!trace || m.seq !== trace.seq) return { post: [], redraw: false }; // for an older trace
@@ -175,7 +193,44 @@ export class HiddenState {
     return Math.max(0, Math.min(this.rows.length - 1, r));
   }
 
+  /** Picks the attention view's query position: returns the request for its weights. */
+  attendTo(t: number): HiddenWebviewMessage[] {
+    if (!this.trace || this.trace.heads === 0) return [];
+    const last = this.T - 1;
+    const q = Math.max(0, Math.min(last, Math.floor(t) || 0));
+    this.view.attendAt = q === last ? null : q;
+    return this.hasAttention() ? [] : this.attentionRequest();
+  }
+
+  /** Moves the query by a key (ArrowLeft/ArrowRight, Home/End); null for other keys. */
+  moveAttend(key: string): HiddenWebviewMessage[] | null {
+    const q = this.attendQuery();
+    const moves: Record<string, number> = { ArrowLeft: q - 1, ArrowRight: q + 1, Home: 0, End: this.T - 1 };
+    if (!(key in moves)) return null;
+    return this.attendTo(moves[key]!);
+  }
+
   // ---------------------------------------------------------------- derived
+
+  /** The attention view's query position (the last character unless one was picked). */
+  attendQuery(): number {
+    const last = Math.max(0, this.T - 1);
+    return this.view.attendAt === null ? last : Math.min(this.view.attendAt, last);
+  }
+
+  /** Whether the weights of the current query are here. */
+  hasAttention(): boolean {
+    const { trace, attention } = this;
+    return !!trace && trace.heads > 0 && !!attention && attention.seq === trace.seq && attention.t === this.attendQuery();
+  }
+
+  /** Head `head` of layer `layer`: the query's weights over positions 0..t. */
+  attentionRow(layer: number, head: number): number[] {
+    if (!this.hasAttention()) return [];
+    const n = this.attention!.t + 1;
+    const i = (layer * this.trace!.heads + head) * n;
+    return this.attention!.weights.slice(i, i + n);
+  }
 
   /** The picked neuron's activation at each position. */
   pickedColumn(): number[] | null {
@@ -203,6 +258,10 @@ export class HiddenState {
 
   private matrixRequest(): HiddenWebviewMessage[] {
     return this.trace ? [{ kind: 'hidden/select', layer: this.view.layer, quantity: this.view.quantity }] : [];
+  }
+
+  private attentionRequest(): HiddenWebviewMessage[] {
+    return this.trace && this.trace.heads > 0 && this.T > 0 ? [{ kind: 'hidden/attend', t: this.attendQuery() }] : [];
   }
 
   private refetch(): HiddenWebviewMessage[] {

@@ -7,7 +7,9 @@
  * the text. Each panel runs in an iframe (srcdoc) with a stub of the webview
  * API that answers its `panel/ready` with the data, and the hidden view's
  * `hidden/select` with the precomputed matrix of that layer and quantity
- * (every layer and quantity is inlined), exactly as the extension host would.
+ * (every layer and quantity is inlined) and, for a model with attention, its
+ * `hidden/attend` with the precomputed weights of that position (every
+ * position is inlined), exactly as the extension host would.
  */
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
@@ -15,10 +17,10 @@ import * as path from 'node:path';
 
 import { DataError, evaluateStream, familyOf, sample, traceHiddenStates, tsKernels } from '../../engine';
 import { gradFlowWindow, round4 } from '../../engine/gradflowSnapshot';
-import { matrixMessage, quantitiesOf, traceMessage } from '../../shared/panels/hiddenStatesData';
+import { attentionMessage, matrixMessage, quantitiesOf, traceMessage } from '../../shared/panels/hiddenStatesData';
 import { historyPathFor, parseHistory } from '../../shared/history';
 import type { InferTraceResult } from '../../shared/protocol';
-import type { GradFlowSnapshot, HiddenMatrixMessage } from '../../shared/webviewProtocol';
+import type { GradFlowSnapshot, HiddenAttentionMessage, HiddenMatrixMessage } from '../../shared/webviewProtocol';
 import { loadCheckpoint } from '../checkpointFile';
 import { encodeMarkingUnknown } from '../corpus';
 import { quotePath, readTextHead, writeFileAtomic } from '../files';
@@ -90,7 +92,7 @@ interface ReportOptions {
 export function addReportCommand(program: Command, run: (json: boolean, fn: (out: Output) => Promise<number>) => Promise<void>): void {
   program
     .command('report')
-    .description('write one self-contained HTML report of a model (loss curve, hidden states, gradient flow) that opens in any browser offline')
+    .description('write one self-contained HTML report of a model (loss curve, hidden states, attention for a gpt, gradient flow) that opens in any browser offline')
     .argument('<checkpoint>', 'a model saved by rnn-lab')
     .option('--text <file>', 'text for the validation loss, the hidden states (its first 400 characters) and the gradient-flow window (default: text the model generates)')
     .option('--history <file>', 'the run\'s history for the loss curve (default: <checkpoint>.history.jsonl beside it, as train writes it; a history.json of 0.1.0 also works)')
@@ -122,22 +124,34 @@ function roundTo(v: number, digits: number): number {
   return Number.isFinite(v) ? +v.toPrecision(digits) : 0;
 }
 
+/** What a panel's stub answers besides `panel/ready`: the hidden view's matrices (keyed `layer:quantity`) and attention rows (keyed by position). */
+interface StubAnswers {
+  matrices?: Record<string, HiddenMatrixMessage>;
+  attention?: Record<string, HiddenAttentionMessage>;
+}
+
 /**
  * One panel as a standalone document: CSS, a webview-API stub that answers
- * `panel/ready` with `messages` and a `hidden/select` with the matching
- * entry of `matrices` (keyed `layer:quantity`), the bundle.
+ * `panel/ready` with `messages`, a `hidden/select` with the matching entry
+ * of `matrices` and a `hidden/attend` with the matching entry of
+ * `attention`, the bundle.
  */
-function panelDoc(title: string, bundle: string, css: string, mainClass: string, state: unknown, messages: unknown[], matrices: Record<string, HiddenMatrixMessage> = {}): string {
+function panelDoc(title: string, bundle: string, css: string, mainClass: string, state: unknown, messages: unknown[], answers: StubAnswers = {}): string {
   const vars = Object.entries(THEME).map(([k, v]) => `${k}: ${v}`).join('; ');
   const stub = `window.acquireVsCodeApi = () => {
   let state = ${scriptJson(state)};
   const messages = ${scriptJson(messages)};
-  const matrices = ${scriptJson(matrices)};
+  const matrices = ${scriptJson(answers.matrices ?? {})};
+  const attention = ${scriptJson(answers.attention ?? {})};
   return {
     postMessage(m) {
       if (m && m.kind === 'panel/ready') setTimeout(() => { for (const x of messages) window.postMessage(x, '*'); }, 0);
       if (m && m.kind === 'hidden/select') {
         const x = matrices[m.layer + ':' + m.quantity];
+        if (x) setTimeout(() => window.postMessage(x, '*'), 0);
+      }
+      if (m && m.kind === 'hidden/attend') {
+        const x = attention[m.t];
         if (x) setTimeout(() => window.postMessage(x, '*'), 0);
       }
       if (m && m.kind === 'panel/error') console.warn('report panel: ' + m.message);
@@ -220,14 +234,19 @@ function report(checkpointPath: string, opts: ReportOptions, out: Output): numbe
     },
   ];
   // Hidden states of the start of the text: every layer and quantity, precomputed.
-  const Q = familyOf(cfg.cell).quantities(cfg).length;
-  const hiddenChars = Math.max(1, Math.min(HIDDEN_SAMPLE_CHARS, Math.floor(HIDDEN_MAX_VALUES / (cfg.hidden * cfg.layers * Q))));
+  const family = familyOf(cfg.cell);
+  const Q = family.quantities(cfg).length;
+  // Attention rows for every position: heads·layers·T(T+1)/2 values, kept within the same budget.
+  const heads = family.attentionHeads?.(cfg) ?? 0;
+  const attendChars = heads > 0 ? Math.floor(Math.sqrt((2 * HIDDEN_MAX_VALUES) / (heads * cfg.layers))) : Infinity;
+  const hiddenChars = Math.max(1, Math.min(HIDDEN_SAMPLE_CHARS, attendChars, family.maxWindow?.(cfg) ?? Infinity, Math.floor(HIDDEN_MAX_VALUES / (cfg.hidden * cfg.layers * Q))));
   const hiddenText = chars.slice(0, hiddenChars).join('');
   const hs = traceHiddenStates(model, hiddenText, kernels);
   const hsTrace: InferTraceResult = {
     cell: cfg.cell, hidden: hs.hidden, chars: hs.chars, vocab: [...model.vocab.chars], unknown: hs.unknown,
     layers: hs.layers.map((l) => ({ h: l.h, ...(l.c ? { c: l.c } : {}), gates: l.gates })),
     nextProbs: hs.nextProbs, surprisalBits: hs.surprisalBits,
+    ...(hs.attention ? { attention: hs.attention } : {}),
   };
   const hiddenSource = opts.text ? path.basename(opts.text) : 'generated text';
   const hsMsg = traceMessage(hsTrace, 1, { modelId: id, modelName: name, source: hiddenSource, firstLine: 1, totalChars: chars.length });
@@ -240,24 +259,29 @@ function report(checkpointPath: string, opts: ReportOptions, out: Output): numbe
       if (m) hiddenMatrices[`${l}:${q}`] = { ...m, values: m.values.map((v) => roundTo(v, HIDDEN_DIGITS)) };
     }
   }
+  const hiddenAttention: Record<string, HiddenAttentionMessage> = {};
+  for (let t = 0; hsTrace.attention && t < hsTrace.chars.length; t++) {
+    const a = attentionMessage(hsTrace, 1, t)!;
+    hiddenAttention[t] = { ...a, weights: a.weights.map((v) => roundTo(v, HIDDEN_DIGITS)) };
+  }
   const gradMessages = [
-    { kind: 'gradflow/init', models: [{ id, name, cell: cfg.cell, hidden: cfg.hidden, layers: cfg.layers }], primary: id, compare: null },
+    { kind: 'gradflow/init', models: [{ id, name, cell: cfg.cell, family: family.title, hidden: cfg.hidden, layers: cfg.layers }], primary: id, compare: null },
     { kind: 'gradflow/data', modelId: id, reset: true, snapshots: [...snapshots, now] },
   ];
   const css = readFileSync(path.join(dist, '..', 'media', 'panel.css'), 'utf8');
   const hiddenCssFile = path.join(dist, '..', 'media', 'hidden.css');
   const hiddenCss = existsSync(hiddenCssFile) ? readFileSync(hiddenCssFile, 'utf8') : '';
   const frames: string[] = [];
-  const addFrame = (title: string, bundle: string, cls: string, state: unknown, messages: unknown[], height: number, matrices?: Record<string, HiddenMatrixMessage>, extraCss = ''): void => {
+  const addFrame = (title: string, bundle: string, cls: string, state: unknown, messages: unknown[], height: number, answers?: StubAnswers, extraCss = ''): void => {
     const file = path.join(dist, 'webview', `${bundle}.js`);
     if (!existsSync(file)) return;
-    const doc = panelDoc(title, readFileSync(file, 'utf8'), css + extraCss, cls, state, messages, matrices);
+    const doc = panelDoc(title, readFileSync(file, 'utf8'), css + extraCss, cls, state, messages, answers);
     frames.push(`<section><h2>${escapeAttr(title)}</h2><iframe id="${bundle}-frame" title="${escapeAttr(title)}" style="height:${height}px" srcdoc="${escapeAttr(doc)}"></iframe></section>`);
   };
   addFrame('Loss', 'loss', '', { modelId: id }, lossMessages, 620);
-  addFrame(`Hidden states of the first ${[...hiddenText].length} characters`, 'hidden', 'hidden-view', {}, [hsMsg], Math.min(1000, 460 + Math.min(cfg.hidden, 64) * 8), hiddenMatrices, `\n${hiddenCss}`);
+  addFrame(`Hidden states of the first ${[...hiddenText].length} characters`, 'hidden', 'hidden-view', {}, [hsMsg], Math.min(1000, 460 + Math.min(cfg.hidden, 64) * 8) + (heads > 0 ? 200 + heads * cfg.layers * 30 : 0), { matrices: hiddenMatrices, attention: hiddenAttention }, `\n${hiddenCss}`);
   addFrame('Gradient flow', 'gradflow', 'gradflow', { modelId: id }, gradMessages, 1100);
-  const data = { model: { name, cell: cfg.cell, hidden: cfg.hidden, layers: cfg.layers, vocabSize: cfg.vocabSize, params: model.params.count, step }, loss: { nats: ev.loss, bpc: ev.bpc, chars: ev.chars }, window: windowText, snapshots: snapshots.length + 1, hidden: { text: hiddenText, chars: [...hiddenText].length, layers: cfg.layers, quantities: quantitiesOf(hsTrace), digits: HIDDEN_DIGITS } };
+  const data = { model: { name, cell: cfg.cell, hidden: cfg.hidden, layers: cfg.layers, vocabSize: cfg.vocabSize, params: model.params.count, step }, loss: { nats: ev.loss, bpc: ev.bpc, chars: ev.chars }, window: windowText, snapshots: snapshots.length + 1, hidden: { text: hiddenText, chars: [...hiddenText].length, layers: cfg.layers, quantities: quantitiesOf(hsTrace), digits: HIDDEN_DIGITS, attentionHeads: heads }, gradflow: { network: w.network, taps: w.taps } };
   const html = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; frame-src 'self' about:; img-src data:">
@@ -266,7 +290,7 @@ function report(checkpointPath: string, opts: ReportOptions, out: Output): numbe
 <style>body{font-family:system-ui,sans-serif;margin:16px 24px;color:#3b3b3b;background:#fff}iframe{width:100%;border:1px solid #e5e5e5;border-radius:4px}h1{font-size:1.4em}h2{font-size:1.1em;margin:18px 0 6px}dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px}dt{color:#616161}</style>
 </head><body>
 <h1>RNN Lab report: ${escapeAttr(name)}</h1>
-<dl><dt>Model</dt><dd>${familyOf(cfg.cell).label(cfg)} ${cfg.hidden}×${cfg.layers}, ${model.params.count.toLocaleString('en-US')} parameters, vocabulary ${cfg.vocabSize}, step ${step}</dd>
+<dl><dt>Model</dt><dd>${family.label(cfg)} ${cfg.hidden}×${cfg.layers}, ${model.params.count.toLocaleString('en-US')} parameters, vocabulary ${cfg.vocabSize}, step ${step}</dd>
 <dt>Loss on ${opts.text ? escapeAttr(path.basename(opts.text)) : 'generated text'}</dt><dd id="loss-now">${ev.loss.toFixed(4)} nats/char (${ev.bpc.toFixed(4)} bits/char) over ${ev.chars} characters</dd>
 <dt>Loss curve</dt><dd>${progress.length && historyFile ? `${progress.length} training points from ${escapeAttr(path.basename(historyFile))}` : 'no --history given and none beside the checkpoint: the chart shows the loss computed now'}</dd></dl>
 ${frames.join('\n')}

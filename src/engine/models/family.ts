@@ -128,6 +128,12 @@ export interface Network {
    * stream `b` into out[t·width + j], t = 0..T-1 (see Family.quantities).
    */
   readQuantity(name: string, layer: number, b: number, out: Float32Array): void;
+  /**
+   * For a family with attention (FamilyInfo.attentionHeads): head `head` of
+   * layer `layer`'s weights after the last forward for stream `b`,
+   * out[t·T + s] = how much position t attends to s (0 for s > t).
+   */
+  readAttention?(layer: number, b: number, head: number, out: Float32Array): void;
 }
 
 /**
@@ -154,6 +160,11 @@ export interface FamilyInfo {
   carries(c: ModelConfig, B: number): { name: string; shape: number[] }[];
   /** What the Hidden States panel can show, per layer, in the order it offers them. */
   quantities(c: ModelConfig): QuantitySpec[];
+  /**
+   * Attention heads per layer whose weights the Hidden States panel shows
+   * (Network.readAttention); absent: the family has no attention.
+   */
+  attentionHeads?(c: ModelConfig): number;
   /**
    * The rows of a GradientRecord, labelled for the Gradient Flow panel: where
    * ‖∂E/∂h_t‖ is read (each layer's h for the cells; each block's residual

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { infoOf } from '../../engine/models/catalog';
 import type { GradFlowModelInfo, GradFlowPageToHost, GradFlowSnapshot, GradFlowWebviewMessage, HostToGradFlowPage } from '../../shared/gradFlowProtocol';
 import { assertNever } from '../../shared/rpc';
 import type { ModelEntry, ModelLibrary } from '../library';
@@ -21,7 +22,7 @@ export interface GradFlowPanelDeps extends PanelDeps {
 }
 
 function info(m: ModelEntry): GradFlowModelInfo {
-  return { id: m.id, name: m.name, cell: m.cell, hidden: m.hidden, layers: m.layers };
+  return { id: m.id, name: m.name, cell: m.cell, family: infoOf(m.cell).title, hidden: m.hidden, layers: m.layers };
 }
 
 /**

@@ -9,6 +9,7 @@ import type { ModelLibrary } from '../library';
 import type { TrainingManager } from '../training';
 import { makeNonce, renderPanelHtml } from './html';
 import {
+  attentionMessage,
   capText,
   charOffsets,
   CONTEXT_LINES,
@@ -163,6 +164,14 @@ export class HiddenStatesViewProvider implements vscode.WebviewViewProvider, vsc
         if (m.neuron === null) this.clearDecorations();
         else this.decorate(m.layer, m.quantity, m.neuron);
         return;
+      case 'hidden/attend': {
+        const c = this.current;
+        if (!c) return;
+        const msg = attentionMessage(c.trace, c.seq, m.t);
+        if (msg) void this.post(msg);
+        else this.d.log.appendLine(`hidden states view: the trace has no attention at position ${m.t}`);
+        return;
+      }
       default:
         assertNever(m);
     }

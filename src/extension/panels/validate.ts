@@ -7,7 +7,7 @@
  * which echoes at most a few dozen characters of what was sent. Pure (no
  * `vscode`), so the Node tests run it directly.
  */
-import { HIDDEN_QUANTITIES, type HiddenQuantity, type HiddenWebviewMessage } from '../../shared/hiddenStatesProtocol';
+import { HIDDEN_MAX_CHARS, HIDDEN_QUANTITIES, type HiddenQuantity, type HiddenWebviewMessage } from '../../shared/hiddenStatesProtocol';
 import type { LossWebviewMessage } from '../../shared/lossProtocol';
 import { PAGE_MESSAGE_LIMITS, WEBVIEW_LIMITS, type PanelErrorMessage, type PanelReadyMessage } from '../../shared/panelProtocol';
 import type { Checked } from '../../shared/rpc';
@@ -113,6 +113,12 @@ export function checkHiddenWebviewMessage(raw: unknown): Checked<HiddenWebviewMe
       const neuron = raw.neuron;
       if (neuron !== null && !isIndex(neuron, WEBVIEW_LIMITS.maxHidden)) return bad(`hidden/pick: neuron must be null or an integer index, got ${describe(neuron)}`);
       return { ok: true, message: { kind, layer, quantity, neuron } };
+    }
+    case 'hidden/attend': {
+      const extra = onlyKeys(raw, ['kind', 't']);
+      if (extra) return bad(extra);
+      if (!isIndex(raw.t, HIDDEN_MAX_CHARS)) return bad(`hidden/attend: t must be an integer from 0 to ${HIDDEN_MAX_CHARS - 1}, got ${describe(raw.t)}`);
+      return { ok: true, message: { kind, t: raw.t } };
     }
     default:
       return bad(`unknown kind ${describe(kind)}`);

@@ -6,6 +6,7 @@
 import type { InferTraceResult } from '../protocol';
 import {
   HIDDEN_MAX_CHARS,
+  type HiddenAttentionMessage,
   type HiddenMatrixMessage,
   type HiddenQuantity,
   type HiddenTraceMessage,
@@ -100,7 +101,24 @@ export function traceMessage(
     topK: K,
     topChars,
     topProbs,
+    heads: trace.attention?.heads ?? 0,
   };
+}
+
+/**
+ * Where position t attends in every layer and head (one row of each head's
+ * T×T weights, positions 0..t), or undefined when the trace has no attention
+ * or no position t.
+ */
+export function attentionMessage(trace: InferTraceResult, seq: number, t: number): HiddenAttentionMessage | undefined {
+  const a = trace.attention;
+  const T = trace.chars.length;
+  if (!a || !Number.isInteger(t) || t < 0 || t >= T) return undefined;
+  const weights: number[] = [];
+  for (const layer of a.weights) {
+    for (const head of layer) for (let s = 0; s <= t; s++) weights.push(round(head[t * T + s]!));
+  }
+  return { kind: 'hidden/attention', seq, t, weights };
 }
 
 export function matrixMessage(trace: InferTraceResult, seq: number, layer: number, quantity: HiddenQuantity): HiddenMatrixMessage | undefined {

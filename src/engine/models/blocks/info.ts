@@ -87,7 +87,7 @@ export function blockInfo(name: BlockFamily): FamilyInfo {
       checkBlockWindow(resolved, seq);
       return resolved;
     },
-    ...(attends ? { maxWindow: (c: ModelConfig) => c.context ?? 0 } : {}),
+    ...(attends ? { maxWindow: (c: ModelConfig) => c.context ?? 0, attentionHeads: (c: ModelConfig) => c.heads ?? 0 } : {}),
     trainDefaults: BLOCK_TRAIN_DEFAULTS,
     tiedAliases: TIED_ALIASES,
     memoryAdvice: (c, t, needed) => {
