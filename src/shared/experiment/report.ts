@@ -121,9 +121,49 @@ th,td{padding:3px 8px;border-bottom:1px solid #e5e5e5;text-align:right;white-spa
 .chart .title{font-size:13px;font-weight:600;fill:#3b3b3b}.chart .tick{font-size:10px;fill:#616161}.chart .axis{font-size:11px;fill:#616161}
 .chart .grid{stroke:#eee}.chart .frame{fill:none;stroke:#ccc}.chart .empty{fill:#999}.muted{color:#616161}`;
 
+/** The points of a loss curve (a history's step records, or the live ones the editor has). */
+export type CurvePoint = Pick<HistoryStep, 'step' | 'charsSeen' | 'seconds' | 'loss'>;
+
+export type CurveAxis = 'step' | 'chars' | 'seconds';
+export type DotAxis = 'params' | 'seconds';
+
+/** The three loss charts and two validation charts, as the report and the Experiment panel title them. */
+export const CURVE_CHARTS: Record<CurveAxis, ChartOptions> = {
+  step: { title: 'Training loss by step', xLabel: 'step', yLabel: 'loss (nats/char)', mode: 'line' },
+  chars: { title: 'Training loss by characters', xLabel: 'characters trained on', yLabel: 'loss (nats/char)', mode: 'line' },
+  seconds: { title: 'Training loss by time', xLabel: 'training seconds', yLabel: 'loss (nats/char)', mode: 'line' },
+};
+export const DOT_CHARTS: Record<DotAxis, ChartOptions> = {
+  params: { title: 'Validation loss by parameters', xLabel: 'parameters', yLabel: 'validation loss (nats/char)', mode: 'dots' },
+  seconds: { title: 'Validation loss by training time', xLabel: 'training seconds', yLabel: 'validation loss (nats/char)', mode: 'dots' },
+};
+
+/** One colour per run, in the order given (the report: best first). */
+export function runColors(ids: readonly string[]): Map<string, string> {
+  return new Map(ids.map((id, i) => [id, COLORS[i % COLORS.length]!]));
+}
+
+const curveX: Record<CurveAxis, (p: CurvePoint) => number> = { step: (p) => p.step, chars: (p) => p.charsSeen, seconds: (p) => p.seconds };
+
+/** The training-loss curve of each run against `axis`, thinned. */
+export function lossCurves(ids: readonly string[], curves: Readonly<Record<string, readonly CurvePoint[]>>, axis: CurveAxis, color: ReadonlyMap<string, string>): Series[] {
+  const x = curveX[axis];
+  return ids.map((id) => ({ label: id, color: color.get(id) ?? COLORS[0]!, points: thin(curves[id] ?? []).map((p) => [x(p), p.loss] as [number, number]) }));
+}
+
+/** Each finished run's validation loss as one dot against its parameters or its training time. */
+export function validationDots(rows: readonly ResultRow[], axis: DotAxis, color: ReadonlyMap<string, string>): Series[] {
+  return rows.map((r) => ({ label: r.id, color: color.get(r.id) ?? COLORS[0]!, points: r.valLoss !== null ? [[axis === 'params' ? r.params : r.seconds, r.valLoss]] : [] }));
+}
+
+/** Curves from histories: the step records of each run. */
+export function historyCurves(histories: Readonly<Record<string, RunHistory>>): Record<string, CurvePoint[]> {
+  return Object.fromEntries(Object.entries(histories).map(([id, h]) => [id, h.steps]));
+}
+
 export function experimentReportHtml(input: ReportInput): string {
   const ranked = rankRows(input.rows);
-  const color = new Map(ranked.map((r, i) => [r.id, COLORS[i % COLORS.length]!]));
+  const color = runColors(ranked.map((r) => r.id));
   const varied = variedSettingNames(input.rows);
   const title = `RNN Lab experiment${input.name ? `: ${input.name}` : ''}`;
 
@@ -141,9 +181,10 @@ export function experimentReportHtml(input: ReportInput): string {
         .join('')}</table>`
     : '';
 
-  const curve = (x: (p: HistoryStep) => number): Series[] =>
-    ranked.map((r) => ({ label: r.id, color: color.get(r.id)!, points: thin(input.histories[r.id]?.steps ?? []).map((p) => [x(p), p.loss] as [number, number]) }));
-  const dots = (x: (r: ResultRow) => number): Series[] => ranked.map((r) => ({ label: r.id, color: color.get(r.id)!, points: r.valLoss !== null ? [[x(r), r.valLoss]] : [] }));
+  const ids = ranked.map((r) => r.id);
+  const curves = historyCurves(input.histories);
+  const curve = (axis: CurveAxis): string => svgChart(lossCurves(ids, curves, axis, color), CURVE_CHARTS[axis]);
+  const dots = (axis: DotAxis): string => svgChart(validationDots(ranked, axis, color), DOT_CHARTS[axis]);
   const legend = `<p class="legend">${ranked.map((r) => `<span><i style="background:${color.get(r.id)}"></i>${escapeHtml(r.id)}</span>`).join('')}</p>`;
 
   return `<!DOCTYPE html>
@@ -158,14 +199,14 @@ export function experimentReportHtml(input: ReportInput): string {
 ${groupTable}
 <h2>Training loss</h2>${legend}
 <div class="charts">
-${svgChart(curve((p) => p.step), { title: 'Training loss by step', xLabel: 'step', yLabel: 'loss (nats/char)', mode: 'line' })}
-${svgChart(curve((p) => p.charsSeen), { title: 'Training loss by characters', xLabel: 'characters trained on', yLabel: 'loss (nats/char)', mode: 'line' })}
-${svgChart(curve((p) => p.seconds), { title: 'Training loss by time', xLabel: 'training seconds', yLabel: 'loss (nats/char)', mode: 'line' })}
+${curve('step')}
+${curve('chars')}
+${curve('seconds')}
 </div>
 <h2>Validation loss</h2>
 <div class="charts">
-${svgChart(dots((r) => r.params), { title: 'Validation loss by parameters', xLabel: 'parameters', yLabel: 'validation loss (nats/char)', mode: 'dots' })}
-${svgChart(dots((r) => r.seconds), { title: 'Validation loss by training time', xLabel: 'training seconds', yLabel: 'validation loss (nats/char)', mode: 'dots' })}
+${dots('params')}
+${dots('seconds')}
 </div>
 </body></html>
 `;
