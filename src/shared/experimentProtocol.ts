@@ -4,7 +4,9 @@
  * runner, src/shared/experiment/runner.ts): start, stop, and the runner's
  * events. Types only.
  */
-import type { Budget, PartialSettings, ResultRow } from './experiment';
+import type { ResultRow } from './experiment/results';
+import type { PartialSettings } from './experiment/settings';
+import type { Budget } from './experiment/spec';
 import type { Silent } from './rpc';
 
 // ---------------------------------------------------------------- requests (host → worker)
