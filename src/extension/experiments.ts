@@ -73,6 +73,7 @@ export class ExperimentManager implements vscode.Disposable {
   /** Fires on every state, progress or result change of an experiment. */
   readonly onDidChange = this.changeEmitter.event;
   private shuttingDown = false;
+  private shutdownDone: Promise<void> | undefined;
 
   constructor(
     private readonly training: TrainingManager,
@@ -313,7 +314,11 @@ export class ExperimentManager implements vscode.Disposable {
 
   private pending(): PendingExperiment[] {
     const list = this.workspaceState.get<unknown>(PENDING_EXPERIMENTS_KEY);
-    return Array.isArray(list) ? list.filter((p): p is PendingExperiment => typeof p?.file === 'string' && typeof p?.out === 'string') : [];
+    const valid = (p: unknown): p is PendingExperiment => {
+      const x = p as Partial<PendingExperiment> | null;
+      return typeof x?.file === 'string' && typeof x.out === 'string';
+    };
+    return Array.isArray(list) ? list.filter(valid) : [];
   }
 
   private async remember(p: PendingExperiment): Promise<void> {
@@ -328,15 +333,21 @@ export class ExperimentManager implements vscode.Disposable {
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
     const running = this.list().filter((e) => e.client);
-    await Promise.race([
+    this.shutdownDone = Promise.race([
       Promise.allSettled(running.map((e) => e.client!.request({ kind: 'experiment/stop' }, { timeoutMs: 3000 }).then(() => e.ended))),
       new Promise((r) => setTimeout(r, 3000)),
-    ]);
+    ]).then(() => undefined);
+    await this.shutdownDone;
     for (const e of running) void e.client?.dispose();
   }
 
+  /** VS Code disposes right after calling deactivate without waiting: the workers get their last checkpoint in first. */
   dispose(): void {
-    for (const e of this.experiments.values()) void e.client?.dispose();
-    this.changeEmitter.dispose();
+    const end = (): void => {
+      for (const e of this.experiments.values()) void e.client?.dispose();
+      this.changeEmitter.dispose();
+    };
+    if (this.shutdownDone) void this.shutdownDone.then(end);
+    else end();
   }
 }

@@ -9,19 +9,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 
-import { experimentDisplayName, parseExperiment, resultsCsv, thin, type CurvePoint, type ResultRow } from '../../shared/experiment';
-import { readResultRows, readRunHistory, REPORT_FILE } from '../../shared/experiment/outputDir';
+import { parseExperiment, resultsCsv, type ResultRow } from '../../shared/experiment';
+import { REPORT_FILE } from '../../shared/experiment/outputDir';
 import type { ExperimentAction, ExperimentHostMessage, ExperimentView, ExperimentWebviewMessage } from '../../shared/experimentPanelProtocol';
 import { assertNever } from '../../shared/rpc';
 import type { ExperimentManager, LiveExperiment } from '../experiments';
 import type { ModelEntry, ModelLibrary } from '../library';
 import { checkExperimentWebviewMessage } from './experimentValidate';
+import { experimentView, type HistoryCache } from './experimentView';
 import { PanelHost, panelOptions, type PanelDeps } from './panelBase';
 
 export const EXPERIMENT_VIEW_TYPE = 'rnnLab.experiment';
 const UPDATES_PER_SECOND = 3;
-/** Points per curve sent to the page. */
-const CURVE_POINTS = 400;
 
 const BODY = `  <main id="app" class="panel experiment" aria-busy="true">
     <p class="placeholder">Loading the experiment…</p>
@@ -41,38 +40,6 @@ interface PageToHost {
 export interface ExperimentPanelDeps extends PanelDeps {
   experiments: ExperimentManager;
   library: ModelLibrary;
-}
-
-/** Curves of finished runs read once per run length (a resumed run's history grows). */
-type HistoryCache = Map<string, { steps: number; points: CurvePoint[] }>;
-
-/** The panel's view of an output folder: live from the manager, or read from disk. Exported for the tests. */
-export function experimentView(out: string, live: LiveExperiment | undefined, cache: HistoryCache): ExperimentView {
-  const rows = live ? live.rows : readResultRows(out);
-  const curves: Record<string, CurvePoint[]> = {};
-  for (const r of rows) {
-    const hit = cache.get(r.id);
-    if (hit && hit.steps === r.steps) {
-      curves[r.id] = hit.points;
-      continue;
-    }
-    const h = readRunHistory(out, r.id);
-    const points = thin((h?.steps ?? []).map((p) => ({ step: p.step, loss: p.loss, charsSeen: p.charsSeen, seconds: p.seconds })), CURVE_POINTS);
-    cache.set(r.id, { steps: r.steps, points });
-    curves[r.id] = points;
-  }
-  if (live?.running) curves[live.running] = thin(live.liveCurve, CURVE_POINTS);
-  return {
-    name: live?.name ?? experimentDisplayName('', path.basename(out).replace(/\.runs$/, '')),
-    out,
-    state: live ? live.state : 'results',
-    ...(live?.reason ? { reason: live.reason } : {}),
-    planned: live?.planned.length ? live.planned : rows.map((r) => ({ id: r.id, origin: r.origin, varied: r.varied, params: r.params })),
-    rows,
-    running: live?.running ?? null,
-    live: live?.live ?? null,
-    curves,
-  };
 }
 
 export class ExperimentPanel extends PanelHost<HostToPage, PageToHost> {
