@@ -232,7 +232,7 @@ async function main(): Promise<number> {
       assert.equal((await chart(page, '.exp-curves')).lines.length, 2);
       assert.equal(await page.isVisible('button[data-action="stop"]'), true);
       assert.equal(await page.isVisible('button[data-action="run"]'), false);
-      assert.match(await page.textContent('.exp-status'), new RegExp(`running · 1 of 3 runs finished · ${running.id} at step ${last.step}`));
+      assert.match((await page.textContent('.exp-status')) ?? '', new RegExp(`running · 1 of 3 runs finished · ${running.id} at step ${last.step}`));
       await applyTheme(page, DARK_MODERN);
       const file = path.join(OUT, 'experiment-dark-live.png');
       await page.screenshot({ path: file, fullPage: true });
