@@ -61,7 +61,7 @@ export function mountExperiment(root: HTMLElement, model: ExperimentPanelModel):
     const live = v.live ? ` · ${v.live.runId} at step ${v.live.step}, loss ${v.live.loss.toFixed(3)}` : '';
     status.textContent = `${v.state === 'results' ? 'results' : v.state} · ${finished} of ${v.planned.length} runs finished${live}${v.reason ? ` · ${v.reason}` : ''}`;
     root.dataset.state = v.state;
-    q<HTMLButtonElement>('.exp-run').hidden = !(v.state === 'stopped' || v.state === 'failed' || v.state === 'done');
+    q<HTMLButtonElement>('.exp-run').hidden = !(v.state === 'stopped' || v.state === 'failed');
     q<HTMLButtonElement>('.exp-stop').hidden = !(v.state === 'running' || v.state === 'queued');
     for (const b of root.querySelectorAll<HTMLButtonElement>('.exp-actions button[data-needs-selection="true"]')) b.disabled = model.selected.size === 0;
 
