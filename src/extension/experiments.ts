@@ -15,7 +15,7 @@ import * as vscode from 'vscode';
 import { FAMILY_NAMES } from '../engine/models/catalog';
 import { countRuns, experimentDisplayName, experimentOutputDir, parseExperiment, type CurvePoint, type ResultRow } from '../shared/experiment';
 import { quotePath } from '../shared/experiment/engineApi';
-import { readResultRows, readRunHistory } from '../shared/experiment/outputDir';
+import { LOCK_FILE, readResultRows, readRunHistory } from '../shared/experiment/outputDir';
 import type { ExperimentEvent, PlannedRunInfo } from '../shared/experimentProtocol';
 import type { ExperimentState, ExperimentView } from '../shared/experimentPanelProtocol';
 import { historyPathFor } from '../shared/history';
@@ -30,12 +30,31 @@ import type { TrainingManager } from './training';
 export const PENDING_EXPERIMENTS_KEY = 'rnnLab.experiments.pending';
 /** A running run checkpoints at least this often (as the CLI's experiments do). */
 const SAVE_SECONDS = 30;
+/** The worker's refusal when another process holds the output folder's lock. */
+const IN_USE = /is in use by another experiment/;
+const LOCK_ATTEMPTS = 10;
+const LOCK_RETRY_MS = 1500;
 /** Live points kept per running run (the curve is thinned for the panel anyway). */
 const LIVE_POINTS = 5000;
 
 interface PendingExperiment {
   file: string;
   out: string;
+}
+
+/**
+ * The folder's lock once this window's worker is gone: a worker that died
+ * without releasing it leaves the host's own pid in it (threads share it),
+ * which would refuse every later start in this window. No other worker of
+ * this window writes the folder (start refuses a second one).
+ */
+function releaseOwnLock(out: string): void {
+  const file = path.join(out, LOCK_FILE);
+  try {
+    if ((JSON.parse(fs.readFileSync(file, 'utf8')) as { pid?: unknown }).pid === process.pid) fs.unlinkSync(file);
+  } catch {
+    // No lock, or not ours.
+  }
 }
 
 /** One experiment the editor knows of this session. */
@@ -181,11 +200,24 @@ export class ExperimentManager implements vscode.Disposable {
     const client = experimentClient(this.workerScript, (e) => this.onEvent(exp, e), (reason) => this.onDeath(exp, reason));
     exp.client = client;
     const finished = new Promise<void>((r) => (exp.workerDone = r));
+    const request = {
+      kind: 'experiment/start' as const, file: exp.file, out: exp.out, resume: true, yes,
+      maxMemoryBytes: limits.maxMemoryBytes, threads: limits.threads, saveSeconds: Math.min(SAVE_SECONDS, limits.checkpointSeconds),
+    };
     try {
-      const plan = await client.request(
-        { kind: 'experiment/start', file: exp.file, out: exp.out, resume: true, yes, maxMemoryBytes: limits.maxMemoryBytes, threads: limits.threads, saveSeconds: Math.min(SAVE_SECONDS, limits.checkpointSeconds) },
-        { timeoutMs: 120_000 },
-      );
+      let plan;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          plan = await client.request(request, { timeoutMs: 120_000 });
+          break;
+        } catch (e) {
+          // After a reload the previous window's worker may still be writing its last checkpoint: wait for it a little.
+          if (!IN_USE.test((e as Error).message) || attempt >= LOCK_ATTEMPTS || exp.stopRequested) throw e;
+          exp.reason = 'waiting for the previous window to finish writing the folder';
+          this.changeEmitter.fire(exp);
+          await new Promise((r) => setTimeout(r, LOCK_RETRY_MS));
+        }
+      }
       exp.name = experimentDisplayName(plan.name, exp.file);
       exp.planned = plan.runs;
       this.setState(exp, 'running', undefined);
@@ -198,6 +230,7 @@ export class ExperimentManager implements vscode.Disposable {
     exp.running = null;
     exp.live = null;
     await client.dispose();
+    releaseOwnLock(exp.out);
     this.changeEmitter.fire(exp);
   }
 

@@ -24,7 +24,7 @@ import { writeFileAtomic } from '../shared/atomicFile';
 import { quotePath, type FileIO, type RunEngine } from '../shared/experiment/engineApi';
 import { EngineTrainer } from '../shared/experiment/engineTrainer';
 import type { RunReporter } from '../shared/experiment/reporter';
-import { planExperiment, runExperiment } from '../shared/experiment/runner';
+import { lockExperimentFolder, planExperiment, runExperiment } from '../shared/experiment/runner';
 import type { ExperimentRequest, ExperimentStartRequest, ExperimentStartResult } from '../shared/experimentProtocol';
 import { assertNever } from '../shared/rpc';
 import { errorText, post, serve } from './port';
@@ -86,6 +86,8 @@ function start(req: ExperimentStartRequest): ExperimentStartResult {
   const trainer = new EngineTrainer(engine, io, { sliceMs: SLICE_MS, threads: req.threads, memoryHint: 'raise rnnLab.training.maxMemoryMB' });
   // Planning throws the experiment file's problems (with their JSON paths) as the request's error: nothing has trained.
   const plan = planExperiment(req.file, trainer, { yes: req.yes, maxMemoryBytes: req.maxMemoryBytes, io });
+  // Refused here, as the request's error, when another process writes the folder (the host may wait and ask again).
+  const lock = lockExperimentFolder(req.out, io);
   running = true;
   stopRequested = false;
   void runExperiment(plan, {
@@ -104,10 +106,12 @@ function start(req: ExperimentStartRequest): ExperimentStartResult {
     },
     reporter: (run) => reporter(run.id),
     shouldStop: () => stopRequested,
+    locked: true,
   }).then(
     (o) => post({ kind: 'experiment/done', interrupted: o.interrupted, finished: o.rows.length }),
     (e: unknown) => post({ kind: 'experiment/failed', reason: errorText(e) }),
   ).finally(() => {
+    lock.release();
     running = false;
   });
   return {

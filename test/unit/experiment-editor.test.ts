@@ -199,3 +199,22 @@ describe('messages from the Experiment panel\'s page (untrusted)', () => {
     assert.match(refused('x'.repeat(10)), /not an object/);
   });
 });
+
+describe('one writer per output folder', () => {
+  it('a second experiment on a folder in use is refused in one line; the folder is free again when the first ends', async () => {
+    const file = path.join(root, 'lock.rnnlab.json');
+    fs.writeFileSync(file, JSON.stringify({ text: 'notes.txt', budget: { steps: 6 }, base: { hidden: 8, layers: 1, seq: 8, batch: 4, cell: 'rnn' } }));
+    const trainer = new EngineTrainer({ sliceMs: 0 });
+    const plan = planExperiment(file, trainer, { yes: false, maxMemoryBytes: 2 ** 30 });
+    const lockOut = experimentOutputDir(file);
+    const opts = { out: lockOut, resume: true, saveEvery: 0, saveSeconds: Infinity, maxMemoryBytes: 2 ** 30, output: new Silent(), trainer, reporter: () => quiet, shouldStop: () => false };
+    const first = runExperiment(plan, opts);
+    await assert.rejects(runExperiment(plan, opts), (e: Error) => {
+      assert.equal(e.message, `'${lockOut}' is in use by another experiment (process ${process.pid}): let it finish or stop it first`);
+      return true;
+    });
+    assert.equal((await first).rows.length, 1);
+    assert.equal(fs.existsSync(path.join(lockOut, 'experiment.lock')), false, 'the lock is released');
+    assert.equal((await runExperiment(plan, opts)).rows.length, 1, 'a later run (nothing left to train) takes the folder again');
+  });
+});

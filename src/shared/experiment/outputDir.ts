@@ -13,6 +13,8 @@ import type { ResultRow } from './results';
 export const RESULTS_FILE = 'results.jsonl';
 export const REPORT_FILE = 'report.html';
 export const STATE_FILE = 'experiment-state.json';
+/** Held by the process writing the folder (src/shared/fileLock.ts). */
+export const LOCK_FILE = 'experiment.lock';
 
 /** A folder, or a results.jsonl / report.html / experiment-state.json in one, as the folder; null if it holds no experiment. */
 export function experimentFolderOf(target: string): string | null {

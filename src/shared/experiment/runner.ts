@@ -17,20 +17,20 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 
 import { ConfigError, UserError } from '../../engine/errors';
+import { LockedError, acquireLock, type FileLock } from '../fileLock';
 import { historyPathFor, parseHistory, type RunHistory } from '../history';
 import type { FileIO } from './engineApi';
 import { countRuns, expandExperiment, type PlannedRun } from './expand';
 import { budgetLabel, rungBudgets, selectSurvivors } from './halving';
 import { MAX_RUNS_WITHOUT_CONFIRMATION } from './limits';
+import { LOCK_FILE, REPORT_FILE, RESULTS_FILE, STATE_FILE } from './outputDir';
 import { experimentReportHtml } from './report';
 import type { ExperimentLog, RunReporter } from './reporter';
 import type { ResultRow } from './results';
 import { ExperimentError, parseExperiment, type Budget, type ExperimentSpec, type Problem } from './spec';
 import type { CorpusFacts, RunTrainer, TrainOutcome } from './trainer';
 
-export const STATE_FILE = 'experiment-state.json';
-export const RESULTS_FILE = 'results.jsonl';
-export const REPORT_FILE = 'report.html';
+export { LOCK_FILE, REPORT_FILE, RESULTS_FILE, STATE_FILE } from './outputDir';
 const STATE_FORMAT = 'rnn-lab-experiment/1';
 
 export interface Plan {
@@ -189,6 +189,8 @@ export interface RunOptions {
   shouldStop: () => boolean;
   /** Every run finished (not interrupted): the CLI prints its table here. */
   onFinished?: (rows: readonly ResultRow[]) => void;
+  /** The caller holds the folder's lock already (lockExperimentFolder). */
+  locked?: boolean;
 }
 
 export interface ExperimentOutcome {
@@ -197,7 +199,33 @@ export interface ExperimentOutcome {
   interrupted: boolean;
 }
 
+/**
+ * Claims the output folder for one experiment process (a lock file with its
+ * pid, taken over from a dead one): two writers, say the CLI and the editor,
+ * or a reloading window and its successor, never interleave their runs.
+ */
+export function lockExperimentFolder(out: string, io: Pick<FileIO, 'quote'>): FileLock {
+  mkdirSync(out, { recursive: true });
+  try {
+    return acquireLock(path.join(out, LOCK_FILE));
+  } catch (e) {
+    if (e instanceof LockedError) {
+      throw new UserError(`${io.quote(out)} is in use by another experiment${e.owner ? ` (process ${e.owner.pid})` : ''}: let it finish or stop it first`);
+    }
+    throw e;
+  }
+}
+
 export async function runExperiment(plan: Plan, opts: RunOptions): Promise<ExperimentOutcome> {
+  const lock = opts.locked ? null : lockExperimentFolder(opts.out, opts.io);
+  try {
+    return await runLocked(plan, opts);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function runLocked(plan: Plan, opts: RunOptions): Promise<ExperimentOutcome> {
   const { out, output, trainer, io } = opts;
   mkdirSync(out, { recursive: true });
   const stateFile = path.join(out, STATE_FILE);
