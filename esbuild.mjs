@@ -16,6 +16,8 @@ const nodeBundles = [
   { entryPoints: { extension: 'src/extension/extension.ts' }, external: ['vscode'] },
   // Worker threads of the extension host: training, and inference for completions.
   { entryPoints: { 'trainer-worker': 'src/worker/trainerMain.ts', 'inference-worker': 'src/worker/inferenceMain.ts' } },
+  // The experiment thread: a trainer that runs a whole *.rnnlab.json through the shared experiment runner.
+  { entryPoints: { 'experiment-worker': 'src/worker/experimentMain.ts' } },
 ];
 
 /** @type {import('esbuild').BuildOptions[]} */
@@ -24,6 +26,7 @@ const browserBundles = [
   { entryPoints: { 'webview/loss': 'webview/loss/main.ts' } },
   { entryPoints: { 'webview/hidden': 'webview/hidden/main.ts' } },
   { entryPoints: { 'webview/gradflow': 'webview/gradflow/main.ts' } },
+  { entryPoints: { 'webview/experiment': 'webview/experiment/main.ts' } },
 ];
 
 const common = {

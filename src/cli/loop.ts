@@ -4,165 +4,23 @@
  * hands over atomically with the run's history beside it, and reports
  * progress. Also the Node API for scripts and experiments: `trainToFile`.
  */
-import * as fs from 'node:fs';
-
-import {
-  DivergenceError,
-  startRun,
-  type Checkpoint,
-  type Kernels,
-  type ResolvedRun,
-  type RunInput,
-  type RunOutcome,
-  type RunProgress,
-  type RunValidation,
-  type Session,
-  type SettingNamer,
-  type TextSource,
-} from '../engine';
-import {
-  HISTORY_FORMAT,
-  historyLine,
-  historyPathFor,
-  historySeconds,
-  parseHistory,
-  type HistoryRecord,
-  type HistorySession,
-  type RunHistory,
-} from '../shared/history';
-import { quotePath, writeFileAtomic } from './files';
+import { DivergenceError, startRun, type RunOutcome } from '../engine';
+import { trainRunToFile, type TrainFileRequest, type TrainFileResult } from '../shared/experiment/runToFile';
+import { quotePath, readTextFile, writeFileAtomic } from './files';
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_USER } from './output';
 
-/** The event loop gets a turn this often, so Ctrl-C and the progress bar's timer are handled. */
-const YIELD_MS = 25;
-
-export interface TrainFileRequest {
-  /** The training text: a string, or a source that streams it (engine TextSource). */
-  text: string | TextSource;
-  settings: RunInput;
-  /** Continue this checkpoint; its history (`<init>.history.jsonl`) is carried on into `out`'s. */
-  init?: { path: string; checkpoint: Checkpoint } | null;
-  /** Where the checkpoint goes; the history goes beside it (historyPathFor). */
-  out: string;
-  metadata?: Record<string, string>;
-  names?: SettingNamer;
-  memoryHint?: string;
-  kernels?: Kernels;
-  /** Called once the run is built, before the first step (the CLI prints its header here). */
-  onStart?(run: { session: Session; resolved: ResolvedRun }): void;
-  onProgress?(p: RunProgress): void;
-  onValidation?(v: RunValidation): void;
-  onCheckpoint?(c: { path: string; step: number; bytes: number; final: boolean }): void;
-  /** Polled between slices: true ends the session (a final validation and checkpoint, reason 'stopped'). */
-  shouldStop?(): boolean;
-  /** Length of a slice in ms, how often shouldStop is polled (default 25; 0 = after every step). */
-  sliceMs?: number;
-}
-
-export interface TrainFileResult {
-  outcome: RunOutcome;
-  resolved: ResolvedRun;
-  session: Session;
-  /** The run's whole history as written beside the checkpoint (earlier sessions included). */
-  history: RunHistory;
-  historyPath: string;
-  /** Set when the history could not be written (the checkpoint was): the reason. */
-  historyError: string | null;
-}
-
-/** The prior history of a checkpoint, as text ending in a newline ('' when there is none or it cannot be read). */
-function readPriorHistory(checkpointPath: string): string {
-  try {
-    const text = fs.readFileSync(historyPathFor(checkpointPath), 'utf8');
-    return text.length === 0 || text.endsWith('\n') ? text : `${text}\n`;
-  } catch {
-    return '';
-  }
-}
+export type { TrainFileRequest, TrainFileResult } from '../shared/experiment/runToFile';
 
 /**
  * Trains a run to the end of its budget (or until `shouldStop`), saving to
- * `out` and its history file. Resolves with the outcome; a diverged run
- * resolves too (outcome.reason 'diverged', `out` holds the last checkpoint
- * with finite weights, if one was saved). User errors (settings, data) throw.
+ * `out` and its history file (src/shared/experiment/runToFile.ts).
  */
-export async function trainToFile(req: TrainFileRequest): Promise<TrainFileResult> {
-  const historyPath = historyPathFor(req.out);
-  const prior = req.init ? readPriorHistory(req.init.path) : '';
-  const priorHistory = parseHistory(prior);
-  let pending: HistoryRecord[] = [];
-  let historyStarted = false;
-  let historyError: string | null = null;
-  const all: HistoryRecord[] = [];
-
-  const writeHistory = (): void => {
-    const text = pending.map(historyLine).join('');
-    all.push(...pending);
-    pending = [];
-    if (historyError) return;
-    try {
-      if (!historyStarted) {
-        // The first save of the session writes the whole file (earlier sessions, then this one) at once.
-        writeFileAtomic(historyPath, new TextEncoder().encode(prior + text));
-        historyStarted = true;
-      } else if (text) {
-        fs.appendFileSync(historyPath, text);
-      }
-    } catch (e) {
-      historyError = `could not write the history ${quotePath(historyPath)}: ${(e as Error).message}`;
-    }
-  };
-
-  const { session, resolved, loop } = startRun(
-    {
-      text: req.text,
-      settings: req.settings,
-      resume: req.init ? { checkpoint: req.init.checkpoint, label: `the checkpoint ${quotePath(req.init.path)}` } : null,
-      metadata: req.metadata ?? {},
-      ...(req.names ? { names: req.names } : {}),
-      ...(req.memoryHint ? { memoryHint: req.memoryHint } : {}),
-      ...(req.kernels ? { kernels: req.kernels } : {}),
-      secondsBefore: historySeconds(priorHistory),
-    },
-    {
-      progress: (p) => {
-        pending.push({ kind: 'step', ...p });
-        req.onProgress?.(p);
-      },
-      validation: (v) => {
-        pending.push({ kind: 'val', ...v });
-        req.onValidation?.(v);
-      },
-      checkpoint: (c) => {
-        writeFileAtomic(req.out, c.bytes);
-        writeHistory();
-        req.onCheckpoint?.({ path: req.out, step: c.step, bytes: c.bytes.length, final: c.final });
-      },
-    },
-  );
-  const sessionRecord: HistorySession = {
-    kind: 'session',
-    format: HISTORY_FORMAT,
-    startStep: session.startStep,
-    startedAt: new Date().toISOString(),
-    settings: { model: resolved.model, train: resolved.train, limits: resolved.limits, notes: resolved.notes },
-  };
-  pending.push(sessionRecord);
-  req.onStart?.({ session, resolved });
-
-  let outcome: RunOutcome | null = null;
-  while (!outcome) {
-    if (req.shouldStop?.()) {
-      outcome = loop.stop();
-      break;
-    }
-    outcome = loop.runFor(req.sliceMs ?? YIELD_MS);
-    if (!outcome) await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-  // Records after the last checkpoint (a divergence) are not written: the history matches the checkpoint.
-  const history = parseHistory(prior + all.map(historyLine).join(''));
-  return { outcome, resolved, session, history, historyPath, historyError };
+export function trainToFile(req: TrainFileRequest): Promise<TrainFileResult> {
+  return trainRunToFile({ startRun, io: cliFiles }, req);
 }
+
+/** The CLI's file operations (errors in plain words, paths quoted its way) for the shared experiment code. */
+export const cliFiles = { readText: (file: string) => readTextFile(file), write: writeFileAtomic, quote: quotePath };
 
 /** The divergence message with what was kept: never both "kept" and "nothing written". */
 export function divergenceMessage(outcome: RunOutcome, out: string): string {

@@ -5,42 +5,17 @@
  */
 import { Presets, SingleBar } from 'cli-progress';
 
-import type { StepResult } from '../engine';
+import type { RunReporter, StartInfo, StepInfo } from '../shared/experiment/reporter';
 import { formatCount, formatDuration, round, type Output } from './output';
 
-export interface StartInfo {
-  /** Everything for the JSON start event (configs, sizes, paths). */
-  fields: Record<string, unknown>;
-  /** Human description lines. */
-  lines: string[];
-  /** Steps this run will take at most (Infinity: only the time budget limits it). */
-  steps: number;
-  /** Time budget in seconds (Infinity: none). */
-  seconds: number;
-  /** Step the run starts from (non-zero when resuming). */
-  startStep: number;
-}
-
-export interface StepInfo {
-  result: StepResult;
-  /** Steps taken by this run. */
-  done: number;
-  elapsed: number;
-  charsPerSec: number;
-}
+export type { StartInfo, StepInfo } from '../shared/experiment/reporter';
 
 export interface DoneInfo {
   fields: Record<string, unknown>;
   lines: string[];
 }
 
-export interface TrainReporter {
-  start(info: StartInfo): void;
-  step(s: StepInfo): void;
-  val(step: number, loss: number, bpc: number): void;
-  checkpoint(path: string, step: number, bytes: number): void;
-  /** Training ended (normally, interrupted or failed): flush what is pending, stop drawing. */
-  finish(): void;
+export interface TrainReporter extends RunReporter {
   done(info: DoneInfo): void;
 }
 

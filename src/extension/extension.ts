@@ -12,8 +12,12 @@ import { readHostLimits } from './settings';
 import { TrainingStatusBar } from './statusBar';
 import { TrainingManager } from './training';
 import { Observers, type RnnLabObserver } from './observers';
+import { registerExperimentCommands } from './experimentCommands';
+import { ExperimentManager } from './experiments';
+import { ExperimentPanels } from './panels/experimentPanel';
 
 let training: TrainingManager | undefined;
+let experiments: ExperimentManager | undefined;
 
 /** What tests (and other extensions) can reach through `getExtension(...).exports`. */
 export interface RnnLabApi {
@@ -29,6 +33,9 @@ export interface RnnLabApi {
   hiddenStates: HiddenStatesViewProvider;
   /** The gradient-flow panels. */
   gradFlowPanels: GradientFlowPanels;
+  /** Experiments started in the editor, and their panels. */
+  experiments: ExperimentManager;
+  experimentPanels: ExperimentPanels;
 }
 
 export function activate(context: vscode.ExtensionContext): RnnLabApi {
@@ -44,6 +51,8 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
   const gradFlowPanels = new GradientFlowPanels(panelDeps);
   const hiddenStates = new HiddenStatesViewProvider({ ...panelDeps, inference, completions });
   const tree = new ModelsTreeProvider(library, training, () => context.globalState.get<string>(COMPLETION_MODEL_KEY));
+  experiments = new ExperimentManager(training, library, path.join(dist, 'experiment-worker.js'), readHostLimitsSafe(log), context.workspaceState, log, observers);
+  const experimentPanels = new ExperimentPanels({ ...panelDeps, experiments });
 
   context.subscriptions.push(
     log,
@@ -60,8 +69,13 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
     vscode.window.registerTreeDataProvider('rnnLab.models', tree),
     vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, completions),
     ...registerCommands({ library, training, inference, state: context.globalState, log, observers, lossPanels, gradFlowPanels }),
+    experiments,
+    experimentPanels,
+    ...registerExperimentCommands({ experiments, panels: experimentPanels, log, observers }),
   );
-  return { library, training, inference, completions, observe: (o) => observers.add(o), lossPanels, gradFlowPanels, hiddenStates };
+  // Experiments that were training when the window closed or reloaded continue.
+  experiments.restore();
+  return { library, training, inference, completions, observe: (o) => observers.add(o), lossPanels, gradFlowPanels, hiddenStates, experiments, experimentPanels };
 }
 
 /** Limits are read at each use so a settings change applies to the next run; a bad value falls back with a note. */
@@ -79,6 +93,7 @@ function readHostLimitsSafe(log: vscode.OutputChannel) {
 
 /** Asks running trainers for a last checkpoint, then stops the threads. */
 export async function deactivate(): Promise<void> {
-  await training?.shutdown();
+  await Promise.all([training?.shutdown(), experiments?.shutdown()]);
+  experiments = undefined;
   training = undefined;
 }

@@ -47,6 +47,8 @@ export interface ModelEntry {
   hasCheckpoint: boolean;
   /** Set for models trained here; imported models have none and cannot resume. */
   settings?: RunSettings;
+  /** A run of an experiment (its checkpoint copied from the experiment's output folder). */
+  experiment?: { out: string; name: string; runId: string };
 }
 
 /** Longest model name kept (an imported file's name, or its metadata's, is untrusted). */

@@ -12,9 +12,23 @@ const STATE_ICONS: Record<ModelEntry['state'], string> = {
   failed: 'error',
 };
 
-/** The Models tree: one item per model, with its state, size and progress. */
-export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelEntry>, vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<ModelEntry | undefined>();
+/** An experiment's runs in the tree, under one item named after it. */
+export interface ExperimentGroup {
+  kind: 'experiment';
+  /** The experiment's output folder (its identity). */
+  out: string;
+  name: string;
+}
+
+type Node = ModelEntry | ExperimentGroup;
+
+function isGroup(n: Node): n is ExperimentGroup {
+  return (n as ExperimentGroup).kind === 'experiment';
+}
+
+/** The Models tree: one item per model, with its state, size and progress; an experiment's models under the experiment. */
+export class ModelsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly subscriptions: vscode.Disposable[] = [];
   private lastRefresh = 0;
@@ -42,12 +56,44 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelEntry>, 
     }
   }
 
-  getChildren(element?: ModelEntry): ModelEntry[] {
-    if (element) return [];
-    return [...this.library.list()].sort((a, b) => b.created - a.created);
+  getChildren(element?: Node): Node[] {
+    const models = [...this.library.list()].sort((a, b) => b.created - a.created);
+    if (element) return isGroup(element) ? models.filter((m) => m.experiment?.out === element.out) : [];
+    const out: Node[] = [];
+    const groups = new Set<string>();
+    for (const m of models) {
+      if (!m.experiment) out.push(m);
+      else if (!groups.has(m.experiment.out)) {
+        groups.add(m.experiment.out);
+        out.push({ kind: 'experiment', out: m.experiment.out, name: m.experiment.name });
+      }
+    }
+    return out;
   }
 
-  getTreeItem(m: ModelEntry): vscode.TreeItem {
+  getParent(element: Node): Node | undefined {
+    if (isGroup(element) || !element.experiment) return undefined;
+    return { kind: 'experiment', out: element.experiment.out, name: element.experiment.name };
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    return isGroup(node) ? this.groupItem(node) : this.modelItem(node);
+  }
+
+  private groupItem(g: ExperimentGroup): vscode.TreeItem {
+    const item = new vscode.TreeItem(g.name, vscode.TreeItemCollapsibleState.Expanded);
+    item.id = `experiment:${g.out}`;
+    const runs = this.library.list().filter((m) => m.experiment?.out === g.out);
+    const best = runs.map((m) => m.bestValBpc).filter((b): b is number => b !== null).sort((a, b) => a - b)[0];
+    item.description = `experiment · ${runs.length} run${runs.length === 1 ? '' : 's'}${best !== undefined ? ` · best ${best.toFixed(3)} bpc` : ''}`;
+    item.tooltip = `${g.name}: results in ${g.out}`;
+    item.iconPath = new vscode.ThemeIcon('beaker');
+    item.contextValue = 'experiment';
+    item.command = { command: 'rnnLab.showExperiment', title: 'Show Experiment Results', arguments: [vscode.Uri.file(g.out)] };
+    return item;
+  }
+
+  private modelItem(m: ModelEntry): vscode.TreeItem {
     const item = new vscode.TreeItem(m.name, vscode.TreeItemCollapsibleState.None);
     item.id = m.id;
     const live = this.training.live(m.id);

@@ -1,8 +1,8 @@
 import type * as vscode from 'vscode';
 import type { Message } from '../shared/rpc';
 
-/** The panel channels: the loss chart, the gradient flow, the Hidden States view. */
-export type PanelChannel = 'loss' | 'gradflow' | 'hidden';
+/** The panel channels: the loss chart, the gradient flow, the Hidden States view, the Experiment panel. */
+export type PanelChannel = 'loss' | 'gradflow' | 'hidden' | 'experiment';
 
 export interface PanelMessageEvent {
   panel: PanelChannel;

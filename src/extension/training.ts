@@ -30,6 +30,19 @@ interface ActiveRun extends LiveRun {
   lastSavedStep: number;
 }
 
+/**
+ * Work that takes one training slot like a model's run, but trains through
+ * its own worker (an experiment trains its runs one after another).
+ */
+export interface TrainingJob {
+  /** Unique among queued jobs (an experiment's output folder). */
+  id: string;
+  /** Told while the job waits for a slot. */
+  queued(reason: string): void;
+  /** Runs the job; the slot is free again when it settles. */
+  run(): Promise<void>;
+}
+
 const HISTORY_LIMIT = 20_000;
 /** Gradient-flow snapshots kept per model; only the newest keep every row e_t (older ones keep a few). */
 export const GRADFLOW_LIMIT = 200;
@@ -44,6 +57,9 @@ const GRADFLOW_KEPT_ROWS = 4;
 export class TrainingManager implements vscode.Disposable {
   private readonly runs = new Map<string, ActiveRun>();
   private readonly queue: string[] = [];
+  /** Queued jobs by id (their ids sit in `queue` with the models'), and the ids of those running. */
+  private readonly jobs = new Map<string, TrainingJob>();
+  private readonly runningJobs = new Set<string>();
   private readonly changeEmitter = new vscode.EventEmitter<LiveRun>();
   private readonly checkpointEmitter = new vscode.EventEmitter<string>();
   /** Where each live run's current session started, and with what settings (for the history file). */
@@ -160,18 +176,44 @@ export class TrainingManager implements vscode.Disposable {
     this.pump();
   }
 
-  /** Starts queued runs while fewer than the limit are training. */
+  /** Queues a job behind the runs already waiting; it starts when a training slot is free. */
+  enqueueJob(job: TrainingJob): void {
+    if (this.jobs.has(job.id) || this.runningJobs.has(job.id)) throw new Error('this experiment is already running or queued');
+    this.jobs.set(job.id, job);
+    this.queue.push(job.id);
+    this.pump();
+  }
+
+  /** Removes a job that has not started; false if it is not waiting. */
+  dequeueJob(id: string): boolean {
+    if (!this.jobs.delete(id)) return false;
+    this.queue.splice(this.queue.indexOf(id), 1);
+    return true;
+  }
+
+  /** Starts queued runs and jobs while fewer than the limit are training. */
   private pump(): void {
     const limit = this.limits().maxConcurrentRuns;
-    while (this.queue.length > 0 && [...this.runs.values()].filter((r) => r.client).length < limit) {
-      const run = this.runs.get(this.queue.shift()!)!;
-      void this.launch(run);
-    }
-    const waiting = this.queue.length;
-    if (waiting > 0) {
-      for (const id of this.queue) {
-        this.library.update(id, { reason: `queued: ${limit} run${limit === 1 ? '' : 's'} already training (setting rnnLab.training.maxConcurrentRuns)` });
+    const busy = (): number => [...this.runs.values()].filter((r) => r.client).length + this.runningJobs.size;
+    while (this.queue.length > 0 && busy() < limit) {
+      const id = this.queue.shift()!;
+      const job = this.jobs.get(id);
+      if (job) {
+        this.jobs.delete(id);
+        this.runningJobs.add(id);
+        void job.run().finally(() => {
+          this.runningJobs.delete(id);
+          this.pump();
+        });
+      } else {
+        void this.launch(this.runs.get(id)!);
       }
+    }
+    const reason = `queued: ${limit} run${limit === 1 ? '' : 's'} already training (setting rnnLab.training.maxConcurrentRuns)`;
+    for (const id of this.queue) {
+      const job = this.jobs.get(id);
+      if (job) job.queued(reason);
+      else this.library.update(id, { reason });
     }
   }
 

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { HostToInference, InferenceEvent, InferenceToHost } from './inferenceProtocol';
 import { Rpc, type Direction, type RequestOf, type RequestOptions, type ResultOf } from './rpc';
+import type { ExperimentEvent, ExperimentToHost, HostToExperiment } from './experimentProtocol';
 import type { HostToTrainer, TrainerEvent, TrainerToHost } from './trainerProtocol';
 
 /**
@@ -90,4 +91,11 @@ export function trainerClient(script: string, onEvent: (event: TrainerEvent) => 
 /** The host's end of the inference worker running `script`. */
 export function inferenceClient(script: string, onEvent: (event: InferenceEvent) => void, onDeath: (reason: string) => void): InferenceClient {
   return new WorkerClient(script, onEvent, onDeath, 'the inference worker');
+}
+
+export type ExperimentClient = WorkerClient<HostToExperiment, ExperimentToHost>;
+
+/** The host's end of an experiment worker running `script`. */
+export function experimentClient(script: string, onEvent: (event: ExperimentEvent) => void, onDeath: (reason: string) => void): ExperimentClient {
+  return new WorkerClient(script, onEvent, onDeath, 'the experiment worker');
 }

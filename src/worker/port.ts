@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { HostToInference, InferenceToHost } from '../shared/inferenceProtocol';
 import { Rpc, type Direction, type RequestContext } from '../shared/rpc';
+import type { ExperimentToHost, HostToExperiment } from '../shared/experimentProtocol';
 import type { HostToTrainer, TrainerToHost } from '../shared/trainerProtocol';
 
 /**
@@ -20,9 +21,9 @@ export function errorText(error: unknown): string {
   return String(error);
 }
 
-/** A worker runs one of the two channels; which one is fixed by the entry point that calls serve. */
-type WorkerSends = TrainerToHost | InferenceToHost;
-type WorkerReceives = HostToTrainer | HostToInference;
+/** A worker runs one of the channels; which one is fixed by the entry point that calls serve. */
+type WorkerSends = TrainerToHost | InferenceToHost | ExperimentToHost;
+type WorkerReceives = HostToTrainer | HostToInference | HostToExperiment;
 
 const rpc = new Rpc<WorkerSends, WorkerReceives>(
   {

@@ -20,8 +20,10 @@ export function run(): Promise<void> {
   if (process.env.RNN_LAB_TEST_GREP) mocha.grep(process.env.RNN_LAB_TEST_GREP);
   // RNN_LAB_TEST_SUITES=untrusted: the suites runTest.ts runs in a workspace opened in Restricted Mode.
   const suiteDir = path.join(__dirname, process.env.RNN_LAB_TEST_SUITES === 'untrusted' ? 'untrusted' : 'suite');
+  // RNN_LAB_TEST_FILES=experiment,panels runs only the suite files whose names contain one of the words.
+  const only = process.env.RNN_LAB_TEST_FILES?.split(',').filter(Boolean);
   for (const f of readdirSync(suiteDir).sort()) {
-    if (f.endsWith('.test.js')) mocha.addFile(path.join(suiteDir, f));
+    if (f.endsWith('.test.js') && (!only || only.some((w) => f.includes(w)))) mocha.addFile(path.join(suiteDir, f));
   }
   return new Promise((resolve, reject) => {
     const runner = mocha.run((failures) => {

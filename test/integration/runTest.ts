@@ -12,7 +12,7 @@
 //
 // Prints the mocha output, then a closing "integration: N passed, M failed" line.
 import { runTests } from '@vscode/test-electron';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { REPO_ROOT, SHIM_PATH } from '../../scripts/vscode-test/install';
@@ -47,6 +47,7 @@ async function runSuites(suites: 'suite' | 'untrusted', files: Record<string, st
         RNN_LAB_TEST_WORKSPACE: workspace,
         RNN_LAB_TEST_SUITES: suites,
         ...(process.env.RNN_LAB_TEST_GREP ? { RNN_LAB_TEST_GREP: process.env.RNN_LAB_TEST_GREP } : {}),
+        ...(process.env.RNN_LAB_TEST_FILES ? { RNN_LAB_TEST_FILES: process.env.RNN_LAB_TEST_FILES } : {}),
         ...env,
       },
     });
@@ -65,10 +66,12 @@ async function runSuites(suites: 'suite' | 'untrusted', files: Record<string, st
 
 async function main(): Promise<number> {
   const trusted = await runSuites('suite', { 'sample.txt': 'the quick brown fox jumps over the lazy dog\n' });
-  // RNN_LAB_TEST_TRUSTED_ONLY=1 (with RNN_LAB_TEST_GREP, while working on one suite): no Restricted Mode session.
-  const skipped: RunResult = { passed: 0, failed: 0, pending: 0, ok: true };
+  // RNN_LAB_TEST_TRUSTED_ONLY=1 skips the Restricted Mode session; with RNN_LAB_TEST_FILES, it runs only if one of its files is named.
+  const only = process.env.RNN_LAB_TEST_FILES?.split(',').filter(Boolean);
+  const skipUntrusted = process.env.RNN_LAB_TEST_TRUSTED_ONLY === '1'
+    || (only !== undefined && !readdirSync(path.join(REPO_ROOT, 'test/integration/untrusted')).some((f) => only.some((w) => f.includes(w))));
   // Restricted Mode: a workspace that asks for what only the user may grant (see untrusted/).
-  const untrusted = process.env.RNN_LAB_TEST_TRUSTED_ONLY === '1' ? skipped : await runSuites(
+  const untrusted = skipUntrusted ? { passed: 0, failed: 0, pending: 0, ok: true } : await runSuites(
     'untrusted',
     { '.vscode/settings.json': workspaceSettingsJson(), 'sample.txt': 'the quick brown fox\n' },
     // Desktop VS Code (RNN_LAB_VSCODE=download) takes trust from its own flags; the shim reads this.

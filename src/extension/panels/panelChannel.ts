@@ -3,6 +3,8 @@ import { PAGE_MESSAGE_LIMITS } from '../../shared/panelProtocol';
 import { Rpc, type Checked, type Direction } from '../../shared/rpc';
 import type { Observers, PanelChannel } from '../observers';
 
+const PEERS: Record<PanelChannel, string> = { hidden: 'hidden-states view', loss: 'loss panel', gradflow: 'gradient-flow panel', experiment: 'experiment panel' };
+
 export interface PanelChannelOptions<PageSends extends Direction> {
   panel: PanelChannel;
   modelId: string | undefined;
@@ -29,7 +31,7 @@ export function panelChannel<HostSends extends Direction, PageSends extends Dire
       listen: (receive) => webview.onDidReceiveMessage(receive),
     },
     {
-      peer: `the ${o.panel === 'hidden' ? 'hidden-states view' : o.panel === 'loss' ? 'loss panel' : 'gradient-flow panel'}`,
+      peer: `the ${PEERS[o.panel]}`,
       limits: PAGE_MESSAGE_LIMITS,
       accept: o.accept,
       onReject: (reason) => o.log.appendLine(reason),

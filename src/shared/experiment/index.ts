@@ -8,3 +8,4 @@ export * from './expand';
 export * from './halving';
 export * from './results';
 export * from './report';
+export * from './starter';

@@ -5,8 +5,11 @@
  * validation loss against parameters and against time, as inline SVG.
  * Pure: rows and histories in, HTML out.
  */
-import type { HistoryStep, RunHistory } from '../history';
+import type { RunHistory } from '../history';
+import { CURVE_CHARTS, DOT_CHARTS, escapeHtml, lossCurves, runColors, svgChart, validationDots, type CurveAxis, type CurvePoint, type DotAxis } from './charts';
 import { rankRows, seedGroups, variedSettingNames, type ResultRow } from './results';
+
+export * from './charts';
 
 export interface ReportInput {
   name: string;
@@ -14,97 +17,6 @@ export interface ReportInput {
   histories: Readonly<Record<string, RunHistory>>;
   /** Runs planned in all (rows may be fewer while the experiment is still going). */
   planned: number;
-}
-
-/** Colour-blind-safe palette (Okabe–Ito, then Tableau), cycled. */
-const COLORS = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#d55e00', '#56b4e9', '#f0e442', '#000000', '#4e79a7', '#f28e2b', '#59a14f', '#b07aa1'];
-
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
-
-/** Round, human tick values covering [lo, hi]. */
-export function niceTicks(lo: number, hi: number, count = 5): number[] {
-  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [];
-  if (hi <= lo) return [lo];
-  const raw = (hi - lo) / count;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw * (1 - 1e-9))!;
-  const out: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(+v.toPrecision(12));
-  return out;
-}
-
-function fmt(v: number): string {
-  if (v === 0) return '0';
-  const a = Math.abs(v);
-  if (a >= 1e6) return `${+(v / 1e6).toPrecision(3)}M`;
-  if (a >= 1e3) return `${+(v / 1e3).toPrecision(3)}k`;
-  return String(+v.toPrecision(3));
-}
-
-export interface Series {
-  label: string;
-  color: string;
-  points: [number, number][];
-}
-
-export interface ChartOptions {
-  title: string;
-  xLabel: string;
-  yLabel: string;
-  /** Lines or dots. */
-  mode: 'line' | 'dots';
-  width?: number;
-  height?: number;
-}
-
-/** One chart as an SVG element: axes with ticks, one polyline (or dots) per series, a title per dot. */
-export function svgChart(series: readonly Series[], o: ChartOptions): string {
-  const W = o.width ?? 640;
-  const H = o.height ?? 300;
-  const m = { l: 58, r: 12, t: 26, b: 42 };
-  const pts = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
-  const head = `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${escapeHtml(o.title)}">` +
-    `<text x="${W / 2}" y="16" text-anchor="middle" class="title">${escapeHtml(o.title)}</text>`;
-  if (pts.length === 0) return `${head}<text x="${W / 2}" y="${H / 2}" text-anchor="middle" class="empty">no data yet</text></svg>`;
-  let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
-  for (const [x, y] of pts) [x0, x1, y0, y1] = [Math.min(x0, x), Math.max(x1, x), Math.min(y0, y), Math.max(y1, y)];
-  if (x1 === x0) [x0, x1] = [x0 - 1, x1 + 1];
-  if (y1 === y0) [y0, y1] = [y0 - 0.5, y1 + 0.5];
-  const pad = (y1 - y0) * 0.05;
-  y0 -= pad;
-  y1 += pad;
-  // Dots on the frame would be cut in half.
-  if (o.mode === 'dots') [x0, x1] = [x0 - (x1 - x0) * 0.04, x1 + (x1 - x0) * 0.04];
-  const sx = (x: number): number => m.l + ((x - x0) / (x1 - x0)) * (W - m.l - m.r);
-  const sy = (y: number): number => H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b);
-  const parts: string[] = [head];
-  for (const t of niceTicks(x0, x1)) parts.push(`<line class="grid" x1="${sx(t).toFixed(1)}" x2="${sx(t).toFixed(1)}" y1="${m.t}" y2="${H - m.b}"/><text class="tick" x="${sx(t).toFixed(1)}" y="${H - m.b + 14}" text-anchor="middle">${fmt(t)}</text>`);
-  for (const t of niceTicks(y0, y1)) parts.push(`<line class="grid" x1="${m.l}" x2="${W - m.r}" y1="${sy(t).toFixed(1)}" y2="${sy(t).toFixed(1)}"/><text class="tick" x="${m.l - 5}" y="${(sy(t) + 4).toFixed(1)}" text-anchor="end">${fmt(t)}</text>`);
-  parts.push(`<rect class="frame" x="${m.l}" y="${m.t}" width="${W - m.l - m.r}" height="${H - m.t - m.b}"/>`);
-  parts.push(`<text class="axis" x="${(m.l + W - m.r) / 2}" y="${H - 6}" text-anchor="middle">${escapeHtml(o.xLabel)}</text>`);
-  parts.push(`<text class="axis" transform="translate(14 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(o.yLabel)}</text>`);
-  for (const s of series) {
-    const ok = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
-    if (ok.length === 0) continue;
-    if (o.mode === 'line' && ok.length > 1) {
-      const d = ok.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ');
-      parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="1.5" points="${d}"><title>${escapeHtml(s.label)}</title></polyline>`);
-    } else {
-      for (const [x, y] of ok) parts.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="4" fill="${s.color}"><title>${escapeHtml(`${s.label}: ${fmt(x)}, ${y.toFixed(4)}`)}</title></circle>`);
-    }
-  }
-  parts.push('</svg>');
-  return parts.join('');
-}
-
-/** At most `n` points of a curve, evenly spaced (the last one kept), so the page stays small. */
-export function thin<T>(points: readonly T[], n = 400): T[] {
-  if (points.length <= n) return [...points];
-  const out: T[] = [];
-  for (let i = 0; i < n; i++) out.push(points[Math.round((i * (points.length - 1)) / (n - 1))]!);
-  return out;
 }
 
 function cell(v: unknown): string {
@@ -121,9 +33,14 @@ th,td{padding:3px 8px;border-bottom:1px solid #e5e5e5;text-align:right;white-spa
 .chart .title{font-size:13px;font-weight:600;fill:#3b3b3b}.chart .tick{font-size:10px;fill:#616161}.chart .axis{font-size:11px;fill:#616161}
 .chart .grid{stroke:#eee}.chart .frame{fill:none;stroke:#ccc}.chart .empty{fill:#999}.muted{color:#616161}`;
 
+/** Curves from histories: the step records of each run. */
+export function historyCurves(histories: Readonly<Record<string, RunHistory>>): Record<string, CurvePoint[]> {
+  return Object.fromEntries(Object.entries(histories).map(([id, h]) => [id, h.steps]));
+}
+
 export function experimentReportHtml(input: ReportInput): string {
   const ranked = rankRows(input.rows);
-  const color = new Map(ranked.map((r, i) => [r.id, COLORS[i % COLORS.length]!]));
+  const color = runColors(ranked.map((r) => r.id));
   const varied = variedSettingNames(input.rows);
   const title = `RNN Lab experiment${input.name ? `: ${input.name}` : ''}`;
 
@@ -141,9 +58,10 @@ export function experimentReportHtml(input: ReportInput): string {
         .join('')}</table>`
     : '';
 
-  const curve = (x: (p: HistoryStep) => number): Series[] =>
-    ranked.map((r) => ({ label: r.id, color: color.get(r.id)!, points: thin(input.histories[r.id]?.steps ?? []).map((p) => [x(p), p.loss] as [number, number]) }));
-  const dots = (x: (r: ResultRow) => number): Series[] => ranked.map((r) => ({ label: r.id, color: color.get(r.id)!, points: r.valLoss !== null ? [[x(r), r.valLoss]] : [] }));
+  const ids = ranked.map((r) => r.id);
+  const curves = historyCurves(input.histories);
+  const curve = (axis: CurveAxis): string => svgChart(lossCurves(ids, curves, axis, color), CURVE_CHARTS[axis]);
+  const dots = (axis: DotAxis): string => svgChart(validationDots(ranked, axis, color), DOT_CHARTS[axis]);
   const legend = `<p class="legend">${ranked.map((r) => `<span><i style="background:${color.get(r.id)}"></i>${escapeHtml(r.id)}</span>`).join('')}</p>`;
 
   return `<!DOCTYPE html>
@@ -158,14 +76,14 @@ export function experimentReportHtml(input: ReportInput): string {
 ${groupTable}
 <h2>Training loss</h2>${legend}
 <div class="charts">
-${svgChart(curve((p) => p.step), { title: 'Training loss by step', xLabel: 'step', yLabel: 'loss (nats/char)', mode: 'line' })}
-${svgChart(curve((p) => p.charsSeen), { title: 'Training loss by characters', xLabel: 'characters trained on', yLabel: 'loss (nats/char)', mode: 'line' })}
-${svgChart(curve((p) => p.seconds), { title: 'Training loss by time', xLabel: 'training seconds', yLabel: 'loss (nats/char)', mode: 'line' })}
+${curve('step')}
+${curve('chars')}
+${curve('seconds')}
 </div>
 <h2>Validation loss</h2>
 <div class="charts">
-${svgChart(dots((r) => r.params), { title: 'Validation loss by parameters', xLabel: 'parameters', yLabel: 'validation loss (nats/char)', mode: 'dots' })}
-${svgChart(dots((r) => r.seconds), { title: 'Validation loss by training time', xLabel: 'training seconds', yLabel: 'validation loss (nats/char)', mode: 'dots' })}
+${dots('params')}
+${dots('seconds')}
 </div>
 </body></html>
 `;

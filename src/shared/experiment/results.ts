@@ -86,3 +86,20 @@ export function variedSettingNames(rows: readonly ResultRow[]): string[] {
   const names = Object.keys(rows[0]!.settings).filter((k) => k !== 'seed');
   return names.filter((k) => rows.some((r) => (r.settings as unknown as Record<string, unknown>)[k] !== (rows[0]!.settings as unknown as Record<string, unknown>)[k]));
 }
+
+/** A CSV field: quoted when it holds a comma, a quote or a line break (RFC 4180). */
+function csvField(v: unknown): string {
+  const s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** The runs table as CSV, in the order given: id, the varied settings, then the results. */
+export function resultsCsv(rows: readonly ResultRow[]): string {
+  const varied = variedSettingNames(rows);
+  const head = ['id', ...varied, 'seed', 'params', 'steps', 'chars', 'seconds', 'charsPerSec', 'valLoss', 'valBpc', 'stoppedAt', 'diverged', 'checkpoint'];
+  const lines = rows.map((r) => {
+    const s = r.settings as unknown as Record<string, unknown>;
+    return [r.id, ...varied.map((k) => s[k]), r.seed, r.params, r.steps, r.chars, r.seconds, r.charsPerSec, r.valLoss, r.valBpc, r.stoppedAt, r.diverged, r.checkpoint].map(csvField).join(',');
+  });
+  return [head.join(','), ...lines].join('\r\n') + '\r\n';
+}
