@@ -12,6 +12,7 @@ const watch = process.argv.includes('--watch');
 const nodeBundles = [
   { entryPoints: { cli: 'src/cli/main.ts' }, banner: { js: '#!/usr/bin/env node' } },
   { entryPoints: { bench: 'bench/bench.ts' } },
+  { entryPoints: { 'bench-quality': 'bench/quality.ts' } },
   // The extension host provides `vscode`; never bundle it.
   { entryPoints: { extension: 'src/extension/extension.ts' }, external: ['vscode'] },
   // Worker threads of the extension host: training, and inference for completions.
