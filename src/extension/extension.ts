@@ -41,7 +41,7 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
   const observers = new Observers();
   const panelDeps = { extensionUri: context.extensionUri, log, observers, library, training };
   const lossPanels = new LossPanels(panelDeps);
-  const gradFlowPanels = new GradientFlowPanels(panelDeps);
+  const gradFlowPanels = new GradientFlowPanels({ ...panelDeps, inference });
   const hiddenStates = new HiddenStatesViewProvider({ ...panelDeps, inference, completions });
   const tree = new ModelsTreeProvider(library, training, () => context.globalState.get<string>(COMPLETION_MODEL_KEY));
 
