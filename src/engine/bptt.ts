@@ -350,6 +350,7 @@ function spectralNorm(cell: StepThroughCell, w: LayerWeights, cache: StepCache, 
   const qs: Float64Array[] = [q0.map((x) => x / n0)];
   const alpha: number[] = [];
   const beta: number[] = [];
+  let settled = NaN;
   for (let j = 0; j < Math.min(n, steps); j++) {
     const wv = apply(qs[j]!);
     alpha.push(dot(qs[j]!, wv));
@@ -362,6 +363,12 @@ function spectralNorm(cell: StepThroughCell, w: LayerWeights, cache: StepCache, 
     }
     const b = norm(wv);
     if (j + 1 === Math.min(n, steps) || b <= 1e-13 * Math.max(...alpha.map(Math.abs), 1e-300)) break;
+    // The top Ritz value settles long before the basis fills: stop once it stops moving (far below the 4 digits shown).
+    if (j >= 3 && j % 2 === 1) {
+      const now = largestTridiagonalEigenvalue(alpha, beta);
+      if (Math.abs(now - settled) <= 1e-8 * now) break;
+      settled = now;
+    }
     beta.push(b);
     qs.push(wv.map((x) => x / b));
   }
