@@ -9,6 +9,7 @@ import { HIDDEN_VIEW_ID, HiddenStatesViewProvider } from './panels/hiddenStatesV
 import { LossPanels } from './panels/lossPanel';
 import { GradientFlowPanels } from './panels/gradientFlowPanel';
 import { readHostLimits } from './settings';
+import { CompletionsStatusBar } from './completionsStatus';
 import { TrainingStatusBar } from './statusBar';
 import { TrainingManager } from './training';
 import { Observers, type RnnLabObserver } from './observers';
@@ -29,6 +30,8 @@ export interface RnnLabApi {
   hiddenStates: HiddenStatesViewProvider;
   /** The gradient-flow panels. */
   gradFlowPanels: GradientFlowPanels;
+  /** The completions status-bar item (what it shows). */
+  completionsStatus: CompletionsStatusBar;
 }
 
 export function activate(context: vscode.ExtensionContext): RnnLabApi {
@@ -43,6 +46,7 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
   const lossPanels = new LossPanels(panelDeps);
   const gradFlowPanels = new GradientFlowPanels({ ...panelDeps, inference });
   const hiddenStates = new HiddenStatesViewProvider({ ...panelDeps, inference, completions });
+  const completionsStatus = new CompletionsStatusBar(completions, library);
   const tree = new ModelsTreeProvider(library, training, () => context.globalState.get<string>(COMPLETION_MODEL_KEY));
 
   context.subscriptions.push(
@@ -51,6 +55,7 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
     inference,
     tree,
     new TrainingStatusBar(training, library),
+    completionsStatus,
     lossPanels,
     hiddenStates,
     vscode.window.registerWebviewViewProvider(HIDDEN_VIEW_ID, hiddenStates),
@@ -61,7 +66,7 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
     vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, completions),
     ...registerCommands({ library, training, inference, state: context.globalState, log, observers, lossPanels, gradFlowPanels }),
   );
-  return { library, training, inference, completions, observe: (o) => observers.add(o), lossPanels, gradFlowPanels, hiddenStates };
+  return { library, training, inference, completions, observe: (o) => observers.add(o), lossPanels, gradFlowPanels, hiddenStates, completionsStatus };
 }
 
 /** Limits are read at each use so a settings change applies to the next run; a bad value falls back with a note. */
