@@ -28,6 +28,8 @@ const browserBundles = [
   { entryPoints: { 'webview/hidden': 'webview/hidden/main.ts' } },
   { entryPoints: { 'webview/gradflow': 'webview/gradflow/main.ts' } },
   { entryPoints: { 'webview/experiment': 'webview/experiment/main.ts' } },
+  // KaTeX's style sheet and fonts for the gradient-flow panel's equations (the page links it; woff2 is what a webview loads).
+  { entryPoints: { 'webview/katex': 'node_modules/katex/dist/katex.min.css' }, loader: { '.woff2': 'file', '.woff': 'empty', '.ttf': 'empty' }, assetNames: 'webview/fonts/[name]' },
 ];
 
 const common = {

@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import type { InferenceService } from './inference';
 import type { ModelLibrary } from './library';
+import { completionSwitches } from './completionsStatus';
+import { completionsOffReason } from './completionsToggle';
 import { readCompletionSettings } from './settings';
 
 export const COMPLETION_MODEL_KEY = 'rnnLab.completionModel';
@@ -38,11 +40,13 @@ export class RnnCompletionProvider implements vscode.InlineCompletionItemProvide
       this.log.appendLine(`completions off: ${(e as Error).message}`);
       return undefined;
     }
-    if (!settings.enabled) return undefined;
-    if (!settings.languages.includes('*') && !settings.languages.includes(document.languageId)) return undefined;
+    const explicit = context.triggerKind === vscode.InlineCompletionTriggerKind.Invoke;
+    // On or off for the document's language (its [language] override of rnnLab.completions.enabled included), and
+    // only while VS Code shows inline suggestions at all, unless the user asked for one.
+    const switches = completionSwitches(document);
+    if (completionsOffReason(explicit ? { ...switches, inlineSuggest: true } : switches) !== null) return undefined;
     const modelId = this.modelFor(document);
     if (!modelId) return undefined;
-    const explicit = context.triggerKind === vscode.InlineCompletionTriggerKind.Invoke;
     if (!explicit && settings.debounceMs > 0) {
       await new Promise((r) => setTimeout(r, settings.debounceMs));
       if (token.isCancellationRequested) return undefined;

@@ -9,6 +9,7 @@ import { HIDDEN_VIEW_ID, HiddenStatesViewProvider } from './panels/hiddenStatesV
 import { LossPanels } from './panels/lossPanel';
 import { GradientFlowPanels } from './panels/gradientFlowPanel';
 import { readHostLimits } from './settings';
+import { CompletionsStatusBar } from './completionsStatus';
 import { TrainingStatusBar } from './statusBar';
 import { TrainingManager } from './training';
 import { Observers, type RnnLabObserver } from './observers';
@@ -36,6 +37,8 @@ export interface RnnLabApi {
   /** Experiments started in the editor, and their panels. */
   experiments: ExperimentManager;
   experimentPanels: ExperimentPanels;
+  /** The completions status-bar item (what it shows). */
+  completionsStatus: CompletionsStatusBar;
 }
 
 export function activate(context: vscode.ExtensionContext): RnnLabApi {
@@ -48,8 +51,9 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
   const observers = new Observers();
   const panelDeps = { extensionUri: context.extensionUri, log, observers, library, training };
   const lossPanels = new LossPanels(panelDeps);
-  const gradFlowPanels = new GradientFlowPanels(panelDeps);
+  const gradFlowPanels = new GradientFlowPanels({ ...panelDeps, inference });
   const hiddenStates = new HiddenStatesViewProvider({ ...panelDeps, inference, completions });
+  const completionsStatus = new CompletionsStatusBar(completions, library);
   const tree = new ModelsTreeProvider(library, training, () => context.globalState.get<string>(COMPLETION_MODEL_KEY));
   experiments = new ExperimentManager(training, library, path.join(dist, 'experiment-worker.js'), readHostLimitsSafe(log), context.workspaceState, log, observers);
   const experimentPanels = new ExperimentPanels({ ...panelDeps, experiments });
@@ -60,6 +64,7 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
     inference,
     tree,
     new TrainingStatusBar(training, library),
+    completionsStatus,
     lossPanels,
     hiddenStates,
     vscode.window.registerWebviewViewProvider(HIDDEN_VIEW_ID, hiddenStates),
@@ -75,7 +80,7 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
   );
   // Experiments that were training when the window closed or reloaded continue.
   experiments.restore();
-  return { library, training, inference, completions, observe: (o) => observers.add(o), lossPanels, gradFlowPanels, hiddenStates, experiments, experimentPanels };
+  return { library, training, inference, completions, observe: (o) => observers.add(o), lossPanels, gradFlowPanels, hiddenStates, experiments, experimentPanels, completionsStatus };
 }
 
 /** Limits are read at each use so a settings change applies to the next run; a bad value falls back with a note. */

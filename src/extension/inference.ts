@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { CheckpointSummary, InferCompleteResult, InferenceEvent, InferTraceResult } from '../shared/inferenceProtocol';
 import { assertNever, RpcError } from '../shared/rpc';
+import type { StepThroughView } from '../shared/stepThroughProtocol';
 import type { ModelLibrary } from './library';
 import { inferenceClient, type InferenceClient } from '../shared/workerClient';
 
@@ -122,6 +123,12 @@ export class InferenceService implements vscode.Disposable {
   async trace(modelId: string, text: string): Promise<InferTraceResult> {
     await this.ensureLoaded(modelId);
     return this.client.request({ kind: 'infer/trace', modelId, text }, { timeoutMs: 20_000 });
+  }
+
+  /** The terms of backpropagation through time on `text`, with the chain of e_τ at step `errorAt`. */
+  async stepThrough(modelId: string, text: string, errorAt: number): Promise<StepThroughView> {
+    await this.ensureLoaded(modelId);
+    return this.client.request({ kind: 'infer/stepThrough', modelId, text, errorAt }, { timeoutMs: 30_000 });
   }
 
   async unload(modelId: string): Promise<void> {

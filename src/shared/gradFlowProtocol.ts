@@ -9,6 +9,9 @@
  */
 import type { GradFlowWindow } from '../engine/gradflowSnapshot';
 import type { PanelErrorMessage, PanelReadyMessage } from './panelProtocol';
+import type { GradFlowStepThroughRequestMessage, GradFlowStepThroughResultMessage } from './stepThroughProtocol';
+
+export type * from './stepThroughProtocol';
 
 /**
  * One gradient-flow snapshot taken during training (or by `rnn-lab report`):
@@ -61,7 +64,7 @@ export interface GradFlowDataMessage {
   snapshots: GradFlowSnapshot[];
 }
 
-export type GradFlowHostMessage = GradFlowInitMessage | GradFlowModelsMessage | GradFlowDataMessage;
+export type GradFlowHostMessage = GradFlowInitMessage | GradFlowModelsMessage | GradFlowDataMessage | GradFlowStepThroughResultMessage;
 
 /** Webview → host: compare with this model (null: none). */
 export interface GradFlowCompareMessage {
@@ -69,7 +72,7 @@ export interface GradFlowCompareMessage {
   modelId: string | null;
 }
 
-export type GradFlowWebviewMessage = PanelReadyMessage | PanelErrorMessage | GradFlowCompareMessage;
+export type GradFlowWebviewMessage = PanelReadyMessage | PanelErrorMessage | GradFlowCompareMessage | GradFlowStepThroughRequestMessage;
 
 /** What the gradient-flow webview keeps with vscode.setState. */
 export interface GradFlowPanelState {

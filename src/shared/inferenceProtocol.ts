@@ -12,6 +12,7 @@
  */
 import type { Activation, CellType } from '../engine/config';
 import type { Silent } from './rpc';
+import type { StepThroughView } from './stepThroughProtocol';
 
 // ---------------------------------------------------------------- requests (host → worker)
 
@@ -75,6 +76,18 @@ export interface InferTraceRequest {
 }
 
 /**
+ * Step through backpropagation through time on `text` (a gradient-flow
+ * snapshot's window) with the model's loaded weights, with the chain of the
+ * error e_τ at step `errorAt` (engine `stepThroughView`).
+ */
+export interface InferStepThroughRequest {
+  kind: 'infer/stepThrough';
+  modelId: string;
+  text: string;
+  errorAt: number;
+}
+
+/**
  * Decode and check a checkpoint from outside (an import) with the engine's
  * hostile-file checks, off the host thread; answers what the model library
  * records of it.
@@ -95,6 +108,7 @@ export type InferenceRequest =
   | InferCompleteRequest
   | InferSampleRequest
   | InferTraceRequest
+  | InferStepThroughRequest
   | CheckpointInspectRequest
   | KernelsBenchmarkRequest;
 
@@ -168,6 +182,7 @@ export interface InferenceResults {
   'infer/complete': InferCompleteResult;
   'infer/sample': InferSampleResult;
   'infer/trace': InferTraceResult;
+  'infer/stepThrough': StepThroughView;
   'checkpoint/inspect': CheckpointSummary;
   'kernels/benchmark': KernelsBenchmarkResult;
 }

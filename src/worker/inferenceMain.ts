@@ -20,6 +20,7 @@ import type {
 } from '../shared/inferenceProtocol';
 import { assertNever, type CancellationFlag, type RequestContext } from '../shared/rpc';
 import { capText } from '../shared/untrusted';
+import { stepThroughView } from '../engine/bpttView';
 import { measureGflops } from './kernelBenchmark';
 import { channel } from './port';
 
@@ -73,6 +74,8 @@ rpc.onRequest((msg: InferenceRequest, context: RequestContext) => {
       return sampleInSlices(msg, context.token);
     case 'infer/trace':
       return trace(msg);
+    case 'infer/stepThrough':
+      return stepThroughView(loaded(msg.modelId).model, msg.text, msg.errorAt);
     case 'checkpoint/inspect':
       return inspect(msg.bytes);
     case 'kernels/benchmark':

@@ -1,6 +1,7 @@
 /** Checks the gradient-flow panel applies to what the host posts (a mismatch is reported, not thrown). */
 import type { GradFlowHostMessage, GradFlowSnapshot } from '../../src/shared/webviewProtocol';
 import { isNumberArray, isRecord } from '../common/host';
+import { stepThroughProblem } from './stepThroughChecks';
 
 type Result = { ok: true; message: GradFlowHostMessage } | { ok: false; error: string };
 
@@ -53,6 +54,10 @@ export function checkHostMessage(raw: unknown): Result {
         if (why) return bad(`gradflow/data: ${why}`);
       }
       return { ok: true, message: raw as unknown as GradFlowHostMessage };
+    }
+    case 'gradflow/stepThroughResult': {
+      const why = stepThroughProblem(raw);
+      return why ? bad(`gradflow/stepThroughResult: ${why}`) : { ok: true, message: raw as unknown as GradFlowHostMessage };
     }
     default:
       return bad(`unknown kind ${JSON.stringify(raw.kind)}`);

@@ -9,15 +9,22 @@ import { watchTheme } from '../common/theme';
 import { wireGradFlowControls } from './controls';
 import { mountGradFlow, type GradFlowDrawing } from './draw';
 import { GradFlowState } from './state';
+import { mountStepThrough, type StepThroughSection } from './stepThrough';
 
 export interface GradFlowPage {
   readonly state: GradFlowState;
   readonly drawing: GradFlowDrawing;
+  readonly stepThrough: StepThroughSection;
 }
 
 export function startGradFlowPage(host: HostChannel<GradFlowHostMessage, GradFlowWebviewMessage, GradFlowPanelState>, app: HTMLElement): GradFlowPage {
   const state = new GradFlowState(host.getState() ?? {});
   const drawing = mountGradFlow(app, state);
+  const stepThrough = mountStepThrough(app, (m) => host.post(m));
+  const syncStepThrough = (): void => {
+    const c = state.current();
+    stepThrough.sync(c ? c.s.step : null, c?.s.T ?? 0, c ? state.errorIn(c.s) : null);
+  };
   let pending = false;
   const schedule = (): void => {
     if (pending) return;
@@ -25,16 +32,18 @@ export function startGradFlowPage(host: HostChannel<GradFlowHostMessage, GradFlo
     requestAnimationFrame(() => {
       pending = false;
       drawing.draw();
+      syncStepThrough();
     });
   };
   const save = (): void => host.setState(state.persisted());
   wireGradFlowControls(state, drawing.elements, { post: (m) => host.post(m), save, schedule, drawNow: () => drawing.draw() });
   watchTheme(() => schedule());
   host.onMessage((m) => {
+    if (m.kind === 'gradflow/stepThroughResult') return stepThrough.receive(m);
     for (const reply of state.receive(m)) host.post(reply);
     if (m.kind === 'gradflow/init') save();
     schedule();
   });
   host.post({ kind: 'panel/ready' });
-  return { state, drawing };
+  return { state, drawing, stepThrough };
 }

@@ -91,6 +91,9 @@ export class GradFlowState {
         this.data.set(m.modelId, list);
         break;
       }
+      case 'gradflow/stepThroughResult':
+        // The step-through section (stepThrough.ts) keeps its own.
+        break;
       default:
         return assertNever(m);
     }

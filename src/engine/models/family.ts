@@ -11,6 +11,7 @@ import type { Floats } from '../floats';
 import type { Kernels } from '../kernels';
 import type { Params } from '../params';
 import type { Rng } from '../rng';
+import type { StepThroughCell } from './stepThrough';
 
 /** How a parameter tensor starts (drawn from the one seeded generator, tensor by tensor in declaration order). */
 export type TensorInit =
@@ -227,4 +228,6 @@ export interface Family extends FamilyInfo {
    * its context). Absent: one stream, carried state, from zero.
    */
   evaluationWindows?(c: ModelConfig, predictions: number): EvalWindow[];
+  /** Its cell for the backpropagation-through-time step-through (engine/bptt.ts); absent: the family has none. */
+  stepThrough?(c: ModelConfig): StepThroughCell;
 }

@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { infoOf } from '../../engine/models/catalog';
-import type { GradFlowModelInfo, GradFlowPageToHost, GradFlowSnapshot, GradFlowWebviewMessage, HostToGradFlowPage } from '../../shared/gradFlowProtocol';
+import type { GradFlowModelInfo, GradFlowPageToHost, GradFlowSnapshot, GradFlowWebviewMessage, HostToGradFlowPage, StepThroughView } from '../../shared/gradFlowProtocol';
 import { assertNever } from '../../shared/rpc';
+import type { InferenceService } from '../inference';
 import type { ModelEntry, ModelLibrary } from '../library';
 import type { LiveRun, TrainingManager } from '../training';
 import { checkGradFlowWebviewMessage } from './gradientFlowValidate';
@@ -12,6 +13,9 @@ export const GRADFLOW_VIEW_TYPE = 'rnnLab.gradientFlow';
 
 const UPDATES_PER_SECOND = 2;
 
+/** The step-through's styles: KaTeX's sheet and fonts (bundled by esbuild.mjs) and its own. */
+const STEP_THROUGH_STYLES = ['dist/webview/katex.css', 'media/stepThrough.css'];
+
 const BODY = `  <main id="app" class="panel gradflow" aria-busy="true">
     <p class="placeholder">Loading the gradient flow…</p>
   </main>`;
@@ -19,6 +23,7 @@ const BODY = `  <main id="app" class="panel gradflow" aria-busy="true">
 export interface GradFlowPanelDeps extends PanelDeps {
   library: ModelLibrary;
   training: TrainingManager;
+  inference: Pick<InferenceService, 'stepThrough'>;
 }
 
 function info(m: ModelEntry): GradFlowModelInfo {
@@ -38,7 +43,7 @@ export class GradientFlowPanel extends PanelHost<HostToGradFlowPage, GradFlowPag
   private ready = false;
 
   constructor(panel: vscode.WebviewPanel, private readonly d: GradFlowPanelDeps, readonly modelId: string, compare: string | null = null) {
-    super(panel, d, 'gradflow', BODY, checkGradFlowWebviewMessage, modelId);
+    super(panel, d, 'gradflow', BODY, checkGradFlowWebviewMessage, modelId, STEP_THROUGH_STYLES);
     this.compare = compare && compare !== modelId && d.library.get(compare) ? compare : null;
     this.disposables.push(
       d.training.onDidChange((run) => this.onRunChanged(run)),
@@ -67,9 +72,26 @@ export class GradientFlowPanel extends PanelHost<HostToGradFlowPage, GradFlowPag
         if (next) this.sendData(next);
         return;
       }
+      case 'gradflow/stepThrough':
+        void this.stepThrough(m.step, m.errorAt);
+        return;
       default:
         assertNever(m);
     }
+  }
+
+  /** The step-through of one snapshot's window, with the model's current weights (one line of error instead when there is none). */
+  private async stepThrough(step: number, errorAt: number): Promise<void> {
+    const snapshot = this.d.training.history(this.modelId).gradflow.find((s) => s.step === step);
+    let reply: { view: StepThroughView | null; error: string | null };
+    if (!snapshot) reply = { view: null, error: `no gradient-flow snapshot of step ${step} (it may have been thinned out)` };
+    else {
+      reply = await this.d.inference.stepThrough(this.modelId, snapshot.text, Math.min(errorAt, snapshot.T - 1)).then(
+        (view) => ({ view, error: null }),
+        (e: unknown) => ({ view: null, error: `Could not step through: ${(e as Error).message}` }),
+      );
+    }
+    if (!this.isDisposed) void this.post({ kind: 'gradflow/stepThroughResult', step, errorAt, ...reply });
   }
 
   private onLibraryChanged(): void {

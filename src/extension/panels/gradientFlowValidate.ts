@@ -27,6 +27,13 @@ export function checkGradFlowWebviewMessage(raw: unknown): Checked<GradFlowWebvi
       if (extra(['kind', 'modelId']).length) return bad('unexpected fields');
       if (m.modelId !== null && (typeof m.modelId !== 'string' || !MODEL_ID.test(m.modelId))) return bad('gradflow/compare: modelId must be a model id or null');
       return { ok: true, message: { kind: 'gradflow/compare', modelId: m.modelId } };
+    case 'gradflow/stepThrough': {
+      if (extra(['kind', 'step', 'errorAt']).length) return bad('unexpected fields');
+      const step = m.step, errorAt = m.errorAt;
+      if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 0) return bad('gradflow/stepThrough: step must be a training step');
+      if (typeof errorAt !== 'number' || !Number.isInteger(errorAt) || errorAt < 0 || errorAt > 100_000) return bad('gradflow/stepThrough: errorAt must be a step of the window');
+      return { ok: true, message: { kind: 'gradflow/stepThrough', step, errorAt } };
+    }
     default:
       return bad(`unknown kind ${preview(m.kind)}`);
   }

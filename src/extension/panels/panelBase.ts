@@ -39,6 +39,8 @@ export abstract class PanelHost<HostSends extends Direction, PageSends extends D
     body: string,
     accept: (raw: unknown) => Checked<PageSends['notifications']>,
     modelId: string,
+    /** Style sheets beyond media/panel.css, relative to the extension (e.g. a bundle's dist/webview/*.css). */
+    styles: readonly string[] = [],
   ) {
     const webview = panel.webview;
     webview.options = panelOptions(deps.extensionUri);
@@ -48,7 +50,7 @@ export abstract class PanelHost<HostSends extends Direction, PageSends extends D
       nonce: makeNonce(),
       title: panel.title,
       scriptUri: uri('dist', 'webview', `${bundle}.js`),
-      styleUris: [uri('media', 'panel.css')],
+      styleUris: [uri('media', 'panel.css'), ...styles.map((s) => uri(...s.split('/')))],
       body,
     });
     this.rpc = panelChannel<HostSends, PageSends>(webview, { panel: bundle, modelId, accept, log: deps.log, observers: deps.observers });

@@ -13,4 +13,5 @@ const page = startGradFlowPage(connect(checkHostMessage), document.getElementByI
   view: page.state.view,
   data: page.state.data,
   drawNow: () => page.drawing.draw(),
+  stepThrough: page.stepThrough,
 };
