@@ -6,8 +6,9 @@
  *
  * Cost: every row is one forward + backward pass over the window at batch 1,
  * so all T rows cost O(T²); `budgetMs` bounds it (rows are then spread evenly,
- * always including t = T-1 and t = ⌊T/2⌋). New file (not an edit of the
- * engine's instrumentation): the trainer worker, the CLI report and the tests share it.
+ * always including t = T-1 and t = ⌊T/2⌋), and `minRows` are traced
+ * whatever the budget, so what a short window shows does not depend on how
+ * busy the machine was. The trainer worker, the CLI report and the tests share it.
  */
 import type { Kernels } from './kernels';
 import type { Model } from './model';
@@ -58,14 +59,14 @@ export function chooseRows(T: number, n: number): number[] {
   return [...set].sort((a, b) => a - b);
 }
 
-export function gradFlowWindow(model: Model, source: string, kernels: Kernels, opts: { maxRows?: number; budgetMs?: number } = {}): GradFlowWindow {
+export function gradFlowWindow(model: Model, source: string, kernels: Kernels, opts: { maxRows?: number; budgetMs?: number; minRows?: number } = {}): GradFlowWindow {
   const text = fitWindow(model, source, 1);
   const t0 = performance.now();
   const whole = traceGradientFlow(model, text, kernels, null);
   const once = Math.max(performance.now() - t0, 0.01);
   const T = whole.hGradNorm[0]?.length ?? 0;
   const fit = opts.budgetMs === undefined ? T : Math.floor(opts.budgetMs / once);
-  const rowTs = chooseRows(T, Math.min(opts.maxRows ?? T, Math.max(fit, 2)));
+  const rowTs = chooseRows(T, Math.min(opts.maxRows ?? T, Math.max(fit, opts.minRows ?? 2, 2)));
   const L = whole.hGradNorm.length;
   const rowH: number[][][] = Array.from({ length: L }, () => []);
   const rowW: number[][][] = Array.from({ length: L }, () => []);

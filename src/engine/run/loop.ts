@@ -108,6 +108,8 @@ const GRADFLOW_SECONDS = 10;
 const GRADFLOW_MAX_T = 64;
 /** One snapshot may take this long (rows beyond are skipped), and snapshots at most this share of the time. */
 const GRADFLOW_BUDGET_MS = 250;
+/** Errors a snapshot traces whatever the budget: a short window is shown whole on a busy machine too. */
+const GRADFLOW_MIN_ROWS = 24;
 const GRADFLOW_MAX_SHARE = 0.1;
 
 export class RunLoop {
@@ -380,7 +382,7 @@ export class RunLoop {
       for (let i = p.offset; i < p.offset + p.size; i++) ss += g[i]! * g[i]!;
       paramGradNorms[p.name] = +(Math.sqrt(ss) * scale).toPrecision(4);
     }
-    const w = gradFlowWindow(model, model.vocab.decode(tokens), trainer.kernels, { budgetMs: GRADFLOW_BUDGET_MS });
+    const w = gradFlowWindow(model, model.vocab.decode(tokens), trainer.kernels, { budgetMs: GRADFLOW_BUDGET_MS, minRows: GRADFLOW_MIN_ROWS });
     this.sink.gradflow!({ step: result.step, gradNorm: result.gradNorm, clippedNorm, clipped: result.clipped, clip, paramGradNorms, ...w });
     this.gradflowStep = result.step;
     this.gradflowAt = performance.now();
