@@ -73,7 +73,7 @@ rpc.onRequest((msg: InferenceRequest, context: RequestContext) => {
     case 'infer/sample':
       return sampleInSlices(msg, context.token);
     case 'infer/trace':
-      return trace(msg);
+      return trace(msg, context);
     case 'infer/stepThrough':
       return stepThroughView(loaded(msg.modelId).model, msg.text, msg.errorAt);
     case 'checkpoint/inspect':
@@ -205,10 +205,13 @@ function complete(req: InferCompleteRequest, token: CancellationFlag): InferComp
 /** Upper bound on traced characters, whatever the host sends (the view caps far lower). */
 const MAX_TRACE_CHARS = 20_000;
 
-function trace(req: InferTraceRequest): InferTraceResult {
+function trace(req: InferTraceRequest, context: RequestContext): InferTraceResult {
   const m = loaded(req.modelId);
   if ([...req.text].length > MAX_TRACE_CHARS) throw new Error(`a trace covers at most ${MAX_TRACE_CHARS} characters`);
   const t = traceHiddenStates(m.model, req.text, kernels);
+  // Every array of a trace is its own, made for it: moved to the host, not copied (a gpt's attention is layers·heads·T² floats).
+  const arrays = [t.nextProbs, t.surprisalBits, ...t.layers.flatMap((l) => [l.h, ...(l.c ? [l.c] : []), ...Object.values(l.gates)]), ...(t.attention?.weights.flat() ?? [])];
+  context.transfer(arrays.map((a) => a.buffer as ArrayBuffer));
   return {
     cell: m.model.config.cell,
     hidden: t.hidden,

@@ -251,3 +251,62 @@ describe('hidden-states state', () => {
     assert.equal(s.status, 'No model for a.txt yet.');
   });
 });
+
+describe('hidden-states state: the attention view', () => {
+  /** A 2-layer, 2-head gpt trace of T characters. */
+  const gptTrace = (seq: number): HiddenTraceMessage => ({ ...trace(seq), cell: 'gpt', quantities: ['x'], heads: 2 });
+  /** Rows of query t: head r's weight on s is (r + 1)·(s + 1), normalised. */
+  const attention = (seq: number, t: number) => {
+    const weights: number[] = [];
+    for (let r = 0; r < 4; r++) {
+      const raw = Array.from({ length: t + 1 }, (_, s) => (r + 1) * (s + 1));
+      const sum = raw.reduce((a, b) => a + b, 0);
+      weights.push(...raw.map((v) => v / sum));
+    }
+    return { kind: 'hidden/attention' as const, seq, t, weights };
+  };
+
+  it('a trace with heads asks for the last character\'s row (a trace without them does not)', () => {
+    const s = new HiddenState();
+    assert.deepEqual(s.receive(gptTrace(1)).post, [{ kind: 'hidden/select', layer: 0, quantity: 'x' }, { kind: 'hidden/attend', t: T - 1 }]);
+    assert.equal(s.hasAttention(), false);
+    assert.equal(s.receive(attention(1, T - 1)).redraw, true);
+    assert.equal(s.hasAttention(), true);
+    assert.deepEqual(s.attentionRow(1, 0).map((v) => +v.toFixed(6)), [1, 2, 3, 4, 5, 6].map((v) => +((3 * v) / 63).toFixed(6)), 'layer 2 head 1 is the third row');
+    const plain = new HiddenState();
+    assert.deepEqual(plain.receive(trace(1)).post.map((m) => m.kind), ['hidden/select']);
+    assert.deepEqual(plain.attendTo(2), [], 'no attention to ask for');
+  });
+
+  it('picking and moving the query: one request per new position, clamped to the text; saved unless it is the last', () => {
+    const s = new HiddenState();
+    s.receive(gptTrace(1));
+    assert.deepEqual(s.attendTo(2), [{ kind: 'hidden/attend', t: 2 }]);
+    assert.equal(s.persisted().attendAt, 2);
+    assert.deepEqual(s.moveAttend('ArrowLeft'), [{ kind: 'hidden/attend', t: 1 }]);
+    assert.deepEqual(s.moveAttend('Home'), [{ kind: 'hidden/attend', t: 0 }]);
+    assert.deepEqual(s.moveAttend('ArrowLeft'), [{ kind: 'hidden/attend', t: 0 }], 'stays on the first character');
+    assert.deepEqual(s.moveAttend('End'), [{ kind: 'hidden/attend', t: T - 1 }]);
+    assert.equal(s.persisted().attendAt, null, 'the last character is followed, not pinned');
+    assert.equal(s.moveAttend('PageDown'), null, 'other keys are not the view\'s');
+    assert.deepEqual(s.attendTo(99), [{ kind: 'hidden/attend', t: T - 1 }]);
+  });
+
+  it('an answer for another query or trace is dropped; a wrong length is an error', () => {
+    const s = new HiddenState();
+    s.receive(gptTrace(1));
+    s.attendTo(3);
+    assert.equal(s.receive(attention(1, 2)).redraw, false, 'not the current query');
+    assert.equal(s.receive(attention(0, 3)).redraw, false, 'an older trace');
+    const bad = attention(1, 3);
+    const fx = s.receive({ ...bad, weights: bad.weights.slice(1) });
+    assert.match(fx.error ?? '', /hidden\/attention for position 3 has 15 weights, expected 16/);
+    assert.equal(s.hasAttention(), false);
+    assert.equal(s.receive(attention(1, 3)).redraw, true);
+    // A new, shorter trace drops a query past its end.
+    s.attendTo(5);
+    const short = { ...gptTrace(2), chars: [...'ab'], surprisal: [1, 1], topChars: ['a', 'a'], topProbs: [0.5, 0.5] };
+    assert.deepEqual(s.receive(short).post.at(-1), { kind: 'hidden/attend', t: 1 });
+    assert.equal(s.attendQuery(), 1);
+  });
+});

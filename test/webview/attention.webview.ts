@@ -23,7 +23,7 @@ import { checkHiddenWebviewMessage } from '../../src/extension/panels/validate';
 import { attentionMessage, matrixMessage, quantitiesOf, traceMessage } from '../../src/shared/panels/hiddenStatesData';
 import type { InferTraceResult } from '../../src/shared/protocol';
 import { createRunner, ensureChromium, launch, OUT, runMain, serve } from './harness';
-import { DARK_MODERN, LIGHT_MODERN, type ThemeVars } from './themes';
+import { DARK_HC, DARK_MODERN, HC_ONLY, LIGHT_HC, LIGHT_MODERN, type ThemeVars } from './themes';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const window: any, document: any, requestAnimationFrame: any;
@@ -249,6 +249,27 @@ async function main(): Promise<number> {
       await page.screenshot({ path: path.join(OUT, 'webview-attention-light.png'), fullPage: true });
       for (const f of ['webview-attention-dark.png', 'webview-attention-light.png']) assert.ok(statSync(path.join(OUT, f)).size > 10_000);
       await applyTheme(page, DARK_MODERN);
+    });
+
+    await test('high contrast (dark and light): the grid follows the theme\'s variables; screenshots', async () => {
+      for (const [theme, name] of [[DARK_HC, 'hc-dark'], [LIGHT_HC, 'hc-light']] as const) {
+        await applyTheme(page, theme);
+        await checkGrid(T - 3, theme);
+        await page.screenshot({ path: path.join(OUT, `webview-attention-${name}.png`), fullPage: true });
+      }
+      await page.evaluate((ks) => { for (const k of ks) document.documentElement.style.removeProperty(k); }, HC_ONLY);
+      await applyTheme(page, DARK_MODERN);
+    });
+
+    await test('keyboard: Tab reaches the attention grid after the options and before the heatmap', async () => {
+      await page.locator('#layer').focus();
+      const order: string[] = ['layer'];
+      for (let i = 0; i < 10 && order.at(-1) !== 'heatmap'; i++) {
+        await page.keyboard.press('Tab');
+        order.push(await page.evaluate(() => document.activeElement?.id || document.activeElement?.tagName));
+      }
+      assert.deepEqual(order, ['layer', 'quantity', 'sort', 'topk', 'minvar', 'search', 'att-grid', 'heatmap'], `tab order ${order}`);
+      await page.evaluate(() => document.activeElement?.blur());
     });
 
     await test('bad attention messages are ignored and reported; an answer for an older query is dropped', async () => {
