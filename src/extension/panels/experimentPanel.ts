@@ -108,7 +108,8 @@ export class ExperimentPanel extends PanelHost<HostToPage, PageToHost> {
     return entry;
   }
 
-  private async act(action: ExperimentAction, ids: string[]): Promise<void> {
+  /** What the page's buttons ask for (its checked message), also for the tests: do `action` with these runs. */
+  async act(action: ExperimentAction, ids: string[]): Promise<void> {
     const live = this.d.experiments.get(this.out);
     switch (action) {
       case 'run':
