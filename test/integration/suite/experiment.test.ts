@@ -170,6 +170,11 @@ suite('experiments', function () {
     assert.ok(api.lossPanels.get(first.id) && api.lossPanels.get(second.id), 'a loss chart per selected run');
     await panel.act('completions', [second.name]);
     assert.equal(api.completions.modelFor(await vscode.workspace.openTextDocument({ content: 'x', language: 'plaintext' })), second.id);
+    // Hidden states of a run: it becomes the model of the experiment's text, which opens beside the view.
+    await panel.act('hidden', [first.name]);
+    const corpus = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === path.join(root.fsPath, 'corpus.txt'));
+    assert.ok(corpus, 'the experiment\'s text is open');
+    assert.equal(api.completions.modelFor(corpus), first.id);
     const csv = vscode.Uri.joinPath(root, 'table.csv');
     const realSave = window.showSaveDialog;
     window.showSaveDialog = (() => Promise.resolve(csv)) as typeof vscode.window.showSaveDialog;
