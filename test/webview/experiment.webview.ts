@@ -263,6 +263,18 @@ async function main(): Promise<number> {
       const m = await page.evaluate(() => ({ key: window.__rnnLab.model.sortKey, axis: window.__rnnLab.model.axis, out: window.__rnnLab.model.persisted().out }));
       assert.deepEqual(m, { key: 'params', axis: 'seconds', out });
     });
+
+    // RNN_LAB_EXPERIMENT_DIR=<an output folder>: also a screenshot of that folder in the panel (for the docs).
+    const extra = process.env.RNN_LAB_EXPERIMENT_DIR;
+    if (extra) {
+      await page.reload();
+      await page.waitForFunction(() => window.__posted?.some((m: any) => m.kind === 'panel/ready'));
+      await applyTheme(page, LIGHT_MODERN);
+      await post(page, { kind: 'experiment/data', view: experimentView(path.resolve(extra), undefined) });
+      const file = path.join(OUT, 'experiment-folder.png');
+      await page.screenshot({ path: file, fullPage: true });
+      console.log(`[webview] ${extra} in the panel: ${file}`);
+    }
   } finally {
     await browser.close();
     server.close();

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 
+import { FAMILY_NAMES } from '../../engine/models/catalog';
 import { parseExperiment, resultsCsv, type ResultRow } from '../../shared/experiment';
 import { REPORT_FILE } from '../../shared/experiment/outputDir';
 import type { ExperimentAction, ExperimentHostMessage, ExperimentView, ExperimentWebviewMessage } from '../../shared/experimentPanelProtocol';
@@ -108,7 +109,8 @@ export class ExperimentPanel extends PanelHost<HostToPage, PageToHost> {
     return entry;
   }
 
-  private async act(action: ExperimentAction, ids: string[]): Promise<void> {
+  /** What the page's buttons ask for (its checked message), also for the tests: do `action` with these runs. */
+  async act(action: ExperimentAction, ids: string[]): Promise<void> {
     const live = this.d.experiments.get(this.out);
     switch (action) {
       case 'run':
@@ -157,9 +159,10 @@ export class ExperimentPanel extends PanelHost<HostToPage, PageToHost> {
     await vscode.commands.executeCommand('rnnLab.showHiddenStates');
   }
 
+  /** The experiment's first text file (the file was checked when it started; an edit since may have broken it: then none). */
   private firstTextFile(file: string): string | undefined {
     try {
-      const spec = parseExperiment(fs.readFileSync(file, 'utf8'), { families: [] });
+      const spec = parseExperiment(fs.readFileSync(file, 'utf8'), { families: FAMILY_NAMES });
       return spec.text[0] ? path.resolve(path.dirname(file), spec.text[0]) : undefined;
     } catch {
       return undefined;

@@ -164,6 +164,29 @@ suite('experiments', function () {
     assert.deepEqual(models.map((m) => m.name).sort(), ['gru-s42', 'lstm-s42', 'rnn-s42']);
     assert.ok(models.every((m) => m.hasCheckpoint && m.steps === 30 && m.experiment?.name === 'tiny cells'));
 
+    // The panel's actions on selected runs: their loss charts, one for completions, the table as CSV.
+    const [first, second] = [models[0]!, models[1]!];
+    await panel.act('loss', [first.name, second.name]);
+    assert.ok(api.lossPanels.get(first.id) && api.lossPanels.get(second.id), 'a loss chart per selected run');
+    await panel.act('completions', [second.name]);
+    assert.equal(api.completions.modelFor(await vscode.workspace.openTextDocument({ content: 'x', language: 'plaintext' })), second.id);
+    // Hidden states of a run: it becomes the model of the experiment's text, which opens beside the view.
+    await panel.act('hidden', [first.name]);
+    const corpus = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === path.join(root.fsPath, 'corpus.txt'));
+    assert.ok(corpus, 'the experiment\'s text is open');
+    assert.equal(api.completions.modelFor(corpus), first.id);
+    const csv = vscode.Uri.joinPath(root, 'table.csv');
+    const realSave = window.showSaveDialog;
+    window.showSaveDialog = (() => Promise.resolve(csv)) as typeof vscode.window.showSaveDialog;
+    try {
+      await panel.act('csv', [second.name, first.name]);
+    } finally {
+      window.showSaveDialog = realSave;
+    }
+    const lines = fs.readFileSync(csv.fsPath, 'utf8').trimEnd().split('\r\n');
+    assert.equal(lines[0]!.split(',').slice(0, 2).join(), 'id,cell');
+    assert.deepEqual(lines.slice(1).map((l) => l.split(',')[0]), [second.name, first.name]);
+
     // The CLI continues the editor's folder: nothing left to train, the same rows.
     const before = fs.readFileSync(path.join(out, 'results.jsonl'), 'utf8');
     const cli = path.join(vscode.extensions.getExtension('rnn-lab.rnn-lab')!.extensionPath, 'dist', 'cli.js');
