@@ -12,6 +12,7 @@ import { readHostLimits } from './settings';
 import { CompletionsStatusBar } from './completionsStatus';
 import { TrainingStatusBar } from './statusBar';
 import { TrainingManager } from './training';
+import { openWalkthroughOnFirstInstall, registerWalkthrough } from './walkthrough';
 import { Observers, type RnnLabObserver } from './observers';
 
 let training: TrainingManager | undefined;
@@ -65,7 +66,9 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
     vscode.window.registerTreeDataProvider('rnnLab.models', tree),
     vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, completions),
     ...registerCommands({ library, training, inference, state: context.globalState, log, observers, lossPanels, gradFlowPanels }),
+    ...registerWalkthrough({ context, library }),
   );
+  void openWalkthroughOnFirstInstall(context).catch((e: unknown) => log.appendLine(`walkthrough: ${(e as Error).message}`));
   return { library, training, inference, completions, observe: (o) => observers.add(o), lossPanels, gradFlowPanels, hiddenStates, completionsStatus };
 }
 
