@@ -34,6 +34,14 @@ function writeSample(context: vscode.ExtensionContext): vscode.Uri {
   return vscode.Uri.file(file);
 }
 
+/** A file the user has open that is long enough to learn from: the active editor's, else a visible or open one. */
+function textToTrain(context: vscode.ExtensionContext): vscode.Uri | undefined {
+  const fits = (d: vscode.TextDocument | undefined): boolean =>
+    !!d && d.uri.scheme === 'file' && !d.uri.fsPath.startsWith(context.globalStorageUri.fsPath) && d.getText().length >= MIN_CHARS;
+  const candidates = [vscode.window.activeTextEditor?.document, ...vscode.window.visibleTextEditors.map((e) => e.document), ...vscode.workspace.textDocuments];
+  return candidates.find(fits)?.uri;
+}
+
 export function registerWalkthrough(d: WalkthroughDeps): vscode.Disposable[] {
   const { context, library } = d;
   const model = (): ModelEntry | undefined => {
@@ -51,11 +59,11 @@ export function registerWalkthrough(d: WalkthroughDeps): vscode.Disposable[] {
     );
   return [
     guarded('rnnLab.walkthrough.train', async () => {
-      const active = vscode.window.activeTextEditor?.document;
-      const own = active && !active.isUntitled && active.uri.scheme === 'file' && active.getText().length >= MIN_CHARS ? active.uri : undefined;
+      // The file the user has open (the walkthrough's own tab has the focus when its button is clicked), else the sample.
+      const own = textToTrain(context);
       const uri = own ?? writeSample(context);
       await vscode.window.showTextDocument(uri, { preview: false });
-      const entry = await vscode.commands.executeCommand<ModelEntry | undefined>('rnnLab.train', uri, [uri], { preset: 'tiny', name: own ? undefined : 'walkthrough sample' });
+      const entry = await vscode.commands.executeCommand<ModelEntry | undefined>('rnnLab.train', uri, [uri], { preset: 'tiny', ...(own ? {} : { name: 'walkthrough sample' }) });
       if (entry) await context.globalState.update(MODEL_KEY, entry.id);
     }),
     guarded('rnnLab.walkthrough.showLoss', () => Promise.resolve(vscode.commands.executeCommand('rnnLab.showLoss', needModel().id))),
@@ -65,15 +73,18 @@ export function registerWalkthrough(d: WalkthroughDeps): vscode.Disposable[] {
       const source = m.sources.find((s) => s.startsWith('file:'));
       const uri = source ? vscode.Uri.parse(source) : writeSample(context);
       const editor = await vscode.window.showTextDocument(uri, { preview: false });
-      // The end of the first line with words on it: the model continues it as ghost text.
+      // A new last line that starts like the first line with words on it: the model continues it as ghost text.
       const doc = editor.document;
       let line = 0;
       while (line < doc.lineCount - 1 && doc.lineAt(line).text.trim().split(/\s+/).length < 4) line++;
-      const at = doc.lineAt(line).range.end;
+      const start = doc.lineAt(line).text.trim().split(/\s+/).slice(0, 2).join(' ') + ' ';
+      const end = doc.lineAt(doc.lineCount - 1).range.end;
+      await editor.edit((e) => e.insert(end, (doc.lineAt(doc.lineCount - 1).text.length > 0 ? '\n' : '') + start));
+      const at = doc.lineAt(doc.lineCount - 1).range.end;
       editor.selection = new vscode.Selection(at, at);
       editor.revealRange(new vscode.Range(at, at));
       await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
-      void vscode.window.setStatusBarMessage('RNN Lab: press Tab to accept the grey completion', 8000);
+      void vscode.window.setStatusBarMessage('RNN Lab: press Tab to accept the grey completion (undo the new line when you are done)', 10_000);
     }),
     vscode.commands.registerCommand(COMPLETION_ACCEPTED_COMMAND, () => undefined),
   ];
