@@ -54,6 +54,8 @@ export interface CodeServer {
 
 const QUIET_SETTINGS = {
   'workbench.startupEditor': 'none',
+  // RNN Lab opens its walkthrough on first install unless this is off; the walkthrough's e2e test turns it on.
+  'workbench.welcomePage.walkthroughs.openOnInstall': false,
   'workbench.tips.enabled': false,
   'security.workspace.trust.enabled': false,
   'telemetry.telemetryLevel': 'off',

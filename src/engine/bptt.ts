@@ -40,6 +40,11 @@ export interface StepThroughOptions {
   perturb?: Perturbation;
   /** Lanczos steps per Jacobian's spectral norm (at most the state's size). */
   lanczosSteps?: number;
+  /**
+   * ‖∂s_k/∂s_{k−1}‖₂ by k, kept between calls on the same weights and window
+   * (they do not depend on the error traced): read where present, filled where not.
+   */
+  jacobianNorms?: Map<number, number>;
 }
 
 /** One layer at one step: how ∂E/∂state_t is made and what the cell does with it. */
@@ -242,7 +247,7 @@ export function traceBptt(model: Model, text: string, opts: StepThroughOptions =
   if (errorAt !== null) {
     const only = deltaO.map((d, t) => (t === errorAt ? d : new Float64Array(V)));
     const one = backward(cell, weights, dec.w, fw, only, T, L, H, V, GH, tokens);
-    chain = traceChain(cell, weights[L - 1]!, fw, one.steps[L - 1]!, L - 1, errorAt, T, H, GH, opts.lanczosSteps ?? 32);
+    chain = traceChain(cell, weights[L - 1]!, fw, one.steps[L - 1]!, L - 1, errorAt, T, H, GH, opts.lanczosSteps ?? 32, opts.jacobianNorms ?? new Map<number, number>());
   }
   let E = 0;
   for (const e of errors) E += e;
@@ -405,6 +410,7 @@ function largestTridiagonalEigenvalue(a: readonly number[], b: readonly number[]
 
 function traceChain(
   cell: StepThroughCell, w: LayerWeights, fw: Forward, one: LayerStepTerms[], l: number, tau: number, T: number, H: number, GH: number, iterations: number,
+  known: Map<number, number>,
 ): BpttChain {
   const S = cell.state.length;
   const stateGradNorm = new Float64Array(T), jacobianNorm = new Float64Array(T), weightJacobianNorm = new Float64Array(T);
@@ -426,7 +432,9 @@ function traceChain(
     stateBound[k] = bound;
     weightBound[k] = bound * weightJacobianNorm[k]!;
     if (k > 0) {
-      jacobianNorm[k] = spectralNorm(cell, w, cache, S, H, GH, iterations);
+      let j = known.get(k);
+      if (j === undefined) known.set(k, (j = spectralNorm(cell, w, cache, S, H, GH, iterations)));
+      jacobianNorm[k] = j;
       bound *= jacobianNorm[k]!;
     }
   }

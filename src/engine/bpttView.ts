@@ -50,8 +50,9 @@ function term(key: string, tex: string, v: Float64Array, k: number): StepThrough
   return { key, tex, norm: round4(Math.sqrt(ss)), head: Array.from(v.subarray(0, k), round4) };
 }
 
-export function stepThroughView(model: Model, text: string, errorAt: number | null, components = 4): StepThroughView {
-  const tr = traceBptt(model, text, { errorAt });
+/** `jacobianNorms`: the chain's factor sizes of earlier calls on the same weights and text (see StepThroughOptions). */
+export function stepThroughView(model: Model, text: string, errorAt: number | null, components = 4, jacobianNorms?: Map<number, number>): StepThroughView {
+  const tr = traceBptt(model, text, { errorAt, ...(jacobianNorms ? { jacobianNorms } : {}) });
   const k = Math.min(components, tr.hidden);
   const chars = [...text];
   const L = tr.layers;

@@ -4,6 +4,7 @@ import type { ModelLibrary } from './library';
 import { completionSwitches } from './completionsStatus';
 import { completionsOffReason } from './completionsToggle';
 import { readCompletionSettings } from './settings';
+import { COMPLETION_ACCEPTED_COMMAND } from './walkthrough';
 
 export const COMPLETION_MODEL_KEY = 'rnnLab.completionModel';
 
@@ -69,7 +70,12 @@ export class RnnCompletionProvider implements vscode.InlineCompletionItemProvide
       return result.completions
         .map((text) => (settings.stopAt === 'sentence' ? firstSentence(text) : text))
         .filter((text) => text.trim().length > 0)
-        .map((text) => new vscode.InlineCompletionItem(text, new vscode.Range(position, position)));
+        .map((text) => {
+          const item = new vscode.InlineCompletionItem(text, new vscode.Range(position, position));
+          // Run on acceptance: the walkthrough's "accept a completion" step completes on it.
+          item.command = { command: COMPLETION_ACCEPTED_COMMAND, title: 'Completion accepted' };
+          return item;
+        });
     } catch (e) {
       this.log.appendLine(`completion failed: ${(e as Error).message}`);
       return undefined;

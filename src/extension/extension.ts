@@ -12,6 +12,7 @@ import { readHostLimits } from './settings';
 import { CompletionsStatusBar } from './completionsStatus';
 import { TrainingStatusBar } from './statusBar';
 import { TrainingManager } from './training';
+import { openWalkthroughOnFirstInstall, registerWalkthrough } from './walkthrough';
 import { Observers, type RnnLabObserver } from './observers';
 import { registerExperimentCommands } from './experimentCommands';
 import { ExperimentManager } from './experiments';
@@ -77,9 +78,11 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
     experiments,
     experimentPanels,
     ...registerExperimentCommands({ experiments, panels: experimentPanels, log, observers }),
+    ...registerWalkthrough({ context, library }),
   );
   // Experiments that were training when the window closed or reloaded continue.
   experiments.restore();
+  void openWalkthroughOnFirstInstall(context).catch((e: unknown) => log.appendLine(`walkthrough: ${(e as Error).message}`));
   return { library, training, inference, completions, observe: (o) => observers.add(o), lossPanels, gradFlowPanels, hiddenStates, experiments, experimentPanels, completionsStatus };
 }
 

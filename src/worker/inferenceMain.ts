@@ -15,9 +15,11 @@ import type {
   InferenceToHost,
   InferSampleRequest,
   InferSampleResult,
+  InferStepThroughRequest,
   InferTraceRequest,
   InferTraceResult,
 } from '../shared/inferenceProtocol';
+import type { StepThroughView } from '../shared/stepThroughProtocol';
 import { assertNever, type CancellationFlag, type RequestContext } from '../shared/rpc';
 import { capText } from '../shared/untrusted';
 import { stepThroughView } from '../engine/bpttView';
@@ -63,10 +65,12 @@ rpc.onRequest((msg: InferenceRequest, context: RequestContext) => {
     case 'infer/load': {
       const { model } = decodeCheckpoint(msg.checkpoint);
       models.set(msg.modelId, { model, stepper: new Stepper(model, kernels), docs: new Map() });
+      stepThroughCache = null;
       return { vocabSize: model.config.vocabSize };
     }
     case 'infer/unload':
       models.delete(msg.modelId);
+      stepThroughCache = null;
       return null;
     case 'infer/complete':
       return complete(msg, context.token);
@@ -75,7 +79,7 @@ rpc.onRequest((msg: InferenceRequest, context: RequestContext) => {
     case 'infer/trace':
       return trace(msg, context);
     case 'infer/stepThrough':
-      return stepThroughView(loaded(msg.modelId).model, msg.text, msg.errorAt);
+      return stepThrough(msg);
     case 'checkpoint/inspect':
       return inspect(msg.bytes);
     case 'kernels/benchmark':
@@ -200,6 +204,15 @@ function complete(req: InferCompleteRequest, token: CancellationFlag): InferComp
   }
   m.stepper.setState(base);
   return { completions, fed, cancelled };
+}
+
+/** The chain's factor sizes of the last window stepped through, for the next error picked in it (they depend only on weights and text). */
+let stepThroughCache: { model: Model; text: string; norms: Map<number, number> } | null = null;
+
+function stepThrough(req: InferStepThroughRequest): StepThroughView {
+  const { model } = loaded(req.modelId);
+  if (stepThroughCache?.model !== model || stepThroughCache.text !== req.text) stepThroughCache = { model, text: req.text, norms: new Map() };
+  return stepThroughView(model, req.text, req.errorAt, 4, stepThroughCache.norms);
 }
 
 /** Upper bound on traced characters, whatever the host sends (the view caps far lower). */

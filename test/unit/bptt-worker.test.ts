@@ -40,6 +40,9 @@ describe('infer/stepThrough in the inference worker', () => {
     assert.equal(got.T, 29);
     assert.equal(got.chain?.errorAt, 20);
     assert.deepEqual(got.terms[1]![5]!.map((t) => t.key), ['above', 'recurrent', 'direct0', 'dh', 'z', 'dr', 'dz', 'dn']);
+    // Another error of the same window (the worker reuses the factor sizes it has): still the engine's numbers.
+    const again = await client.request({ kind: 'infer/stepThrough', modelId: 'g', text: TEXT.slice(0, 30), errorAt: 25 });
+    assert.deepEqual(again, stepThroughView(decodeCheckpoint(bytes).model, TEXT.slice(0, 30), 25));
   });
 
   it('says in one line why a block model has no step-through, and rejects a bad error step', async () => {

@@ -185,6 +185,18 @@ describe('BPTT step-through', () => {
     });
   }
 
+  it('the factor sizes kept from one error serve the next on the same window, with the same numbers', () => {
+    const model = modelOf('lstm', 1);
+    const norms = new Map<number, number>();
+    const first = traceBptt(model, TEXT, { errorAt: 6, jacobianNorms: norms });
+    assert.deepEqual([...norms.keys()].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6], 'the factors of e_6 were kept');
+    const fresh = traceBptt(model, TEXT, { errorAt: 8 });
+    const reused = traceBptt(model, TEXT, { errorAt: 8, jacobianNorms: norms });
+    assert.deepEqual(reused.chain, fresh.chain);
+    assert.equal(norms.size, 8);
+    assert.deepEqual(first.chain!.jacobianNorm.slice(0, 7), fresh.chain!.jacobianNorm.slice(0, 7));
+  });
+
   it('says why a model, a window or an error cannot be stepped through', () => {
     const vocab = new Vocab([...new Set(TEXT)].sort());
     const { model: gpt } = createModel({ cell: 'gpt', activation: 'tanh', hidden: 8, layers: 1, heads: 2, context: 16 }, vocab, 1);
