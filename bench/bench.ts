@@ -55,9 +55,10 @@ function modelSettings(c: TorchConfig): Omit<ModelConfig, 'vocabSize'> {
 const OPENBLAS_PTHREAD = '/usr/lib/x86_64-linux-gnu/openblas-pthread';
 const PYTHON = '/usr/bin/python3';
 
-/** PyTorch's chars/s per configuration and thread count, or why it was not measured. */
-function benchTorch(textPath: string, configs: TorchConfig[], seconds: number): { results: Map<string, Map<number, number>>; note: string } {
+/** PyTorch's chars/s per configuration and thread count, its CPU ms per step (`cpu`, same keys), or why it was not measured. */
+function benchTorch(textPath: string, configs: TorchConfig[], seconds: number): { results: Map<string, Map<number, number>>; cpu: Map<string, Map<number, number>>; note: string } {
   const results = new Map<string, Map<number, number>>();
+  const cpu = new Map<string, Map<number, number>>();
   if (!existsSync(path.join(OPENBLAS_PTHREAD, 'libblas.so.3')) && process.getuid?.() === 0) {
     // PyTorch at its best uses OpenBLAS' pthread build; Debian ships it separately.
     console.error('installing libopenblas0-pthread for the PyTorch comparison...');
@@ -75,17 +76,19 @@ function benchTorch(textPath: string, configs: TorchConfig[], seconds: number): 
     const argv = [script, '--text', textPath, '--threads', String(n), '--seconds', String(seconds)];
     for (const c of configs) argv.push('--config', key(c));
     const r = spawnSync(PYTHON, argv, { env, encoding: 'utf8', maxBuffer: 1 << 20 });
-    if (r.status !== 0) return { results, note: `PyTorch run failed: ${(r.stderr || String(r.error)).trim().split('\n').slice(-3).join(' ')}` };
+    if (r.status !== 0) return { results, cpu, note: `PyTorch run failed: ${(r.stderr || String(r.error)).trim().split('\n').slice(-3).join(' ')}` };
     for (const line of r.stdout.split('\n')) {
       if (!line.trim()) continue;
-      const row = JSON.parse(line) as { cell: string; hidden: number; batch: number; seq: number; layers: number; heads: number; charsPerSec: number; torch: string };
+      const row = JSON.parse(line) as { cell: string; hidden: number; batch: number; seq: number; layers: number; heads: number; charsPerSec: number; cpuMsPerStep: number; torch: string };
       version = row.torch;
       const k = key(row);
       if (!results.has(k)) results.set(k, new Map());
       results.get(k)!.set(n, row.charsPerSec);
+      if (!cpu.has(k)) cpu.set(k, new Map());
+      cpu.get(k)!.set(n, row.cpuMsPerStep);
     }
   }
-  return { results, note: `PyTorch ${version}, ${pthread ? 'OpenBLAS pthread' : 'default BLAS (libopenblas0-pthread missing)'}, threads ${threads.join(' and ')}` };
+  return { results, cpu, note: `PyTorch ${version}, ${pthread ? 'OpenBLAS pthread' : 'default BLAS (libopenblas0-pthread missing)'}, threads ${threads.join(' and ')}` };
 }
 
 /** Why PyTorch will not be compared in this run, or null when it will. */
@@ -201,6 +204,8 @@ async function main(): Promise<void> {
   if (backends.length === 0) throw new Error(`backend ${args.backend} is not available in this runtime`);
   const kernels = backends[0]!; // the fastest, for sampling
   const best = new Map<string, { charsPerSec: number; backend: string }>();
+  /** Our fastest backend's CPU ms per step on one thread, per configuration. */
+  const oneThreadCpu = new Map<string, number>();
   const print = (row: Record<string, unknown>, line: string): void => {
     console.log(args.json ? JSON.stringify(row) : line);
   };
@@ -218,6 +223,7 @@ async function main(): Promise<void> {
     const id = key(c);
     const label = threads > 1 ? `${k.name} ×${threads}` : k.name;
     if (!best.has(id) || best.get(id)!.charsPerSec < r.charsPerSec) best.set(id, { charsPerSec: r.charsPerSec, backend: label });
+    if (threads === 1 && !oneThreadCpu.has(id)) oneThreadCpu.set(id, r.cpuMsPerStep);
     const shape = !BLOCK_CONFIGS.some((b) => b.cell === c.cell)
       ? `${c.cell.padEnd(5)} | ${String(c.hidden).padStart(4)} |`
       : `${c.cell.padEnd(7)} | ${String(c.hidden).padStart(4)} | ${String(c.layers).padStart(2)} | ${takesSetting(c.cell, 'heads') ? String(c.heads).padStart(5) : '    -'} |`;
@@ -256,12 +262,12 @@ async function main(): Promise<void> {
   const torchConfigs = [...CELL_TORCH_CONFIGS, ...BLOCK_CONFIGS].filter((c) => !args.only || args.only === c.cell);
   if (noTorch && !args.json) console.log(`\n${noTorch}.`);
   if (!noTorch && args.corpus && torchConfigs.length > 0) {
-    const { results, note } = benchTorch(args.corpus, torchConfigs, args.seconds);
+    const { results, cpu, note } = benchTorch(args.corpus, torchConfigs, args.seconds);
     if (!args.json) {
       console.log(`\nAgainst PyTorch (${note}), measured now on the same machine and text:`);
       if (results.size > 0) {
-        console.log('model                    | ours chars/s (backend)         | PyTorch chars/s (threads)    | ours/PyTorch best | ours/PyTorch 1 thread');
-        console.log('-------------------------|--------------------------------|------------------------------|-------------------|----------------------');
+        console.log('model                    | ours chars/s (backend)         | PyTorch chars/s (threads)    | ours/PyTorch best | ours/PyTorch 1 thread | per CPU-second, 1 thread');
+        console.log('-------------------------|--------------------------------|------------------------------|-------------------|-----------------------|-------------------------');
       }
     }
     for (const c of torchConfigs) {
@@ -272,13 +278,17 @@ async function main(): Promise<void> {
       const torchBest = Math.max(...theirs.values());
       const torchOne = theirs.get(1) ?? torchBest;
       const perThreads = [...theirs.entries()].map(([n, v]) => `${v.toFixed(0)} (${n})`).join(', ');
+      // CPU time on one thread each: the ratio a shared machine disturbs least.
+      const ourCpu = oneThreadCpu.get(id), theirCpu = cpu.get(id)?.get(1);
+      const ratioCpu = ourCpu && theirCpu ? theirCpu / ourCpu : null;
       print(
         {
           kind: 'torch', cell: c.cell, hidden: c.hidden, layers: c.layers, ...(takesSetting(c.cell, 'heads') ? { heads: c.heads } : {}), batch: c.batch, seq: c.seq,
           ours: ours.charsPerSec, backend: ours.backend, torch: Object.fromEntries(theirs), ratioBest: ours.charsPerSec / torchBest, ratioOneThread: ours.charsPerSec / torchOne,
+          torchCpuMsPerStep: Object.fromEntries(cpu.get(id) ?? []), ratioCpuOneThread: ratioCpu,
         },
         `${describe(c).padEnd(24)} | ${`${ours.charsPerSec.toFixed(0)} (${ours.backend})`.padEnd(30)} | ${perThreads.padEnd(28)} | ` +
-          `${(ours.charsPerSec / torchBest).toFixed(2).padStart(17)} | ${(ours.charsPerSec / torchOne).toFixed(2).padStart(20)}`,
+          `${(ours.charsPerSec / torchBest).toFixed(2).padStart(17)} | ${(ours.charsPerSec / torchOne).toFixed(2).padStart(21)} | ${(ratioCpu === null ? '-' : ratioCpu.toFixed(2)).padStart(24)}`,
       );
     }
     if (args.json && results.size === 0) print({ kind: 'torch', note }, note);

@@ -12,7 +12,11 @@ parallel scan PyTorch users train them with), AdamW with nanoGPT's weight
 decay groups, clipping at 1. Prints one JSON object per configuration on stdout:
 
     {"cell": "lstm", "hidden": 512, "batch": 32, "seq": 100, "threads": 2,
-     "charsPerSec": 12600.0, "msPerStep": 254.0, "torch": "1.13.1"}
+     "charsPerSec": 12600.0, "msPerStep": 254.0, "cpuMsPerStep": 500.0, "torch": "1.13.1"}
+
+(cpuMsPerStep: the process's CPU time per step, all threads: on a shared
+machine, chars per CPU-second on one thread is the figure least disturbed
+by other load.)
 
 bench/bench.ts runs this with /usr/bin/python3 and the environment that lets
 PyTorch run at its best (OpenBLAS' pthread build, passive OpenMP waiting,
@@ -108,13 +112,14 @@ def bench(cell, hidden, batch, seq, data, vocab, seconds, layers=1, heads=1):
     step()  # warm-up: first touch of every buffer
     steps = 0
     start = time.perf_counter()
+    cpu0 = time.process_time()
     while True:
         step()
         steps += 1
         elapsed = time.perf_counter() - start
         if elapsed >= seconds and steps >= 3:
             break
-    return steps * batch * seq / elapsed, elapsed * 1000 / steps
+    return steps * batch * seq / elapsed, elapsed * 1000 / steps, (time.process_time() - cpu0) * 1000 / steps
 
 
 def main():
@@ -132,9 +137,9 @@ def main():
     data = torch.tensor([index[c] for c in text], dtype=torch.long)
     for c in args.config:
         cell, h, b, t, layers, heads = parse_config(c)
-        cps, ms = bench(cell, h, b, t, data, len(chars), args.seconds, layers, heads)
+        cps, ms, cpu_ms = bench(cell, h, b, t, data, len(chars), args.seconds, layers, heads)
         print(json.dumps({'cell': cell, 'hidden': h, 'batch': b, 'seq': t, 'layers': layers, 'heads': heads, 'threads': torch.get_num_threads(),
-                          'charsPerSec': cps, 'msPerStep': ms, 'torch': torch.__version__}), flush=True)
+                          'charsPerSec': cps, 'msPerStep': ms, 'cpuMsPerStep': cpu_ms, 'torch': torch.__version__}), flush=True)
 
 
 if __name__ == '__main__':

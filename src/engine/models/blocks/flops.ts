@@ -3,8 +3,9 @@ import { gptShape, mixerGates, type BlockConfig } from './config';
 /**
  * Matrix-product FLOPs of one character forward and backward (backward is
  * twice forward): the mixer's projections (and for gpt q kᵀ and P v over a
- * full context, as the network computes the whole square before masking),
- * the MLP, and the tied decoder.
+ * full context, the whole square PyTorch computes before masking; the wasm
+ * kernels skip the masked half, the TypeScript ones do not), the MLP, and
+ * the tied decoder.
  */
 export function blockFlopsPerChar(c: BlockConfig): number {
   const { hidden: C, layers: L, vocabSize: V } = c;

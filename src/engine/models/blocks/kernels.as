@@ -19,12 +19,17 @@ import { madd, vexp } from '../../wasm/simd';
   return p + (<usize>j << 2);
 }
 
-/** y = (x - mean)·rstd·w + b per row; mean and rstd kept (biased variance, as torch's layer_norm). */
-export function ln_fwd(y: usize, x: usize, rows: i32, C: i32, w: usize, b: usize, mean: usize, rstd: usize, eps: f32): void {
+/**
+ * Rows [r0, r1): y = (x - mean)·rstd·w + b; mean and rstd kept (biased
+ * variance, as torch's layer_norm). eps comes as the bits of a float32
+ * (threads pass integer arguments).
+ */
+export function ln_fwd(y: usize, x: usize, C: i32, w: usize, b: usize, mean: usize, rstd: usize, epsBits: i32, r0: i32, r1: i32): void {
   const C4 = C & ~3;
   const ld = <usize>C << 2;
   const invC: f32 = 1 / <f32>C;
-  for (let r = 0; r < rows; r++) {
+  const eps = reinterpret<f32>(epsBits);
+  for (let r = r0; r < r1; r++) {
     const xr = x + <usize>r * ld, yr = y + <usize>r * ld;
     let acc = f32x4.splat(0);
     let j = 0;

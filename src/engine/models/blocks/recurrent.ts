@@ -30,7 +30,7 @@ export interface Scan {
 }
 
 /** Work units per element of a scan for the thread split (a few exps and a division). */
-const SCAN_WORK = 24;
+const SCAN_WORK = 48;
 
 /** g(a) = a + 1/2 for a >= 0, sigmoid(a) below: positive, continuous at 0 (Feng et al.). */
 export function gActivation(a: number): number {

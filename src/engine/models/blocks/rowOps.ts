@@ -83,7 +83,7 @@ export function tsRowOps(kernels: Kernels): BlockRowOps {
 
 /** The exports of kernels.as (and the shared ones of gemm.as) these ops call. */
 interface BlockExports {
-  ln_fwd(y: number, x: number, rows: number, C: number, w: number, b: number, mean: number, rstd: number, eps: number): void;
+  ln_fwd(y: number, x: number, C: number, w: number, b: number, mean: number, rstd: number, epsBits: number, r0: number, r1: number): void;
   ln_bwd(dx: number, accumulate: number, dy: number, x: number, rows: number, C: number, w: number, gw: number, gb: number, mean: number, rstd: number): void;
   add_into(out: number, a: number, b: number, n: number): void;
   bias_residual(x2: number, x1: number, y: number, bias: number, rows: number, cols: number): void;
@@ -96,6 +96,11 @@ interface BlockExports {
 
 /** Work units per element the thread split weighs GELU by (erf and exp per element: worth splitting at a few thousand rows). */
 const GELU_WORK = 16;
+/** The same for LayerNorm's forward (three passes over a row). */
+const LN_WORK = 8;
+/** A float32's bits as an integer argument (ln_fwd's eps). */
+const f32Bits = new Float32Array(1);
+const i32Bits = new Int32Array(f32Bits.buffer);
 
 /**
  * The row ops in wasm, on buffers of `host`'s arena (parameters included:
@@ -110,7 +115,10 @@ export function wasmRowOps(host: WasmHost, kernels: Kernels, zeros: Float32Array
   return {
     layerNormForward(y, x, rows, C, p, wOff, bOff, mean, rstd, eps) {
       if (!r(y, x, p, mean, rstd)) return ts.layerNormForward(y, x, rows, C, p, wOff, bOff, mean, rstd, eps);
-      fn.ln_fwd(host.ptr(y), host.ptr(x), rows, C, host.ptr(p, wOff), host.ptr(p, bOff), host.ptr(mean), host.ptr(rstd), eps);
+      f32Bits[0] = eps;
+      const bits = i32Bits[0]!;
+      const yp = host.ptr(y), xp = host.ptr(x), w = host.ptr(p, wOff), b = host.ptr(p, bOff), m = host.ptr(mean), s = host.ptr(rstd);
+      host.rows('ln_fwd', rows, rows * C * LN_WORK, 0, (r0, r1) => [yp, xp, C, w, b, m, s, bits, r0, r1]);
     },
     layerNormBackward(dx, accumulate, dy, x, rows, C, p, grad, wOff, bOff, mean, rstd) {
       if (!r(dx, dy, x, p, grad, mean, rstd)) return ts.layerNormBackward(dx, accumulate, dy, x, rows, C, p, grad, wOff, bOff, mean, rstd);
