@@ -77,8 +77,10 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
     experimentPanels,
     ...registerExperimentCommands({ experiments, panels: experimentPanels, log, observers }),
   );
-  // Experiments that were training when the window closed or reloaded continue.
+  // Experiments that were training when the window closed or reloaded continue (in Restricted Mode, see restore).
   experiments.restore();
+  const manager = experiments;
+  context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => manager.restore()));
   return { library, training, inference, completions, observe: (o) => observers.add(o), lossPanels, gradFlowPanels, hiddenStates, experiments, experimentPanels };
 }
 
