@@ -148,6 +148,20 @@ suite('experiments in Restricted Mode', function () {
     assert.deepEqual(errors, []);
   });
 
+  test('a text file outside the workspace is named as such in the question', async () => {
+    // Beside the workspace folder, not in it: an experiment file may point anywhere its paths reach.
+    const outside = path.join(path.dirname(path.dirname(root.fsPath)), 'outside.txt');
+    fs.writeFileSync(outside, TEXT);
+    try {
+      const file = write('outside.rnnlab.json', { ...SMALL, text: ['corpus.txt', '../../outside.txt'] });
+      answerWith(undefined);
+      assert.equal(await clickRun(file), undefined);
+      assert.equal(asked[0]?.detail.split('\n')[3], `• reads ${path.join('exp', 'corpus.txt')}, ${outside} (outside the workspace)`);
+    } finally {
+      fs.rmSync(outside, { force: true });
+    }
+  });
+
   test('Manage Workspace Trust in the question opens the trust editor and trains nothing', async () => {
     const file = write('manage.rnnlab.json', SMALL);
     const ran: string[] = [];
