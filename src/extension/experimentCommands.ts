@@ -1,7 +1,8 @@
 /**
  * The editor's experiment commands: New Experiment… (a starter
  * `*.rnnlab.json` beside a text file), Run / Stop / Show Experiment, and the
- * CodeLens on experiment files that offers them.
+ * CodeLens on experiment files that offers them (in Restricted Mode, Run
+ * asks first: experimentTrust.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -10,6 +11,7 @@ import * as vscode from 'vscode';
 import { EXPERIMENT_SUFFIX, experimentFileName, experimentOutputDir, starterExperimentText } from '../shared/experiment';
 import { experimentFolderOf } from '../shared/experiment/outputDir';
 import type { ExperimentManager, StartOptions } from './experiments';
+import { MANAGE_TRUST, MANAGE_TRUST_COMMAND } from './experimentTrust';
 import type { Observers } from './observers';
 import type { ExperimentPanels } from './panels/experimentPanel';
 
@@ -48,6 +50,8 @@ export function registerExperimentCommands(ctx: ExperimentCommandContext): vscod
   return [
     guarded('rnnLab.newExperiment', (uri?: unknown) => newExperiment(targetUri(uri))),
     guarded('rnnLab.runExperiment', (uri?: unknown, options?: StartOptions) => runExperiment(ctx, targetUri(uri), options)),
+    // The same command under the title menus show in Restricted Mode (it asks first there).
+    guarded('rnnLab.runExperimentRestricted', (uri?: unknown, options?: StartOptions) => runExperiment(ctx, targetUri(uri), options)),
     guarded('rnnLab.stopExperiment', async (uri?: unknown) => {
       const target = targetUri(uri);
       if (!target) throw new Error('open an experiment file (*.rnnlab.json) first');
@@ -103,13 +107,16 @@ class ExperimentCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
   private lastState = new Map<string, string>();
 
   constructor(private readonly experiments: ExperimentManager) {
-    // Lenses change with the state and the count of finished runs, not with every step.
-    this.subscription = experiments.onDidChange((e) => {
-      const key = `${e.state}:${e.rows.length}:${e.running ?? ''}`;
-      if (this.lastState.get(e.out) === key) return;
-      this.lastState.set(e.out, key);
-      this.emitter.fire();
-    });
+    // Lenses change with the state and the count of finished runs, not with every step; and when the workspace is trusted.
+    this.subscription = vscode.Disposable.from(
+      experiments.onDidChange((e) => {
+        const key = `${e.state}:${e.rows.length}:${e.running ?? ''}`;
+        if (this.lastState.get(e.out) === key) return;
+        this.lastState.set(e.out, key);
+        this.emitter.fire();
+      }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.emitter.fire()),
+    );
   }
 
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
@@ -124,7 +131,16 @@ class ExperimentCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
         lens('$(debug-stop) Stop', 'rnnLab.stopExperiment', 'Stop after the current step (the run is checkpointed; Run Experiment continues it)'),
       ];
     }
-    const lenses = [lens('▶ Run Experiment', 'rnnLab.runExperiment', 'Train every run of this experiment (finished runs in its output folder are kept)')];
+    const lenses = vscode.workspace.isTrusted
+      ? [lens('▶ Run Experiment', 'rnnLab.runExperiment', 'Train every run of this experiment (finished runs in its output folder are kept)')]
+      : [
+          lens(
+            '$(shield) Run Experiment (Restricted Mode: asks first)…',
+            'rnnLab.runExperimentRestricted',
+            'This workspace is not trusted: its experiment file sizes the models, runs and budget, so RNN Lab shows what it would train and write and asks before it starts',
+          ),
+          new vscode.CodeLens(top, { title: `$(workspace-untrusted) ${MANAGE_TRUST}`, command: MANAGE_TRUST_COMMAND, tooltip: 'Trust this workspace to run its experiments without asking' }),
+        ];
     if (uri.scheme === 'file' && fs.existsSync(experimentOutputDir(uri.fsPath))) lenses.push(lens('$(graph) Show Results', 'rnnLab.showExperiment', 'Open the Experiment panel'));
     return lenses;
   }

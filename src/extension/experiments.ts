@@ -16,12 +16,14 @@ import { FAMILY_NAMES } from '../engine/models/catalog';
 import { countRuns, experimentDisplayName, experimentOutputDir, parseExperiment, type CurvePoint, type ResultRow } from '../shared/experiment';
 import { quotePath } from '../shared/experiment/engineApi';
 import { LOCK_FILE, readResultRows, readRunHistory } from '../shared/experiment/outputDir';
+import type { ExperimentReview } from '../shared/experiment/review';
 import type { ExperimentEvent, PlannedRunInfo } from '../shared/experimentProtocol';
 import type { ExperimentState, ExperimentView } from '../shared/experimentPanelProtocol';
 import { historyPathFor } from '../shared/history';
 import { assertNever } from '../shared/rpc';
 import { experimentClient, type ExperimentClient } from '../shared/workerClient';
 import type { ModelEntry, ModelLibrary } from './library';
+import { confirmRestrictedRun } from './experimentTrust';
 import type { Observers } from './observers';
 import type { HostLimits } from './settings';
 import type { TrainingManager } from './training';
@@ -40,6 +42,8 @@ const LIVE_POINTS = 5000;
 interface PendingExperiment {
   file: string;
   out: string;
+  /** Started in Restricted Mode: what the user confirmed (a resume trains only that). */
+  fingerprint?: string;
 }
 
 /**
@@ -121,8 +125,10 @@ export class ExperimentManager implements vscode.Disposable {
    * Checks the file as the CLI does (schema, names, ranges, with the JSON
    * path of the bad key) and asks before more than 100 runs; then queues it.
    * Missing text files and runs that cannot train are refused by the worker's
-   * planning, still before anything trains. Returns undefined when the user
-   * declined.
+   * planning, still before anything trains. In Restricted Mode the worker
+   * plans it first and the user confirms what it would train (see
+   * experimentTrust.ts); the start then trains only that. Returns undefined
+   * when the user declined.
    */
   async start(file: string, opts: StartOptions = {}): Promise<LiveExperiment | undefined> {
     const out = experimentOutputDir(file);
@@ -130,6 +136,11 @@ export class ExperimentManager implements vscode.Disposable {
     if (current && (current.state === 'queued' || current.state === 'running')) throw new Error(`${path.basename(file)} is already ${current.state}`);
     const source = fs.readFileSync(file, 'utf8');
     const spec = parseExperiment(source, { families: FAMILY_NAMES, where: `${quotePath(file)}: ` });
+    if (!vscode.workspace.isTrusted) {
+      const review = await this.review(file);
+      if (!(await confirmRestrictedRun(file, out, review, this.limits().maxMemoryBytes))) return undefined;
+      return this.enqueue(file, out, true, review.fingerprint);
+    }
     let yes = opts.yes === true;
     const total = countRuns(spec);
     if (total > 100 && !yes) {
@@ -144,19 +155,29 @@ export class ExperimentManager implements vscode.Disposable {
     return this.enqueue(file, out, yes);
   }
 
-  private enqueue(file: string, out: string, yes: boolean): LiveExperiment {
+  /** What the experiment would train, planned in a worker of its own under the memory limit of the user's settings; throws the plan's refusals. */
+  async review(file: string): Promise<ExperimentReview> {
+    const client = experimentClient(this.workerScript, () => undefined, () => undefined);
+    try {
+      return await client.request({ kind: 'experiment/review', file, maxMemoryBytes: this.limits().maxMemoryBytes }, { timeoutMs: 120_000 });
+    } finally {
+      await client.dispose();
+    }
+  }
+
+  private enqueue(file: string, out: string, yes: boolean, fingerprint?: string): LiveExperiment {
     const exp = new LiveExperiment(file, out);
     this.experiments.set(out, exp);
     let end!: () => void;
     exp.ended = new Promise<void>((r) => (end = r));
-    void this.remember({ file, out });
+    void this.remember(fingerprint === undefined ? { file, out } : { file, out, fingerprint });
     this.training.enqueueJob({
       id: out,
       queued: (reason) => {
         exp.reason = reason;
         this.changeEmitter.fire(exp);
       },
-      run: () => this.run(exp, yes).finally(end),
+      run: () => this.run(exp, yes, fingerprint).finally(end),
     });
     this.changeEmitter.fire(exp);
     return exp;
@@ -180,7 +201,12 @@ export class ExperimentManager implements vscode.Disposable {
     return this.experiments.get(out)?.ended ?? Promise.resolve();
   }
 
-  /** After a reload: queue again every experiment that had not finished. */
+  /**
+   * After a reload: queue again every experiment that had not finished. In
+   * Restricted Mode only those the user confirmed there, and only while
+   * their file and text are what was confirmed; the others wait for trust
+   * (restore runs again when it is granted) or a new Run Experiment.
+   */
   restore(): void {
     for (const p of this.pending()) {
       if (this.experiments.has(p.out)) continue;
@@ -188,13 +214,18 @@ export class ExperimentManager implements vscode.Disposable {
         void this.forget(p.out);
         continue;
       }
+      const fingerprint = vscode.workspace.isTrusted ? undefined : p.fingerprint;
+      if (!vscode.workspace.isTrusted && fingerprint === undefined) {
+        this.log.appendLine(`[experiment ${path.basename(p.file)}] not resumed: the workspace is in Restricted Mode; trust it, or run the experiment again to review and confirm it`);
+        continue;
+      }
       this.log.appendLine(`[experiment ${path.basename(p.file)}] resuming after the window reloaded`);
       // More than 100 runs were confirmed when it was started.
-      this.enqueue(p.file, p.out, true);
+      this.enqueue(p.file, p.out, true, fingerprint);
     }
   }
 
-  private async run(exp: LiveExperiment, yes: boolean): Promise<void> {
+  private async run(exp: LiveExperiment, yes: boolean, fingerprint: string | undefined): Promise<void> {
     if (exp.stopRequested) return;
     const limits = this.limits();
     const client = experimentClient(this.workerScript, (e) => this.onEvent(exp, e), (reason) => this.onDeath(exp, reason));
@@ -203,6 +234,7 @@ export class ExperimentManager implements vscode.Disposable {
     const request = {
       kind: 'experiment/start' as const, file: exp.file, out: exp.out, resume: true, yes,
       maxMemoryBytes: limits.maxMemoryBytes, threads: limits.threads, saveSeconds: Math.min(SAVE_SECONDS, limits.checkpointSeconds),
+      ...(fingerprint === undefined ? {} : { fingerprint }),
     };
     try {
       let plan;

@@ -69,7 +69,11 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
     lossPanels,
     hiddenStates,
     vscode.window.registerWebviewViewProvider(HIDDEN_VIEW_ID, hiddenStates),
-    vscode.commands.registerCommand('rnnLab.showHiddenStates', () => vscode.commands.executeCommand(`${HIDDEN_VIEW_ID}.focus`)),
+    // With a model (the Experiment panel's runs): the view traces with it; without, with the model that completes the file.
+    vscode.commands.registerCommand('rnnLab.showHiddenStates', (model?: unknown) => {
+      hiddenStates.showModel(modelIdOf(model));
+      return vscode.commands.executeCommand(`${HIDDEN_VIEW_ID}.focus`);
+    }),
     gradFlowPanels,
     training.onDidSaveCheckpoint((id) => inference.invalidate(id)),
     vscode.window.registerTreeDataProvider('rnnLab.models', tree),
@@ -80,10 +84,19 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
     ...registerExperimentCommands({ experiments, panels: experimentPanels, log, observers }),
     ...registerWalkthrough({ context, library }),
   );
-  // Experiments that were training when the window closed or reloaded continue.
+  // Experiments that were training when the window closed or reloaded continue (in Restricted Mode, see restore).
   experiments.restore();
   void openWalkthroughOnFirstInstall(context).catch((e: unknown) => log.appendLine(`walkthrough: ${(e as Error).message}`));
+  const manager = experiments;
+  context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => manager.restore()));
   return { library, training, inference, completions, observe: (o) => observers.add(o), lossPanels, gradFlowPanels, hiddenStates, experiments, experimentPanels, completionsStatus };
+}
+
+/** A command's model argument (an entry of the library or its id); anything else (a menu's URI) is none. */
+function modelIdOf(arg: unknown): string | undefined {
+  if (typeof arg === 'string') return arg;
+  const id = (arg as { id?: unknown } | null | undefined)?.id;
+  return typeof id === 'string' ? id : undefined;
 }
 
 /** Limits are read at each use so a settings change applies to the next run; a bad value falls back with a note. */

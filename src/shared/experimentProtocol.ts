@@ -5,6 +5,7 @@
  * events. Types only.
  */
 import type { ResultRow } from './experiment/results';
+import type { ExperimentReview } from './experiment/review';
 import type { PartialSettings } from './experiment/settings';
 import type { Budget } from './experiment/spec';
 import type { Silent } from './rpc';
@@ -27,6 +28,15 @@ export interface ExperimentStartRequest {
   threads: number;
   /** Checkpoint a running run at least this often (seconds). */
   saveSeconds: number;
+  /** Train only if the file and its text still have this fingerprint (what the user confirmed in Restricted Mode). */
+  fingerprint?: string;
+}
+
+/** Plan the experiment as a start would (refusing the same bad input) and say what it would train; writes nothing. */
+export interface ExperimentReviewRequest {
+  kind: 'experiment/review';
+  file: string;
+  maxMemoryBytes: number;
 }
 
 /** Stop after the current step: the running run is checkpointed so a resume continues it. */
@@ -34,7 +44,7 @@ export interface ExperimentStopRequest {
   kind: 'experiment/stop';
 }
 
-export type ExperimentRequest = ExperimentStartRequest | ExperimentStopRequest;
+export type ExperimentRequest = ExperimentStartRequest | ExperimentReviewRequest | ExperimentStopRequest;
 
 export interface PlannedRunInfo {
   id: string;
@@ -51,6 +61,7 @@ export interface ExperimentStartResult {
 
 export interface ExperimentResults {
   'experiment/start': ExperimentStartResult;
+  'experiment/review': ExperimentReview;
   'experiment/stop': null;
 }
 

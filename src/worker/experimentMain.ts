@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import {
   CheckpointError,
   DataError,
+  UserError,
   EXTENSION_MAX_TEXT_BYTES,
   Vocab,
   decodeCheckpoint,
@@ -22,10 +23,11 @@ import {
 } from '../engine';
 import { writeFileAtomic } from '../shared/atomicFile';
 import { quotePath, type FileIO, type RunEngine } from '../shared/experiment/engineApi';
-import { EngineTrainer } from '../shared/experiment/engineTrainer';
+import { EngineTrainer, runTrainingBytes } from '../shared/experiment/engineTrainer';
+import { reviewPlan, type ExperimentReview } from '../shared/experiment/review';
 import type { RunReporter } from '../shared/experiment/reporter';
 import { lockExperimentFolder, planExperiment, runExperiment } from '../shared/experiment/runner';
-import type { ExperimentRequest, ExperimentStartRequest, ExperimentStartResult } from '../shared/experimentProtocol';
+import type { ExperimentRequest, ExperimentReviewRequest, ExperimentStartRequest, ExperimentStartResult } from '../shared/experimentProtocol';
 import { assertNever } from '../shared/rpc';
 import { errorText, post, serve } from './port';
 
@@ -73,6 +75,8 @@ serve((msg: ExperimentRequest) => {
   switch (msg.kind) {
     case 'experiment/start':
       return start(msg);
+    case 'experiment/review':
+      return review(msg);
     case 'experiment/stop':
       stopRequested = true;
       return null;
@@ -86,6 +90,9 @@ function start(req: ExperimentStartRequest): ExperimentStartResult {
   const trainer = new EngineTrainer(engine, io, { sliceMs: SLICE_MS, threads: req.threads, memoryHint: 'raise rnnLab.training.maxMemoryMB' });
   // Planning throws the experiment file's problems (with their JSON paths) as the request's error: nothing has trained.
   const plan = planExperiment(req.file, trainer, { yes: req.yes, maxMemoryBytes: req.maxMemoryBytes, io });
+  if (req.fingerprint !== undefined && req.fingerprint !== plan.fingerprint) {
+    throw new UserError(`${quotePath(req.file)} or its text changed since you confirmed it: run it again to review what it trains now`);
+  }
   // Refused here, as the request's error, when another process writes the folder (the host may wait and ask again).
   const lock = lockExperimentFolder(req.out, io);
   running = true;
@@ -119,6 +126,14 @@ function start(req: ExperimentStartRequest): ExperimentStartResult {
     runs: plan.runs.map((r) => ({ id: r.id, origin: r.origin, varied: r.varied, params: r.params })),
     rungs: plan.rungs,
   };
+}
+
+function review(req: ExperimentReviewRequest): ExperimentReview {
+  // Reviews are asked for in Restricted Mode, where only the user's own settings raise the limit.
+  const trainer = new EngineTrainer(engine, io, { memoryHint: "raise rnnLab.training.maxMemoryMB in your user settings (Restricted Mode ignores the workspace's)" });
+  // More than 100 runs is one of the things the review shows and the user confirms.
+  const plan = planExperiment(req.file, trainer, { yes: true, maxMemoryBytes: req.maxMemoryBytes, io });
+  return reviewPlan(plan, (run) => runTrainingBytes(run.settings, plan.corpus.vocabSize));
 }
 
 /** Posts a run's progress (throttled, the last step always), validations and its start. */

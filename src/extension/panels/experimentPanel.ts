@@ -15,7 +15,7 @@ import { REPORT_FILE } from '../../shared/experiment/outputDir';
 import type { ExperimentAction, ExperimentHostMessage, ExperimentView, ExperimentWebviewMessage } from '../../shared/experimentPanelProtocol';
 import { assertNever } from '../../shared/rpc';
 import type { ExperimentManager, LiveExperiment } from '../experiments';
-import type { ModelEntry, ModelLibrary } from '../library';
+import type { ModelEntry } from '../library';
 import { checkExperimentWebviewMessage } from './experimentValidate';
 import { experimentView, type HistoryCache } from './experimentView';
 import { PanelHost, panelOptions, type PanelDeps } from './panelBase';
@@ -40,7 +40,6 @@ interface PageToHost {
 
 export interface ExperimentPanelDeps extends PanelDeps {
   experiments: ExperimentManager;
-  library: ModelLibrary;
 }
 
 export class ExperimentPanel extends PanelHost<HostToPage, PageToHost> {
@@ -147,16 +146,16 @@ export class ExperimentPanel extends PanelHost<HostToPage, PageToHost> {
     }
   }
 
-  /** Makes the run the model of the experiment's text (the Hidden States view follows the text's model) and opens both. */
+  /**
+   * Opens the experiment's text and the Hidden States view tracing it with
+   * the run's model. Only the view follows the run: the text's completion
+   * model stays what it was.
+   */
   private async showHidden(row: ResultRow, live: LiveExperiment | undefined): Promise<void> {
     const entry = this.model(row);
     const text = live ? this.firstTextFile(live.file) : undefined;
-    if (text) {
-      this.d.library.update(entry.id, { sources: [vscode.Uri.file(text).toString()] });
-      await vscode.window.showTextDocument(vscode.Uri.file(text), { viewColumn: vscode.ViewColumn.One, preview: true });
-    }
-    await vscode.commands.executeCommand('rnnLab.setCompletionModel', entry.id);
-    await vscode.commands.executeCommand('rnnLab.showHiddenStates');
+    if (text) await vscode.window.showTextDocument(vscode.Uri.file(text), { viewColumn: vscode.ViewColumn.One, preview: true });
+    await vscode.commands.executeCommand('rnnLab.showHiddenStates', entry.id);
   }
 
   /** The experiment's first text file (the file was checked when it started; an edit since may have broken it: then none). */

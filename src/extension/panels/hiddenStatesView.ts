@@ -55,7 +55,8 @@ interface Current {
  * The Hidden states view in the RNN Lab sidebar: follows the active editor
  * (while a webview panel has focus, the text editor last active and still shown),
  * traces the selection (or the lines around the cursor) through the model
- * that completes the file, in the inference worker, and shows the result.
+ * that completes the file — or the model the view was shown for
+ * (`showModel`) — in the inference worker, and shows the result.
  * A neuron picked in the view colours the editor text by its activation.
  */
 export class HiddenStatesViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
@@ -72,6 +73,8 @@ export class HiddenStatesViewProvider implements vscode.WebviewViewProvider, vsc
   private followed: vscode.TextEditor | undefined = followable(vscode.window.activeTextEditor);
   private readonly decorationTypes = new Map<number, vscode.TextEditorDecorationType>();
   private rpc: Rpc<HostToHiddenPage, HiddenPageToHost> | undefined;
+  /** The model asked for by `showModel`; undefined: the model that completes the traced file. */
+  private shown: string | undefined;
 
   constructor(private readonly d: HiddenStatesDeps) {
     this.disposables.push(
@@ -209,6 +212,25 @@ export class HiddenStatesViewProvider implements vscode.WebviewViewProvider, vsc
     this.schedule();
   }
 
+  /**
+   * Traces with `modelId` from now on (undefined: with the model that
+   * completes the traced file again). Only this view changes: which model
+   * completes text is the user's separate choice.
+   */
+  showModel(modelId: string | undefined): void {
+    if (this.shown === modelId) return;
+    this.shown = modelId;
+    this.clearDecorations();
+    this.schedule(0);
+  }
+
+  /** The model the view traces `document` with. */
+  modelFor(document: vscode.TextDocument): string | undefined {
+    // A model deleted since it was shown gives way to the file's own.
+    if (this.shown && this.d.library.get(this.shown)?.hasCheckpoint) return this.shown;
+    return this.d.completions.modelFor(document);
+  }
+
   /** Traces again after DEBOUNCE_MS of quiet (at once with 0). */
   schedule(delay = DEBOUNCE_MS): void {
     this.dirty = true;
@@ -231,7 +253,7 @@ export class HiddenStatesViewProvider implements vscode.WebviewViewProvider, vsc
       return;
     }
     const document = editor.document;
-    const modelId = this.d.completions.modelFor(document);
+    const modelId = this.modelFor(document);
     const entry = modelId ? this.d.library.get(modelId) : undefined;
     if (!modelId || !entry?.hasCheckpoint) {
       this.status('noModel', `No model for ${path.basename(document.uri.path)} yet: train one on it ("RNN Lab: Train Model on This File") or choose one with "Use Model for Inline Completions".`);

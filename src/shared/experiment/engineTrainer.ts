@@ -51,6 +51,12 @@ export function sessionBudget(until: Budget, done: { chars: number; seconds: num
   return left > 0 ? { maxMinutes: left / 60 } : { steps: 0 };
 }
 
+/** The engine's estimate of the memory one run needs in training (weights, gradients, optimizer state, activations). */
+export function runTrainingBytes(s: RunSettings, vocabSize: number): number {
+  const resolved = resolveRun(runInput(s), null, fileNames);
+  return estimateTrainingBytes({ ...resolved.model, vocabSize }, resolved.train);
+}
+
 export const engineSizes: FamilySizes = {
   count: (s, vocabSize) => parameterCount(modelOf(s, vocabSize)),
   widthStep: (s) => s.heads ?? 1,

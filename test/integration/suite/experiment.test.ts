@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RnnLabApi } from '../../../src/extension/extension';
 import { parseExperiment } from '../../../src/shared/experiment';
+import type { HiddenTraceMessage } from '../../../src/shared/hiddenStatesProtocol';
 import { parseHistory } from '../../../src/shared/history';
 import { waiter } from '../helpers';
 
@@ -64,6 +65,22 @@ suite('experiments', function () {
       if (!lens) await new Promise((r) => setTimeout(r, 100));
     }
     return vscode.commands.executeCommand(lens.command!.command, ...(lens.command!.arguments ?? []));
+  }
+
+  /** Does `action`, then waits for the Hidden States view to send a trace that `wanted` accepts. */
+  async function traceAfter(action: () => Thenable<unknown>, wanted: (t: HiddenTraceMessage) => boolean): Promise<HiddenTraceMessage> {
+    const traces: HiddenTraceMessage[] = [];
+    const watch = api.observe({
+      panelMessage: (e) => {
+        if (e.panel === 'hidden' && e.direction === 'sent' && e.message.kind === 'hidden/trace') traces.push(e.message as HiddenTraceMessage);
+      },
+    });
+    try {
+      await action();
+      return await waitFor('a trace of the Hidden States view', () => traces.find(wanted));
+    } finally {
+      watch.dispose();
+    }
   }
 
   test('New Experiment… writes a valid starter beside the text, opens it, and refuses to overwrite it', async () => {
@@ -170,11 +187,19 @@ suite('experiments', function () {
     assert.ok(api.lossPanels.get(first.id) && api.lossPanels.get(second.id), 'a loss chart per selected run');
     await panel.act('completions', [second.name]);
     assert.equal(api.completions.modelFor(await vscode.workspace.openTextDocument({ content: 'x', language: 'plaintext' })), second.id);
-    // Hidden states of a run: it becomes the model of the experiment's text, which opens beside the view.
-    await panel.act('hidden', [first.name]);
-    const corpus = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === path.join(root.fsPath, 'corpus.txt'));
+    // Hidden states of a run: the view traces the experiment's text (opened) with the run's model;
+    // which model completes the text stays as it was.
+    const corpusUri = vscode.Uri.file(path.join(root.fsPath, 'corpus.txt'));
+    const completerBefore = api.completions.modelFor(await vscode.workspace.openTextDocument(corpusUri));
+    assert.equal(completerBefore, second.id, 'the text has no model of its own: the chosen one completes it');
+    await traceAfter(() => panel.act('hidden', [first.name]), (t) => t.modelId === first.id && t.source === 'corpus.txt');
+    const corpus = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === corpusUri.fsPath);
     assert.ok(corpus, 'the experiment\'s text is open');
-    assert.equal(api.completions.modelFor(corpus), first.id);
+    assert.equal(api.completions.modelFor(corpus), completerBefore, 'opening Hidden States changed the model that completes the text');
+    assert.deepEqual(api.library.get(first.id)?.sources, [], 'the run was not made a model of the text');
+    assert.equal(api.completions.modelFor(await vscode.workspace.openTextDocument({ content: 'x', language: 'plaintext' })), second.id, 'the completion model chosen stays');
+    // Show Hidden States without a model: the view follows the text's completion model again.
+    await traceAfter(() => vscode.commands.executeCommand('rnnLab.showHiddenStates'), (t) => t.modelId === second.id && t.source === 'corpus.txt');
     const csv = vscode.Uri.joinPath(root, 'table.csv');
     const realSave = window.showSaveDialog;
     window.showSaveDialog = (() => Promise.resolve(csv)) as typeof vscode.window.showSaveDialog;
