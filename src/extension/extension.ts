@@ -5,7 +5,7 @@ import { COMPLETION_MODEL_KEY, RnnCompletionProvider } from './completions';
 import { InferenceService } from './inference';
 import { ModelLibrary } from './library';
 import { ModelsTreeProvider } from './modelsView';
-import { HIDDEN_VIEW_ID, HiddenStatesViewProvider } from './panels/hiddenStatesView';
+import { HiddenStates } from './panels/hiddenStates';
 import { LossPanels } from './panels/lossPanel';
 import { GradientFlowPanels } from './panels/gradientFlowPanel';
 import { readHostLimits } from './settings';
@@ -25,8 +25,8 @@ export interface RnnLabApi {
   observe(observer: RnnLabObserver): vscode.Disposable;
   /** The loss chart panels. */
   lossPanels: LossPanels;
-  /** The Hidden states view in the sidebar. */
-  hiddenStates: HiddenStatesViewProvider;
+  /** Hidden States: the side bar's view and its editor panel. */
+  hiddenStates: HiddenStates;
   /** The gradient-flow panels. */
   gradFlowPanels: GradientFlowPanels;
 }
@@ -42,7 +42,7 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
   const panelDeps = { extensionUri: context.extensionUri, log, observers, library, training };
   const lossPanels = new LossPanels(panelDeps);
   const gradFlowPanels = new GradientFlowPanels(panelDeps);
-  const hiddenStates = new HiddenStatesViewProvider({ ...panelDeps, inference, completions });
+  const hiddenStates = new HiddenStates({ ...panelDeps, inference, completions });
   const tree = new ModelsTreeProvider(library, training, () => context.globalState.get<string>(COMPLETION_MODEL_KEY));
 
   context.subscriptions.push(
@@ -53,8 +53,6 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
     new TrainingStatusBar(training, library),
     lossPanels,
     hiddenStates,
-    vscode.window.registerWebviewViewProvider(HIDDEN_VIEW_ID, hiddenStates),
-    vscode.commands.registerCommand('rnnLab.showHiddenStates', () => vscode.commands.executeCommand(`${HIDDEN_VIEW_ID}.focus`)),
     gradFlowPanels,
     training.onDidSaveCheckpoint((id) => inference.invalidate(id)),
     vscode.window.registerTreeDataProvider('rnnLab.models', tree),
