@@ -25,7 +25,9 @@ export class HiddenStatesViewProvider implements vscode.WebviewViewProvider, vsc
         if (!view.visible) page.ready = false;
         this.tracer.visibilityChanged();
       }),
-      view.onDidDispose(() => attached.dispose()),
+      view.onDidDispose(() => {
+        attached.dispose();
+      }),
     );
   }
 
