@@ -38,6 +38,7 @@ declare const window: any, document: any, requestAnimationFrame: any, getCompute
 const TEXT = `He said "hello there" and left.
 Then she asked "why?" twice.
 A line of plain words follows here.
+"Quoted at the start," he wrote, "and again."
 `;
 const CATS = 'the cat sat on the mat. the cat ate the rat.\n';
 
