@@ -357,11 +357,16 @@ async function main(): Promise<number> {
               const d = document.getElementById('att-grid').getContext('2d').getImageData(Math.floor(ss * h.cellW - sc.scrollLeft + h.cellW / 2), Math.floor(rr * h.attRowH + h.attRowH / 2), 1, 1).data;
               return [d[0], d[1], d[2]];
             }, [r, s] as const);
-            if (s * l.cellW >= (await page.evaluate(() => document.getElementById('att-scroller').scrollLeft + document.getElementById('att-scroller').clientWidth))) continue;
+            const [from, to] = await page.evaluate(() => { const sc = document.getElementById('att-scroller'); return [sc.scrollLeft, sc.scrollLeft + sc.clientWidth]; });
+            if (s * l.cellW < from || (s + 1) * l.cellW > to) continue; // scrolled out of view
             const want = [0, 1, 2].map((i) => Math.round(bg[i]! + (blue[i]! - bg[i]!) * (w[s]! / max)));
             assert.ok(near(got, want), `row ${r}, s ${s}: ${got} vs ${want}`);
           }
         }
+        // The query (the last character) is in view, also where the text scrolls.
+        const [from, to] = await page.evaluate(() => { const sc = document.getElementById('att-scroller'); return [sc.scrollLeft, sc.scrollLeft + sc.clientWidth]; });
+        assert.ok(q * l.cellW >= from && (q + 1) * l.cellW <= to + 0.5, `the query column [${q * l.cellW}, ${(q + 1) * l.cellW}] is in view [${from}, ${to}]`);
+        if (host === 'view') assert.ok(from > 0, 'the side bar scrolled the grid to the query');
         const o = await overflow(page);
         assert.ok(o.doc <= o.view && o.outside.length === 0, `page ${o.doc} of ${o.view}; outside: ${o.outside}`);
         const box = await page.evaluate(() => { const b = document.querySelector('.hs-att-top-box'); return { sw: b.scrollWidth, cw: b.clientWidth }; });

@@ -49,6 +49,8 @@ export function startHiddenPage(host: HostChannel<HiddenHostMessage, HiddenWebvi
     if (m.kind === 'hidden/trace') drawing.fillSelects();
     for (const reply of effects.post) host.post(reply);
     if (effects.redraw) drawing.draw();
+    // A text wider than the page scrolls: bring the attention's query (the last character at first) into view.
+    if (m.kind === 'hidden/trace' && m.heads > 0) drawing.attention.reveal(state.attendQuery());
   });
   watchTheme((t) => {
     drawing.setTheme(t);
