@@ -424,7 +424,7 @@ export function mountHidden(app: HTMLElement, state: HiddenState, host: HiddenPa
     bar.append(c);
     const hint = document.createElement('span');
     hint.className = 'hs-hint';
-    hint.textContent = ' · click a row (or focus the map, ArrowUp/ArrowDown, Enter) to pick a neuron; hover for the next-character guesses';
+    hint.textContent = 'Click a row (or focus the map, ArrowUp/ArrowDown, Enter) to pick a neuron; hover for the next-character guesses.';
     const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : +v.toPrecision(3)).toString();
     lg.append(fmt(lo), ' ', bar, ' ', fmt(hi), state.view.sort === 'correlation' && state.corr ? ' · rows sorted by |r| with the pattern' : '', hint);
   }
