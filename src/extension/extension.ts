@@ -5,7 +5,7 @@ import { COMPLETION_MODEL_KEY, RnnCompletionProvider } from './completions';
 import { InferenceService } from './inference';
 import { ModelLibrary } from './library';
 import { ModelsTreeProvider } from './modelsView';
-import { HIDDEN_VIEW_ID, HiddenStatesViewProvider } from './panels/hiddenStatesView';
+import { HiddenStates } from './panels/hiddenStates';
 import { LossPanels } from './panels/lossPanel';
 import { GradientFlowPanels } from './panels/gradientFlowPanel';
 import { readHostLimits } from './settings';
@@ -31,8 +31,8 @@ export interface RnnLabApi {
   observe(observer: RnnLabObserver): vscode.Disposable;
   /** The loss chart panels. */
   lossPanels: LossPanels;
-  /** The Hidden states view in the sidebar. */
-  hiddenStates: HiddenStatesViewProvider;
+  /** Hidden States: the side bar's view and its editor panel. */
+  hiddenStates: HiddenStates;
   /** The gradient-flow panels. */
   gradFlowPanels: GradientFlowPanels;
   /** Experiments started in the editor, and their panels. */
@@ -53,7 +53,7 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
   const panelDeps = { extensionUri: context.extensionUri, log, observers, library, training };
   const lossPanels = new LossPanels(panelDeps);
   const gradFlowPanels = new GradientFlowPanels({ ...panelDeps, inference });
-  const hiddenStates = new HiddenStatesViewProvider({ ...panelDeps, inference, completions });
+  const hiddenStates = new HiddenStates({ ...panelDeps, inference, completions });
   const completionsStatus = new CompletionsStatusBar(completions, library);
   const tree = new ModelsTreeProvider(library, training, () => context.globalState.get<string>(COMPLETION_MODEL_KEY));
   experiments = new ExperimentManager(training, library, path.join(dist, 'experiment-worker.js'), readHostLimitsSafe(log), context.workspaceState, log, observers);
@@ -68,12 +68,6 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
     completionsStatus,
     lossPanels,
     hiddenStates,
-    vscode.window.registerWebviewViewProvider(HIDDEN_VIEW_ID, hiddenStates),
-    // With a model (the Experiment panel's runs): the view traces with it; without, with the model that completes the file.
-    vscode.commands.registerCommand('rnnLab.showHiddenStates', (model?: unknown) => {
-      hiddenStates.showModel(modelIdOf(model));
-      return vscode.commands.executeCommand(`${HIDDEN_VIEW_ID}.focus`);
-    }),
     gradFlowPanels,
     training.onDidSaveCheckpoint((id) => inference.invalidate(id)),
     vscode.window.registerTreeDataProvider('rnnLab.models', tree),
@@ -92,12 +86,6 @@ export function activate(context: vscode.ExtensionContext): RnnLabApi {
   return { library, training, inference, completions, observe: (o) => observers.add(o), lossPanels, gradFlowPanels, hiddenStates, experiments, experimentPanels, completionsStatus };
 }
 
-/** A command's model argument (an entry of the library or its id); anything else (a menu's URI) is none. */
-function modelIdOf(arg: unknown): string | undefined {
-  if (typeof arg === 'string') return arg;
-  const id = (arg as { id?: unknown } | null | undefined)?.id;
-  return typeof id === 'string' ? id : undefined;
-}
 
 /** Limits are read at each use so a settings change applies to the next run; a bad value falls back with a note. */
 function readHostLimitsSafe(log: vscode.OutputChannel) {

@@ -8,6 +8,8 @@ export interface PanelMessageEvent {
   panel: PanelChannel;
   /** The model whose panel it is (the Hidden States view has none). */
   modelId: string | undefined;
+  /** Which page of a channel shown in two places (the Hidden States view: the side bar's, or the editor panel's). */
+  host?: 'view' | 'panel';
   /** Sent to the page, or received from it and accepted. */
   direction: 'sent' | 'received';
   message: Message;

@@ -101,7 +101,25 @@ export interface HiddenAttendMessage {
   t: number;
 }
 
-export type HiddenWebviewMessage = PanelReadyMessage | PanelErrorMessage | HiddenSelectMessage | HiddenPickMessage | HiddenAttendMessage;
+/** Webview → host: the page's options changed (what a page opened next starts from). */
+export interface HiddenViewMessage {
+  kind: 'hidden/view';
+  view: HiddenViewState;
+}
+
+/** Webview → host: show this page in an editor column (the side bar's "Open in Editor" button). */
+export interface HiddenOpenInEditorMessage {
+  kind: 'hidden/openInEditor';
+}
+
+export type HiddenWebviewMessage =
+  | PanelReadyMessage
+  | PanelErrorMessage
+  | HiddenSelectMessage
+  | HiddenPickMessage
+  | HiddenAttendMessage
+  | HiddenViewMessage
+  | HiddenOpenInEditorMessage;
 
 /** What the hidden-states webview keeps with vscode.setState. */
 export interface HiddenViewState {
@@ -116,6 +134,22 @@ export interface HiddenViewState {
   /** The attention view's query position; absent: the last character. */
   attendAt?: number | null;
 }
+
+/** Where the page is shown: the side bar's webview view, or a webview panel in an editor column. */
+export type HiddenPageHost = 'view' | 'panel';
+
+/**
+ * What a page starts from when it has no saved state of its own (a panel
+ * just opened from the side bar): the options and the picked neuron of the
+ * page last used. The host writes it into the page's markup.
+ */
+export interface HiddenHandoff {
+  view: HiddenViewState;
+  picked: number | null;
+}
+
+/** Longest regex and neuron search a page may report. */
+export const HIDDEN_MAX_FIELD_CHARS = 500;
 
 /** The hidden-states view traces at most this many characters (the view says when it capped). */
 export const HIDDEN_MAX_CHARS = 2000;

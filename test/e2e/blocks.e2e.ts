@@ -146,8 +146,9 @@ const scenarios: Scenario[] = [
       const q = line.indexOf('paper');
       const box = await frame.locator('#att-chars').boundingBox();
       check(box, 'the attention characters are drawn');
-      const x = await frame.evaluate(`document.getElementById('att-scroller').scrollLeft`) as number;
-      await page.mouse.click(box.x + q * 10 + 5 - x, box.y + 9);
+      // The columns are sized to the view's width: one per traced character across the track.
+      const [x, cellW] = await frame.evaluate(`[document.getElementById('att-scroller').scrollLeft, document.getElementById('att-track').getBoundingClientRect().width / ${traced}]`) as [number, number];
+      await page.mouse.click(box.x + q * cellW + cellW / 2 - x, box.y + 9);
       const moved = await pollUntil('the query to move to the clicked character', () => frame.locator('#att-title').textContent().then((t) => t ?? ''),
         (t) => t.startsWith(`Attention of “p” at position ${q}:`) && !t.includes('loading'), 10_000);
       log(`after the click: ${moved}`);

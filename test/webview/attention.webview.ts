@@ -95,8 +95,9 @@ async function cellPixel(page: Page, row: number, s: number): Promise<number[]> 
   return page.evaluate(([r, ss]) => {
     const c = document.getElementById('att-grid');
     const sc = document.getElementById('att-scroller');
-    const x = Math.floor(ss * 10 - sc.scrollLeft + 5);
-    const y = Math.floor(r * 12 + 5);
+    const l = window.__rnnLab.layout;
+    const x = Math.floor(ss * l.cellW - sc.scrollLeft + l.cellW / 2);
+    const y = Math.floor(r * l.attRowH + l.attRowH / 2);
     return Array.from(c.getContext('2d').getImageData(x, y, 1, 1).data.slice(0, 3));
   }, [row, s] as const);
 }
@@ -179,7 +180,7 @@ async function main(): Promise<number> {
     await test('clicking a character makes it the query: the page asks for its row and draws the engine\'s weights', async () => {
       const q = 24;
       const box = await page.locator('#att-chars').boundingBox();
-      const x = await page.evaluate((t) => t * 10 - document.getElementById('att-scroller').scrollLeft + 5, q);
+      const x = await page.evaluate((t) => { const w = window.__rnnLab.layout.cellW; return t * w - document.getElementById('att-scroller').scrollLeft + w / 2; }, q);
       await page.mouse.click(box!.x + x, box!.y + 9);
       await settle(page);
       assert.deepEqual((await posted(page)).at(-1), { kind: 'hidden/attend', t: q });
@@ -199,7 +200,8 @@ async function main(): Promise<number> {
 
     await test('a click on a character above the heatmap moves the query too', async () => {
       const box = await page.locator('#chars').boundingBox();
-      await page.mouse.click(box!.x + 10 * 7 + 5, box!.y + 9);
+      const w = await page.evaluate(() => window.__rnnLab.layout.cellW);
+      await page.mouse.click(box!.x + w * 7 + w / 2, box!.y + 9);
       await settle(page);
       assert.deepEqual((await posted(page)).at(-1), { kind: 'hidden/attend', t: 7 });
       await answerAttend(gpt);

@@ -9,8 +9,15 @@
 import type { Theme } from '../common/theme';
 import type { HiddenState } from './state';
 
-/** Layout of the attention grid, in CSS pixels (cells as wide as the heatmap's). */
-export const attentionLayout = { cellW: 10, rowH: 12, charsH: 18, gutterW: 68 };
+/** What the grid is sized by (the heatmap's layout: cells as wide as the heatmap's). */
+export interface AttentionSizes {
+  readonly cellW: number;
+  readonly attRowH: number;
+  readonly font: number;
+}
+
+/** Fixed parts of the grid's layout, in CSS pixels. */
+const FIXED = { charsH: 18, gutterW: 68 };
 
 type RGB = [number, number, number];
 
@@ -36,6 +43,7 @@ export interface AttentionDrawing {
 export const ATTENTION_HTML = `
     <section id="attention" class="hs-attention" hidden>
       <div class="toolbar"><strong id="att-title"></strong></div>
+      <div class="hs-att-body">
       <div class="hs-att-map">
         <canvas id="att-gutter" class="hs-gutter" aria-hidden="true"></canvas>
         <div id="att-scroller" class="hs-scroller">
@@ -48,14 +56,15 @@ export const ATTENTION_HTML = `
         </div>
       </div>
       <p class="hs-att-help">Each row is one head of one layer; a cell's colour is the weight the query character (outlined) gives to that character, scaled to the row's largest weight (shown at the left). Click a character, or focus the grid and use ArrowLeft/ArrowRight, to move the query.</p>
-      <table id="att-top" class="hs-att-top"></table>
+      <div id="att-top-box" class="hs-att-top-box" role="region" aria-label="Each head's strongest positions"><table id="att-top" class="hs-att-top"></table></div>
+      </div>
     </section>`;
 
 function glyph(ch: string): string {
   return ch === ' ' ? '␣' : ch === '\n' ? '↵' : ch === '\t' ? '⇥' : ch === '\r' ? '␍' : ch;
 }
 
-export function mountAttention(state: HiddenState): AttentionDrawing {
+export function mountAttention(state: HiddenState, sizes: AttentionSizes): AttentionDrawing {
   const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
   const section = $<HTMLElement>('attention');
   const scroller = $<HTMLDivElement>('att-scroller');
@@ -63,7 +72,12 @@ export function mountAttention(state: HiddenState): AttentionDrawing {
   const gutter = $<HTMLCanvasElement>('att-gutter');
   const chars = $<HTMLCanvasElement>('att-chars');
   const grid = $<HTMLCanvasElement>('att-grid');
-  const L = attentionLayout;
+  // Read at each use: the sizes change with the page's width.
+  const L = {
+    get cellW() { return sizes.cellW; },
+    get rowH() { return sizes.attRowH; },
+    ...FIXED,
+  };
 
   function sizeCanvas(c: HTMLCanvasElement, w: number, h: number, dpr: number): CanvasRenderingContext2D {
     c.style.width = `${w}px`;
@@ -110,7 +124,7 @@ export function mountAttention(state: HiddenState): AttentionDrawing {
     const cctx = sizeCanvas(chars, width, L.charsH, dpr);
     cctx.fillStyle = colors.surface;
     cctx.fillRect(0, 0, width, L.charsH);
-    cctx.font = `11px ${getComputedStyle(document.documentElement).getPropertyValue('--vscode-editor-font-family') || 'monospace'}`;
+    cctx.font = `${sizes.font}px ${getComputedStyle(document.documentElement).getPropertyValue('--vscode-editor-font-family') || 'monospace'}`;
     cctx.textAlign = 'center';
     cctx.textBaseline = 'middle';
     for (let t = t0; t < t0 + n; t++) {

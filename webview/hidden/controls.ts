@@ -4,7 +4,7 @@
  * then a redraw.
  */
 import type { HiddenQuantity, HiddenWebviewMessage } from '../../src/shared/webviewProtocol';
-import { layout, type HiddenDrawing } from './draw';
+import type { HiddenDrawing } from './draw';
 import type { HiddenState, HiddenView } from './state';
 import type { PatternKind, SortKind } from './stats';
 
@@ -18,6 +18,7 @@ type ValueElement = HTMLElement & { value: string };
 
 export function wireHiddenControls(state: HiddenState, drawing: HiddenDrawing, page: HiddenControlsHost): void {
   const el = drawing.elements;
+  const layout = drawing.layout;
   const send = (messages: HiddenWebviewMessage[]): void => messages.forEach((m) => page.post(m));
   const pick = (neuron: number | null): void => {
     page.post(state.pick(neuron));
@@ -40,6 +41,7 @@ export function wireHiddenControls(state: HiddenState, drawing: HiddenDrawing, p
     pick(state.rows[r] === state.picked ? null : state.rows[r]!);
   });
   el.clear.addEventListener('click', () => pick(null));
+  el.openEditor?.addEventListener('click', () => page.post({ kind: 'hidden/openInEditor' }));
 
   el.heat.addEventListener('keydown', (e) => {
     if (!state.rows.length) return;
@@ -73,8 +75,9 @@ export function wireHiddenControls(state: HiddenState, drawing: HiddenDrawing, p
   const att = drawing.attention;
   const attendTo = (t: number): void => {
     if (t < 0) return;
-    send(state.attendTo(t));
+    const messages = state.attendTo(t);
     page.save();
+    send(messages);
     drawing.draw();
   };
   for (const c of [att.elements.chars, att.elements.grid]) c.addEventListener('click', (e) => attendTo(att.positionAt(e.clientX)));
@@ -86,8 +89,8 @@ export function wireHiddenControls(state: HiddenState, drawing: HiddenDrawing, p
     const messages = state.moveAttend(e.key);
     if (!messages) return;
     e.preventDefault();
-    send(messages);
     page.save();
+    send(messages);
     att.reveal(state.attendQuery());
     drawing.draw();
   });

@@ -8,13 +8,23 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
-import { HIDDEN_MAX_CHARS, type HiddenQuantity } from '../../src/shared/webviewProtocol';
+import { HIDDEN_MAX_CHARS, type HiddenPageHost, type HiddenQuantity } from '../../src/shared/webviewProtocol';
 import { readTheme, withAlpha, type Theme } from '../common/theme';
 import { ATTENTION_HTML, mountAttention, type AttentionDrawing } from './attention';
+import { fitCells } from './fit';
 import { MAX_ROWS, type HiddenState } from './state';
 
-/** Layout of the drawing, in CSS pixels. */
-export const layout = { cellW: 10, rowH: 8, surpH: 34, charsH: 18, gutterW: 44, maxRows: MAX_ROWS };
+/** Layout of the drawing, in CSS pixels: cellW, rowH and the character font follow the page's width (fitCells). */
+export interface HiddenLayout {
+  cellW: number;
+  rowH: number;
+  attRowH: number;
+  font: number;
+  surpH: number;
+  charsH: number;
+  gutterW: number;
+  maxRows: number;
+}
 
 const QUANTITY_LABEL: Record<HiddenQuantity, string> = {
   h: 'h (hidden state)', c: 'c (cell state)', i: 'i (input gate)', f: 'f (forget gate)', g: 'g (candidate)', o: 'o (output gate)',
@@ -39,10 +49,14 @@ export interface HiddenElements {
   map: HTMLElement;
   clear: HTMLElement;
   chars: HTMLCanvasElement;
+  /** The side bar's Open in Editor button (absent in the editor panel). */
+  openEditor: HTMLElement | null;
 }
 
 export interface HiddenDrawing {
   readonly elements: HiddenElements;
+  /** The sizes drawn with now (updated by every draw). */
+  readonly layout: Readonly<HiddenLayout>;
   /** The attention section (shown for a model with attention). */
   readonly attention: AttentionDrawing;
   /** Redraws everything now. */
@@ -66,10 +80,10 @@ export interface HiddenDrawing {
   setTheme(theme: Theme): void;
 }
 
-export function mountHidden(app: HTMLElement, state: HiddenState): HiddenDrawing {
+export function mountHidden(app: HTMLElement, state: HiddenState, host: HiddenPageHost | undefined): HiddenDrawing {
   let theme: Theme = readTheme();
   let surpMax = 1;
-
+  const layout: HiddenLayout = { ...fitCells(0, 0), surpH: 34, charsH: 18, gutterW: 44, maxRows: MAX_ROWS };
 
   app.innerHTML = `
     <div class="toolbar hs-toolbar" role="toolbar" aria-label="Hidden state options">
@@ -93,7 +107,8 @@ export function mountHidden(app: HTMLElement, state: HiddenState): HiddenDrawing
       <label class="field" id="regex-field">Regex <vscode-textfield id="regex" placeholder="e.g. [A-Z]\\w+" aria-label="Regular expression marking positions"></vscode-textfield></label>
       <label class="field">Top k <vscode-textfield id="topk" type="number" min="0" class="narrow" title="Show only the first k neurons of the order (0 = all)" aria-label="Top k"></vscode-textfield></label>
       <label class="field">Min var <vscode-textfield id="minvar" type="number" min="0" step="0.01" class="narrow" title="Hide neurons whose variance is below this" aria-label="Minimum variance"></vscode-textfield></label>
-      <label class="field">Neuron <vscode-textfield id="search" placeholder="e.g. 3, 10-12" class="narrow" aria-label="Find neurons by index"></vscode-textfield></label>
+      <label class="field">Neuron <vscode-textfield id="search" placeholder="e.g. 3, 10-12" class="narrow" aria-label="Find neurons by index"></vscode-textfield></label>${host === 'view' ? `
+      <vscode-button id="open-editor" class="hs-open" secondary title="Open this view in an editor column, with room for larger cells">Open in Editor</vscode-button>` : ''}
     </div>
     <div id="info" class="hs-info" role="status"></div>
     <p id="note" class="hs-note" hidden></p>${ATTENTION_HTML}
@@ -113,15 +128,17 @@ export function mountHidden(app: HTMLElement, state: HiddenState): HiddenDrawing
     <div id="legend" class="hs-legend" hidden></div>
     <section id="neuron" class="hs-neuron" hidden>
       <div class="toolbar"><strong id="neuron-title"></strong><span class="spacer"></span><vscode-button id="clear" secondary title="Clear the pick and the editor colours">Clear</vscode-button></div>
-      <div id="colored" class="hs-text"></div>
-      <div class="hs-top">
-        <div><h4>Most active</h4><ol id="most"></ol></div>
-        <div><h4>Least active</h4><ol id="least"></ol></div>
+      <div class="hs-neuron-body">
+        <div id="colored" class="hs-text"></div>
+        <div class="hs-top">
+          <div><h4>Most active</h4><ol id="most"></ol></div>
+          <div><h4>Least active</h4><ol id="least"></ol></div>
+        </div>
       </div>
     </section>
     <div id="tooltip" class="hs-tooltip" role="tooltip" hidden></div>`;
   app.removeAttribute('aria-busy');
-  const attention = mountAttention(state);
+  const attention = mountAttention(state, layout);
 
   const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
   type ValueElement = HTMLElement & { value: string };
@@ -164,14 +181,16 @@ export function mountHidden(app: HTMLElement, state: HiddenState): HiddenDrawing
     return [p[0]!, p[1]!, p[2]!];
   }
 
-  /** The view's own background: the sidebar's (where the view lives), else the editor's. */
+  /** The page's own background: the side bar's (where the view lives), else the editor's. */
   let surface = '#000';
   let bgRgb: RGB = [0, 0, 0];
   let posRgb: RGB = [0, 0, 0];
   let negRgb: RGB = [0, 0, 0];
 
   function readColors(): void {
-    surface = getComputedStyle(document.documentElement).getPropertyValue('--vscode-sideBar-background').trim() || theme.background;
+    // The side bar's background in the side bar, the editor's in an editor panel.
+    const own = host !== 'panel' ? getComputedStyle(document.documentElement).getPropertyValue('--vscode-sideBar-background').trim() : '';
+    surface = own || theme.background;
     bgRgb = toRgb(surface);
     posRgb = toRgb(theme.palette[0]!); // --vscode-charts-blue
     negRgb = toRgb(theme.palette[4]!); // --vscode-charts-red
@@ -227,7 +246,13 @@ export function mountHidden(app: HTMLElement, state: HiddenState): HiddenDrawing
     return document.activeElement === heat && heat.matches(':focus-visible');
   }
 
+  /** Sizes the cells for the page's width now. */
+  function fit(): void {
+    Object.assign(layout, fitCells(app.clientWidth, state.T));
+  }
+
   function draw(): void {
+    fit();
     const msg = $('message');
     const map = $('map');
     if (!state.trace) {
@@ -273,7 +298,7 @@ export function mountHidden(app: HTMLElement, state: HiddenState): HiddenDrawing
     const cctx = sizeCanvas(charsCanvas, width, layout.charsH, dpr);
     cctx.fillStyle = surface;
     cctx.fillRect(0, 0, width, layout.charsH);
-    cctx.font = `11px ${getComputedStyle(document.documentElement).getPropertyValue('--vscode-editor-font-family') || 'monospace'}`;
+    cctx.font = `${layout.font}px ${getComputedStyle(document.documentElement).getPropertyValue('--vscode-editor-font-family') || 'monospace'}`;
     cctx.textAlign = 'center';
     cctx.textBaseline = 'middle';
     const unknown = new Set(state.trace.unknown);
@@ -397,8 +422,11 @@ export function mountHidden(app: HTMLElement, state: HiddenState): HiddenDrawing
       ctx.fillRect(x, 0, 1, 10);
     }
     bar.append(c);
+    const hint = document.createElement('span');
+    hint.className = 'hs-hint';
+    hint.textContent = 'Click a row (or focus the map, ArrowUp/ArrowDown, Enter) to pick a neuron; hover for the next-character guesses.';
     const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : +v.toPrecision(3)).toString();
-    lg.append(fmt(lo), ' ', bar, ' ', fmt(hi), state.view.sort === 'correlation' && state.corr ? ' · rows sorted by |r| with the pattern' : '', ' · click a row (or focus the map, ArrowUp/ArrowDown, Enter) to pick a neuron; hover for the next-character guesses');
+    lg.append(fmt(lo), ' ', bar, ' ', fmt(hi), state.view.sort === 'correlation' && state.corr ? ' · rows sorted by |r| with the pattern' : '', hint);
   }
 
   function renderNeuron(): void {
@@ -549,7 +577,9 @@ export function mountHidden(app: HTMLElement, state: HiddenState): HiddenDrawing
     attention,
     elements: {
       layerSel, quantitySel, sortSel, patternSel, regexField, topkField, minvarField, searchField, scroller, heat, tooltip, map: $('map'), clear: $('clear'), chars: charsCanvas,
+      openEditor: document.getElementById('open-editor'),
     },
+    layout,
     positionAt,
     draw,
     fillSelects,

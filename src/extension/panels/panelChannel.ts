@@ -8,6 +8,8 @@ const PEERS: Record<PanelChannel, string> = { hidden: 'hidden-states view', loss
 export interface PanelChannelOptions<PageSends extends Direction> {
   panel: PanelChannel;
   modelId: string | undefined;
+  /** Which of the channel's pages this is, when it has two (see PanelMessageEvent). */
+  host?: 'view' | 'panel';
   /** Validates a message from the page (its size is checked before). */
   accept: (raw: unknown) => Checked<PageSends['requests'] | PageSends['notifications']>;
   log: vscode.OutputChannel;
@@ -35,7 +37,7 @@ export function panelChannel<HostSends extends Direction, PageSends extends Dire
       limits: PAGE_MESSAGE_LIMITS,
       accept: o.accept,
       onReject: (reason) => o.log.appendLine(reason),
-      observe: observers && ((direction, message) => observers.panelMessage({ panel: o.panel, modelId: o.modelId, direction, message })),
+      observe: observers && ((direction, message) => observers.panelMessage({ panel: o.panel, modelId: o.modelId, ...(o.host ? { host: o.host } : {}), direction, message })),
     },
   );
 }

@@ -7,7 +7,7 @@
  * which echoes at most a few dozen characters of what was sent. Pure (no
  * `vscode`), so the Node tests run it directly.
  */
-import { HIDDEN_MAX_CHARS, HIDDEN_QUANTITIES, type HiddenQuantity, type HiddenWebviewMessage } from '../../shared/hiddenStatesProtocol';
+import { HIDDEN_MAX_CHARS, HIDDEN_MAX_FIELD_CHARS, HIDDEN_QUANTITIES, type HiddenQuantity, type HiddenViewState, type HiddenWebviewMessage } from '../../shared/hiddenStatesProtocol';
 import type { LossWebviewMessage } from '../../shared/lossProtocol';
 import { PAGE_MESSAGE_LIMITS, WEBVIEW_LIMITS, type PanelErrorMessage, type PanelReadyMessage } from '../../shared/panelProtocol';
 import type { Checked } from '../../shared/rpc';
@@ -120,9 +120,41 @@ export function checkHiddenWebviewMessage(raw: unknown): Checked<HiddenWebviewMe
       if (!isIndex(raw.t, HIDDEN_MAX_CHARS)) return bad(`hidden/attend: t must be an integer from 0 to ${HIDDEN_MAX_CHARS - 1}, got ${describe(raw.t)}`);
       return { ok: true, message: { kind, t: raw.t } };
     }
+    case 'hidden/openInEditor': {
+      const extra = onlyKeys(raw, ['kind']);
+      return extra ? bad(extra) : { ok: true, message: { kind } };
+    }
+    case 'hidden/view': {
+      const extra = onlyKeys(raw, ['kind', 'view']);
+      if (extra) return bad(extra);
+      const view = checkHiddenViewState(raw.view);
+      return typeof view === 'string' ? bad(`hidden/view: ${view}`) : { ok: true, message: { kind, view } };
+    }
     default:
       return bad(`unknown kind ${describe(kind)}`);
   }
+}
+
+const SORTS: readonly string[] = ['index', 'variance', 'mean', 'correlation'];
+const PATTERNS: readonly string[] = ['quotes', 'newline', 'regex'];
+
+/** A page's options (every field optional, each checked), or why they are refused. */
+export function checkHiddenViewState(raw: unknown): HiddenViewState | string {
+  if (!isRecord(raw)) return `view must be an object, got ${describe(raw)}`;
+  const extra = onlyKeys(raw, ['layer', 'quantity', 'sort', 'pattern', 'regex', 'topK', 'minVariance', 'search', 'attendAt']);
+  if (extra) return extra;
+  const { layer, quantity, sort, pattern, regex, topK, minVariance, search, attendAt } = raw;
+  const isText = (x: unknown): x is string => typeof x === 'string' && x.length <= HIDDEN_MAX_FIELD_CHARS;
+  if (layer !== undefined && !isIndex(layer, WEBVIEW_LIMITS.maxLayers)) return `bad layer ${describe(layer)}`;
+  if (quantity !== undefined && !isQuantity(quantity)) return `unknown quantity ${describe(quantity)}`;
+  if (sort !== undefined && !SORTS.includes(sort as string)) return `unknown sort ${describe(sort)}`;
+  if (pattern !== undefined && !PATTERNS.includes(pattern as string)) return `unknown pattern ${describe(pattern)}`;
+  if (regex !== undefined && !isText(regex)) return `regex must be text of at most ${HIDDEN_MAX_FIELD_CHARS} characters`;
+  if (search !== undefined && !isText(search)) return `search must be text of at most ${HIDDEN_MAX_FIELD_CHARS} characters`;
+  if (topK !== undefined && !isIndex(topK, WEBVIEW_LIMITS.maxHidden + 1)) return `bad topK ${describe(topK)}`;
+  if (minVariance !== undefined && !(typeof minVariance === 'number' && Number.isFinite(minVariance) && minVariance >= 0)) return `bad minVariance ${describe(minVariance)}`;
+  if (attendAt !== undefined && attendAt !== null && !isIndex(attendAt, HIDDEN_MAX_CHARS)) return `bad attendAt ${describe(attendAt)}`;
+  return raw as HiddenViewState;
 }
 
 /** The bytes of a checked PNG data URL, or an error when they are not a PNG. */

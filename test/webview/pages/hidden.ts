@@ -5,14 +5,13 @@
  */
 import { connect } from '../../../webview/common/host';
 import { checkHostMessage } from '../../../webview/hidden/checks';
-import { layout } from '../../../webview/hidden/draw';
 import { startHiddenPage } from '../../../webview/hidden/page';
 
 const { state, drawing } = startHiddenPage(connect(checkHostMessage), document.getElementById('app')!);
 
 (window as unknown as { __rnnLab: unknown }).__rnnLab = {
   view: state.view,
-  layout,
+  get layout() { return { ...drawing.layout }; },
   get rows() { return state.rows.slice(); },
   get scale() { return { ...state.scale }; },
   get surpMax() { return drawing.surpMax(); },
