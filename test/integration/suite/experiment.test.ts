@@ -47,6 +47,18 @@ suite('experiments', function () {
     window.showWarningMessage = realWarning;
   });
 
+  // The suites after this one start from a window with no editors or panels of ours.
+  suiteTeardown(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  /** A saved text file that no model was trained on (an untitled one would stay dirty and stop closeAllEditors). */
+  const otherText = (): Thenable<vscode.TextDocument> => {
+    const file = path.join(root.fsPath, 'other.txt');
+    fs.writeFileSync(file, 'x');
+    return vscode.workspace.openTextDocument(vscode.Uri.file(file));
+  };
+
   const write = (name: string, spec: unknown): vscode.Uri => {
     const file = vscode.Uri.joinPath(root, name);
     fs.writeFileSync(file.fsPath, JSON.stringify(spec, null, 2));
@@ -186,7 +198,7 @@ suite('experiments', function () {
     await panel.act('loss', [first.name, second.name]);
     assert.ok(api.lossPanels.get(first.id) && api.lossPanels.get(second.id), 'a loss chart per selected run');
     await panel.act('completions', [second.name]);
-    assert.equal(api.completions.modelFor(await vscode.workspace.openTextDocument({ content: 'x', language: 'plaintext' })), second.id);
+    assert.equal(api.completions.modelFor(await otherText()), second.id);
     // Hidden states of a run: the view traces the experiment's text (opened) with the run's model;
     // which model completes the text stays as it was.
     const corpusUri = vscode.Uri.file(path.join(root.fsPath, 'corpus.txt'));
@@ -197,7 +209,7 @@ suite('experiments', function () {
     assert.ok(corpus, 'the experiment\'s text is open');
     assert.equal(api.completions.modelFor(corpus), completerBefore, 'opening Hidden States changed the model that completes the text');
     assert.deepEqual(api.library.get(first.id)?.sources, [], 'the run was not made a model of the text');
-    assert.equal(api.completions.modelFor(await vscode.workspace.openTextDocument({ content: 'x', language: 'plaintext' })), second.id, 'the completion model chosen stays');
+    assert.equal(api.completions.modelFor(await otherText()), second.id, 'the completion model chosen stays');
     // Show Hidden States without a model: the view follows the text's completion model again.
     await traceAfter(() => vscode.commands.executeCommand('rnnLab.showHiddenStates'), (t) => t.modelId === second.id && t.source === 'corpus.txt');
     const csv = vscode.Uri.joinPath(root, 'table.csv');
