@@ -74,9 +74,10 @@ describe('kernel backends', () => {
             compare(k, op, M, N, K, true, rng);
           }
         });
-        it(`${op} matches the reference at vocabulary size 3000, batch 1 and K beyond one block`, () => {
+        it(`${op} matches the reference at vocabulary size 3000, batch 1, K beyond one block, and T·B rows by whole 8-column tiles`, () => {
           const rng = new Rng(12);
-          for (const [M, N, K] of [[1, 3000, 129], [33, 3000, 64], [3000, 17, 5], [5, 129, 3000], [1, 1, 1300], [2, 2048, 512]] as const) {
+          // The last three take the outer-product path of the wasm kernels (M ≥ 256, N a multiple of 8), with ragged row strips and K blocks.
+          for (const [M, N, K] of [[1, 3000, 129], [33, 3000, 64], [3000, 17, 5], [5, 129, 3000], [1, 1, 1300], [2, 2048, 512], [301, 64, 129], [257, 136, 5], [256, 8, 300]] as const) {
             compare(k, op, M, N, K, false, rng);
             compare(k, op, M, N, K, true, rng);
           }
@@ -93,9 +94,8 @@ describe('kernel backends', () => {
         }
       });
 
-      it('a held operand is used without copying and other operands still work while it is held', () => {
+      for (const [M, N, K] of [[5, 67, 33], [300, 64, 33]] as const) it(`a held operand is used without copying and other operands still work while it is held (${M}×${N}×${K})`, () => {
         const rng = new Rng(16);
-        const [M, N, K] = [5, 67, 33];
         const w = random(9 + N * K, rng);
         const other = random(N * K, rng);
         const a = random(M * K, rng);

@@ -20,7 +20,7 @@ import type { Floats } from '../floats';
 import { elementwise } from '../elementwise';
 import { tsKernels, type ArenaKernels, type Kernels, type WasmHost } from '../kernels';
 import { relaxedSharedWasmBase64, relaxedWasmBase64, simdSharedWasmBase64, simdWasmBase64 } from './binaries.generated';
-import { ATB_WS_BYTES, splitColSums, splitGemm, splitGemmAtB, splitRows, splitTranspose, threadsAvailable } from './threads';
+import { ATB_WS_BYTES, splitColSums, splitGemm, splitGemmAB, splitGemmAtB, splitRows, splitTranspose, threadsAvailable } from './threads';
 
 export { setSplitMinMacs, SPLIT_MIN_MACS, splitCount, stopHelpers, threadsAvailable } from './threads';
 
@@ -32,6 +32,7 @@ interface GemmExports {
   transpose(out: number, a: number, rows: number, cols: number): void;
   transpose_cols(out: number, a: number, rows: number, cols: number, from: number, to: number): void;
   gemm_atb_ld(out: number, a: number, b: number, M: number, N: number, K: number, lda: number, ldb: number, ldo: number, accumulate: number, ws: number): void;
+  gemm_ab_ld(out: number, a: number, b: number, M: number, N: number, K: number, lda: number, ldb: number, ldo: number, accumulate: number, ws: number): void;
   heap_base(): number;
 }
 
@@ -145,6 +146,16 @@ export function sharedArenaAvailable(flavor: WasmFlavor): boolean {
     ok = false;
   }
   return (sharedOk[flavor] = ok);
+}
+
+/**
+ * Whether a product goes through the outer-product kernel (gemm_ab_ld): it
+ * beats the 4×2 dot-product tiles where the output's columns come in whole
+ * 8-wide tiles and there are rows enough that transposing a·bᵀ's b (N·K
+ * moves) costs little against the M·N·K multiply-adds.
+ */
+function outerProductPays(M: number, N: number): boolean {
+  return M >= 256 && N % 8 === 0;
 }
 
 /** Largest arena handed out: wasm32 addresses 4 GiB; stay a page short of it. */
@@ -293,6 +304,7 @@ export class WasmKernels implements Kernels {
       return;
     }
     if (M === 0 || N === 0) return;
+    if (outerProductPays(M, N) && this.abtByOuterProduct(out, outOff, a, aOff, b, bOff, M, N, K, accumulate)) return;
     const ra = this.resident(a), rb = this.resident(b), ro = this.resident(out);
     const held = !rb && b === this.held && bOff === this.heldOff && N * K <= this.heldLen;
     let p = this.scratch;
@@ -314,6 +326,7 @@ export class WasmKernels implements Kernels {
       return;
     }
     if (M === 0 || N === 0) return;
+    if (outerProductPays(M, N) && this.ab(out, outOff, a, aOff, b, bOff, M, N, K, accumulate)) return;
     // b[K,N] (resident, or copied to pRaw) is transposed to bᵀ[N,K] at pb.
     const ra = this.resident(a), rb = this.resident(b), ro = this.resident(out);
     let p = this.scratch;
@@ -355,6 +368,56 @@ export class WasmKernels implements Kernels {
     if (this.threads > 1) splitGemmAtB(this.fn, this.module, this.memory, this.threads, O, A, Bp, M, N, K, acc, ws * 4);
     else this.fn.gemm_atb_ld(O, A, Bp, M, N, K, M, N, N, acc, ws * 4);
     if (!ro) out.set(heap.subarray(po, po + M * N), outOff);
+  }
+
+  /**
+   * a·bᵀ as a·(bᵀ): b[N,K] (resident, held or copied) transposed once into
+   * the scratch, then the outer-product kernel. False when the scratch is too small.
+   */
+  private abtByOuterProduct(out: Float32Array, outOff: number, a: Float32Array, aOff: number, b: Float32Array, bOff: number, M: number, N: number, K: number, accumulate: boolean): boolean {
+    const rb = this.resident(b);
+    const held = !rb && b === this.held && bOff === this.heldOff && N * K <= this.heldLen;
+    const bt = this.scratch;
+    const heap = this.reserve(bt, N * K + (rb || held ? 0 : N * K));
+    if (!heap) return false;
+    let B = rb ? this.addr(b, bOff) : held ? this.floor * 4 : (bt + N * K) * 4;
+    if (!(rb || held)) heap.set(b.subarray(bOff, bOff + N * K), bt + N * K);
+    this.tr(bt * 4, B, N, K);
+    B = bt * 4;
+    // The transposed copy stays put below the product's own scratch.
+    this.scratch = bt + N * K;
+    try {
+      return this.ab(out, outOff, a, aOff, null, B, M, N, K, accumulate);
+    } finally {
+      this.scratch = bt;
+    }
+  }
+
+  /**
+   * out (+)= a[M,K]·b[K,N] by gemm_ab_ld on the untransposed operands; b is
+   * `b` (copied in unless resident) or, when null, already at byte address
+   * bAt. False when the scratch is too small.
+   */
+  private ab(out: Float32Array, outOff: number, a: Float32Array, aOff: number, b: Float32Array | null, bAt: number, M: number, N: number, K: number, accumulate: boolean): boolean {
+    const ra = this.resident(a), rb = b === null || this.resident(b), ro = this.resident(out);
+    let p = this.scratch;
+    const ws = p; p += (ATB_WS_BYTES >> 2) * Math.max(1, this.threads);
+    const pa = ra ? -1 : p; if (!ra) p += M * K;
+    const pb = rb ? -1 : p; if (!rb) p += K * N;
+    const po = ro ? -1 : p; if (!ro) p += M * N;
+    const heap = this.reserve(this.scratch, p - this.scratch);
+    if (!heap) return false;
+    if (!ra) heap.set(a.subarray(aOff, aOff + M * K), pa);
+    if (!rb) heap.set(b!.subarray(bAt, bAt + K * N), pb);
+    const A = ra ? this.addr(a, aOff) : pa * 4;
+    const Bp = b === null ? bAt : rb ? this.addr(b, bAt) : pb * 4;
+    const acc = accumulate ? 1 : 0;
+    const O = ro ? this.addr(out, outOff) : po * 4;
+    if (!ro && accumulate) heap.set(out.subarray(outOff, outOff + M * N), po);
+    if (this.threads > 1) splitGemmAB(this.fn, this.module, this.memory, this.threads, O, A, Bp, M, N, K, acc, ws * 4);
+    else this.fn.gemm_ab_ld(O, A, Bp, M, N, K, K, N, N, acc, ws * 4);
+    if (!ro) out.set(heap.subarray(po, po + M * N), outOff);
+    return true;
   }
 
   // Row-wise work on buffers outside an arena: copying them in would cost more than the work itself.
