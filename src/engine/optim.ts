@@ -219,25 +219,11 @@ export function clipGradNorm(grad: Floats, maxNorm: number): number {
   return norm;
 }
 
-/**
- * Σ g² in float64 as four partial sums (element i in sum i mod 4) combined
- * (s0 + s1) + (s2 + s3): four independent chains instead of one, and the
- * order the wasm kernel (wasm/optim.as sum_squares) keeps in its lanes.
- */
+/** Σ g² in float64, in index order (0.1.0's order: a resumed run clips as it did; wasm/optim.as sum_squares keeps it). */
 function sumSquares(g: Floats): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  const n = g.length, n4 = n & ~3;
-  let i = 0;
-  for (; i < n4; i += 4) {
-    s0 += g[i]! * g[i]!;
-    s1 += g[i + 1]! * g[i + 1]!;
-    s2 += g[i + 2]! * g[i + 2]!;
-    s3 += g[i + 3]! * g[i + 3]!;
-  }
-  if (i < n) s0 += g[i]! * g[i++]!;
-  if (i < n) s1 += g[i]! * g[i++]!;
-  if (i < n) s2 += g[i]! * g[i]!;
-  return (s0 + s1) + (s2 + s3);
+  let ss = 0;
+  for (let i = 0; i < g.length; i++) ss += g[i]! * g[i]!;
+  return ss;
 }
 
 /**

@@ -74,12 +74,20 @@ describe('kernel backends', () => {
             compare(k, op, M, N, K, true, rng);
           }
         });
-        it(`${op} matches the reference at vocabulary size 3000, batch 1, K beyond one block, and T·B rows by whole 8-column tiles`, () => {
+        it(`${op} matches the reference at vocabulary size 3000, batch 1 and K beyond one block`, () => {
           const rng = new Rng(12);
-          // The last three take the outer-product path of the wasm kernels (M ≥ 256, N a multiple of 8), with ragged row strips and K blocks.
-          for (const [M, N, K] of [[1, 3000, 129], [33, 3000, 64], [3000, 17, 5], [5, 129, 3000], [1, 1, 1300], [2, 2048, 512], [301, 64, 129], [257, 136, 5], [256, 8, 300]] as const) {
+          for (const [M, N, K] of [[1, 3000, 129], [33, 3000, 64], [3000, 17, 5], [5, 129, 3000], [1, 1, 1300], [2, 2048, 512]] as const) {
             compare(k, op, M, N, K, false, rng);
             compare(k, op, M, N, K, true, rng);
+          }
+        });
+        it(`${op} in an arena with outer-product tiles matches the reference (T·B rows, whole and partial 8-column tiles, ragged row strips, K blocks)`, (t) => {
+          const arena = k.arena?.(0, 4_000_000, { outerProducts: true });
+          if (!arena) return t.skip('no arena on this backend');
+          const rng = new Rng(15);
+          for (const [M, N, K] of [[301, 64, 129], [257, 136, 5], [256, 8, 300], [300, 65, 33], [33, 64, 17]] as const) {
+            compare(arena, op, M, N, K, false, rng);
+            compare(arena, op, M, N, K, true, rng);
           }
         });
       }
@@ -94,24 +102,25 @@ describe('kernel backends', () => {
         }
       });
 
-      for (const [M, N, K] of [[5, 67, 33], [300, 64, 33]] as const) it(`a held operand is used without copying and other operands still work while it is held (${M}×${N}×${K})`, () => {
+      for (const [M, N, K, outer] of [[5, 67, 33, false], [300, 64, 33, true]] as const) it(`a held operand is used without copying and other operands still work while it is held (${M}×${N}×${K}${outer ? ', outer-product arena' : ''})`, () => {
         const rng = new Rng(16);
+        const kk = outer ? k.arena?.(0, 4_000_000, { outerProducts: true }) ?? k : k;
         const w = random(9 + N * K, rng);
         const other = random(N * K, rng);
         const a = random(M * K, rng);
         const want = new Float32Array(M * N);
         const got = new Float32Array(M * N);
-        k.hold?.(w, 9, N * K);
+        kk.hold?.(w, 9, N * K);
         try {
           for (const [b, off] of [[w, 9], [other, 0], [w, 9]] as const) {
             tsKernels.gemmABt(want, 0, a, 0, b, off, M, N, K, false);
-            k.gemmABt(got, 0, a, 0, b, off, M, N, K, false);
+            kk.gemmABt(got, 0, a, 0, b, off, M, N, K, false);
             for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i]! - want[i]!) < 1e-4);
             // Unrelated products in between must not disturb the held copy.
-            compare(k, 'gemmAtB', 17, 64, 129, true, rng);
+            compare(kk, 'gemmAtB', 17, 64, 129, true, rng);
           }
         } finally {
-          k.release?.();
+          kk.release?.();
         }
       });
 

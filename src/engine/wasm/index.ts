@@ -18,7 +18,7 @@
  */
 import type { Floats } from '../floats';
 import { elementwise } from '../elementwise';
-import { tsKernels, type ArenaKernels, type Kernels, type WasmHost } from '../kernels';
+import { tsKernels, type ArenaKernels, type ArenaOptions, type Kernels, type WasmHost } from '../kernels';
 import { relaxedSharedWasmBase64, relaxedWasmBase64, simdSharedWasmBase64, simdWasmBase64 } from './binaries.generated';
 import { ATB_WS_BYTES, splitColSums, splitGemm, splitGemmAB, splitGemmAtB, splitRows, splitTranspose, threadsAvailable } from './threads';
 
@@ -148,16 +148,6 @@ export function sharedArenaAvailable(flavor: WasmFlavor): boolean {
   return (sharedOk[flavor] = ok);
 }
 
-/**
- * Whether a product goes through the outer-product kernel (gemm_ab_ld): it
- * beats the 4×2 dot-product tiles where the output's columns come in whole
- * 8-wide tiles and there are rows enough that transposing a·bᵀ's b (N·K
- * moves) costs little against the M·N·K multiply-adds.
- */
-function outerProductPays(M: number, N: number): boolean {
-  return M >= 256 && N % 8 === 0;
-}
-
 /** Largest arena handed out: wasm32 addresses 4 GiB; stay a page short of it. */
 const MAX_PAGES = 65535;
 
@@ -185,10 +175,14 @@ export class WasmKernels implements Kernels {
    * memory is shared and products above a work threshold are split between
    * this thread and threads - 1 helper threads (see threads.ts).
    */
-  constructor(readonly flavor: WasmFlavor, arenaPages = 0, readonly threads = 1) {
+  /** Products over many rows by the outer-product tiles (ArenaOptions.outerProducts). */
+  protected readonly outerProducts: boolean;
+
+  constructor(readonly flavor: WasmFlavor, arenaPages = 0, readonly threads = 1, outerProducts = false) {
     if (!wasmFlavorAvailable(flavor)) throw new Error(`this runtime cannot run the wasm-${flavor} kernels`);
     this.name = flavor === 'relaxed' ? 'wasm-relaxed-simd' : 'wasm-simd';
     this.fixed = arenaPages > 0;
+    this.outerProducts = outerProducts;
     const shared = this.fixed && threads > 1;
     this.memory = new WA!.Memory(this.fixed ? { initial: arenaPages, maximum: arenaPages, ...(shared ? { shared: true } : {}) } : { initial: 16 });
     this.module = compiledModule(shared ? `${flavor}-shared` : flavor);
@@ -207,13 +201,13 @@ export class WasmKernels implements Kernels {
    * not fit a wasm32 memory. Products whose copies do not fit the scratch
    * fall back to the shared, growing instance.
    */
-  arena(floats: number, scratchFloats: number): WasmArena | null {
+  arena(floats: number, scratchFloats: number, options: ArenaOptions = {}): WasmArena | null {
     const bytes = BASE + (floats + scratchFloats) * 4 + PAGE;
     const pages = Math.ceil(bytes / PAGE);
     if (pages > MAX_PAGES) return null;
     try {
       const threads = this.threads > 1 && sharedArenaAvailable(this.flavor) ? this.threads : 1;
-      return new WasmArena(this.flavor, pages, threads);
+      return new WasmArena(this.flavor, pages, threads, options.outerProducts === true);
     } catch {
       return null; // out of memory: the network keeps plain arrays
     }
@@ -304,7 +298,7 @@ export class WasmKernels implements Kernels {
       return;
     }
     if (M === 0 || N === 0) return;
-    if (outerProductPays(M, N) && this.abtByOuterProduct(out, outOff, a, aOff, b, bOff, M, N, K, accumulate)) return;
+    if (this.outerProductPays(M, N) && this.abtByOuterProduct(out, outOff, a, aOff, b, bOff, M, N, K, accumulate)) return;
     const ra = this.resident(a), rb = this.resident(b), ro = this.resident(out);
     const held = !rb && b === this.held && bOff === this.heldOff && N * K <= this.heldLen;
     let p = this.scratch;
@@ -326,7 +320,7 @@ export class WasmKernels implements Kernels {
       return;
     }
     if (M === 0 || N === 0) return;
-    if (outerProductPays(M, N) && this.ab(out, outOff, a, aOff, b, bOff, M, N, K, accumulate)) return;
+    if (this.outerProductPays(M, N) && this.ab(out, outOff, a, aOff, b, bOff, M, N, K, accumulate)) return;
     // b[K,N] (resident, or copied to pRaw) is transposed to bᵀ[N,K] at pb.
     const ra = this.resident(a), rb = this.resident(b), ro = this.resident(out);
     let p = this.scratch;
@@ -368,6 +362,17 @@ export class WasmKernels implements Kernels {
     if (this.threads > 1) splitGemmAtB(this.fn, this.module, this.memory, this.threads, O, A, Bp, M, N, K, acc, ws * 4);
     else this.fn.gemm_atb_ld(O, A, Bp, M, N, K, M, N, N, acc, ws * 4);
     if (!ro) out.set(heap.subarray(po, po + M * N), outOff);
+  }
+
+  /**
+   * Whether a product goes through the outer-product kernel (gemm_ab_ld), in
+   * arenas that asked for it: it beats the 4×2 dot-product tiles where the
+   * output's columns come in whole 8-wide tiles and there are rows enough
+   * that transposing a·bᵀ's b (N·K moves) costs little against the M·N·K
+   * multiply-adds.
+   */
+  private outerProductPays(M: number, N: number): boolean {
+    return this.outerProducts && M >= 256 && N % 8 === 0;
   }
 
   /**

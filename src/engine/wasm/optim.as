@@ -50,28 +50,15 @@ export function adam_update(p: usize, g: usize, m: usize, v: usize, n: i32, hype
   }
 }
 
-/**
- * Σ g² over n floats in float64, as four partial sums (element i in sum
- * i mod 4) combined (s0 + s1) + (s2 + s3): clipGradNorm's order, so the
- * same bits.
- */
+/** Σ g² over n floats in float64, in index order: clipGradNorm's order, so the same bits. */
 export function sum_squares(g: usize, n: i32): f64 {
-  let a = f64x2.splat(0), b = f64x2.splat(0);
-  const end = <usize>(n & ~3) << 2;
-  let k: usize = 0;
-  for (; k < end; k += 16) {
-    const x = f64x2.promote_low_f32x4(v128.load64_zero(g + k));
-    const y = f64x2.promote_low_f32x4(v128.load64_zero(g + k + 8));
-    a = f64x2.add(a, f64x2.mul(x, x));
-    b = f64x2.add(b, f64x2.mul(y, y));
+  let s: f64 = 0;
+  const end = <usize>n << 2;
+  for (let k: usize = 0; k < end; k += 4) {
+    const x = <f64>load<f32>(g + k);
+    s += x * x;
   }
-  let s0 = f64x2.extract_lane(a, 0), s1 = f64x2.extract_lane(a, 1);
-  let s2 = f64x2.extract_lane(b, 0), s3 = f64x2.extract_lane(b, 1);
-  const kend = <usize>n << 2;
-  if (k < kend) { const x = <f64>load<f32>(g + k); s0 += x * x; k += 4; }
-  if (k < kend) { const x = <f64>load<f32>(g + k); s1 += x * x; k += 4; }
-  if (k < kend) { const x = <f64>load<f32>(g + k); s2 += x * x; }
-  return (s0 + s1) + (s2 + s3);
+  return s;
 }
 
 /** g = f32(g · coef) over n floats (coef a float64). */
