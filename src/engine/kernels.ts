@@ -73,7 +73,16 @@ export interface Kernels {
    * Buffers carved from it are used in place by every kernel (no copies).
    * Null when it cannot be had.
    */
-  arena?(floats: number, scratch: number): ArenaKernels | null;
+  arena?(floats: number, scratch: number, options?: ArenaOptions): ArenaKernels | null;
+}
+
+export interface ArenaOptions {
+  /**
+   * Products over many rows by outer-product tiles: faster, with other last
+   * bits than the dot-product tiles the cells keep, so that a 0.1.0
+   * checkpoint of theirs resumes bit for bit.
+   */
+  readonly outerProducts?: boolean;
 }
 
 /**

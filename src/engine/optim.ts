@@ -1,5 +1,6 @@
 import type { TrainConfig } from './config';
 import { allocFloats, type Floats } from './floats';
+import type { ArenaKernels, Kernels } from './kernels';
 import type { Params } from './params';
 
 /**
@@ -9,6 +10,8 @@ import type { Params } from './params';
 export interface Optimizer {
   /** Applies one update with learning rate `lr` from params.grad. */
   step(lr: number): void;
+  /** clipGradNorm(params.grad, maxNorm), where this optimizer's kernels may run it. */
+  clip(maxNorm: number): number;
   /** Number of updates applied so far. */
   readonly steps: number;
   /** Named state buffers for checkpoints: `optim.<slot>.<param name>` tensors. */
@@ -33,7 +36,13 @@ export function slotNames(optimizer: TrainConfig['optimizer'], momentum: number)
   }
 }
 
-export function createOptimizer(params: Params, hyper: Hyper): Optimizer {
+/**
+ * `kernels`: where they offer a wasm arena, Adam/AdamW and the clipping of
+ * float32 parameters run there (same bits as the TypeScript loops below).
+ */
+export function createOptimizer(params: Params, hyper: Hyper, kernels?: Kernels): Optimizer {
+  const wasm = hyper.optimizer === 'adam' || hyper.optimizer === 'adamw' ? wasmAdam(params, hyper, kernels) : null;
+  if (wasm) return wasm;
   const p = params.data;
   const g = params.grad;
   const slots = new Map<string, Floats>();
@@ -115,6 +124,81 @@ export function createOptimizer(params: Params, hyper: Hyper): Optimizer {
     get steps() {
       return steps;
     },
+    clip(maxNorm: number) {
+      return clipGradNorm(g, maxNorm);
+    },
+    slots,
+    setSteps(k: number) {
+      steps = k;
+    },
+  };
+}
+
+interface OptimExports {
+  adam_update: (p: number, g: number, m: number, v: number, n: number, hyper: number) => void;
+  sum_squares: (g: number, n: number) => number;
+  scale_f64: (g: number, n: number, coef: number) => void;
+}
+
+/**
+ * Adam/AdamW in a wasm arena of its own: the moments live there, the
+ * parameters and gradients are copied in (and the parameters out) around
+ * each update. Null where the kernels offer no such arena.
+ */
+function wasmAdam(params: Params, hyper: Hyper, kernels: Kernels | undefined): Optimizer | null {
+  if (params.dtype !== 'f32' || !kernels?.arena) return null;
+  const n = params.data.length;
+  const arena: ArenaKernels | null = kernels.arena(4 * n + 64, 0);
+  const fn = arena?.wasm?.exports as Partial<OptimExports> | undefined;
+  if (!arena?.wasm || typeof fn?.adam_update !== 'function' || typeof fn.sum_squares !== 'function' || typeof fn.scale_f64 !== 'function') return null;
+  const { adam_update, sum_squares, scale_f64 } = fn as OptimExports;
+  const host = arena.wasm;
+  const p = params.data as Float32Array, g = params.grad as Float32Array;
+  const pa = arena.f32(n), ga = arena.f32(n), m = arena.f32(n), v = arena.f32(n);
+  const hyperBuf = arena.f32(18);
+  const h = new Float64Array(hyperBuf.buffer, hyperBuf.byteOffset, 9);
+  const at = { p: host.ptr(pa), g: host.ptr(ga), m: host.ptr(m), v: host.ptr(v), h: host.ptr(hyperBuf) };
+  const slots = new Map<string, Floats>([['exp_avg', m], ['exp_avg_sq', v]]);
+  const { beta1, beta2, eps, weightDecay } = hyper;
+  const decoupled = hyper.optimizer === 'adamw';
+  const runs = decayRuns(params, weightDecay);
+  let steps = 0;
+  // Whether ga holds params.grad as it is now (clip() copied, maybe scaled, it).
+  let staged = false;
+  return {
+    clip(maxNorm: number) {
+      ga.set(g);
+      staged = true;
+      const norm = Math.sqrt(sum_squares(at.g, n));
+      if (maxNorm > 0) {
+        const coef = maxNorm / (norm + 1e-6);
+        if (coef < 1) {
+          scale_f64(at.g, n, coef);
+          g.set(ga);
+        }
+      }
+      return norm;
+    },
+    step(lr: number) {
+      if (!staged) ga.set(g);
+      staged = false;
+      pa.set(p);
+      const t = steps + 1;
+      const bc1 = 1 - Math.pow(beta1, t);
+      h[0] = beta1; h[1] = 1 - beta1; h[2] = beta2; h[3] = 1 - beta2;
+      h[4] = lr / bc1; h[5] = Math.sqrt(1 - Math.pow(beta2, t)); h[6] = eps;
+      for (const r of runs) {
+        h[7] = decoupled ? 1 - lr * r.wd : 1;
+        h[8] = decoupled ? 0 : r.wd;
+        const off = r.start * 4;
+        adam_update(at.p + off, at.g + off, at.m + off, at.v + off, r.end - r.start, at.h);
+      }
+      p.set(pa);
+      steps++;
+    },
+    get steps() {
+      return steps;
+    },
     slots,
     setSteps(k: number) {
       steps = k;
@@ -127,14 +211,19 @@ export function createOptimizer(params: Params, hyper: Hyper): Optimizer {
  * gradient by min(1, max / (norm + 1e-6)); returns the norm before clipping.
  */
 export function clipGradNorm(grad: Floats, maxNorm: number): number {
-  let ss = 0;
-  for (let i = 0; i < grad.length; i++) ss += grad[i]! * grad[i]!;
-  const norm = Math.sqrt(ss);
+  const norm = Math.sqrt(sumSquares(grad));
   if (maxNorm > 0) {
     const coef = maxNorm / (norm + 1e-6);
     if (coef < 1) for (let i = 0; i < grad.length; i++) grad[i] *= coef;
   }
   return norm;
+}
+
+/** Σ g² in float64, in index order (0.1.0's order: a resumed run clips as it did; wasm/optim.as sum_squares keeps it). */
+function sumSquares(g: Floats): number {
+  let ss = 0;
+  for (let i = 0; i < g.length; i++) ss += g[i]! * g[i]!;
+  return ss;
 }
 
 /**

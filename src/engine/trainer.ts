@@ -6,7 +6,7 @@ import type { Model } from './model';
 import { createNetwork } from './models/build';
 import type { EvalWindow, Network } from './models/family';
 import { familyOf } from './models/registry';
-import { clipGradNorm, createOptimizer, type Optimizer } from './optim';
+import { createOptimizer, type Optimizer } from './optim';
 import { Rng, type RngState } from './rng';
 import { learningRate } from './schedule';
 import { hashTokens, type TokenArray } from './text';
@@ -88,7 +88,7 @@ export class Trainer {
     this.streamLength = layout.streamLength;
     this.stepsPerEpoch = layout.stepsPerEpoch;
     this.graph = createNetwork(model.params, { B, T, kernels, dropout: config.dropout });
-    this.optimizer = createOptimizer(model.params, config);
+    this.optimizer = createOptimizer(model.params, config, kernels);
     this.rng = rng;
     this.dataHash = hashTokens(train);
     this.state = { step: 0, epoch: 0, position: 0, rng: rng.getState(), dataHash: this.dataHash, charsSeen: 0 };
@@ -165,7 +165,7 @@ export class Trainer {
     params.grad.fill(0);
     const loss = graph.forward(config.dropout > 0 ? this.rng : null);
     graph.backward();
-    const gradNorm = clipGradNorm(params.grad, config.clip);
+    const gradNorm = this.optimizer.clip(config.clip);
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
       throw new DivergenceError(
         `training diverged at step ${this.state.step + 1} (loss ${loss}, gradient norm ${gradNorm}): ` +

@@ -81,6 +81,15 @@ describe('kernel backends', () => {
             compare(k, op, M, N, K, true, rng);
           }
         });
+        it(`${op} in an arena with outer-product tiles matches the reference (T·B rows, whole and partial 8-column tiles, ragged row strips, K blocks)`, (t) => {
+          const arena = k.arena?.(0, 4_000_000, { outerProducts: true });
+          if (!arena) return t.skip('no arena on this backend');
+          const rng = new Rng(15);
+          for (const [M, N, K] of [[301, 64, 129], [257, 136, 5], [256, 8, 300], [300, 65, 33], [33, 64, 17]] as const) {
+            compare(arena, op, M, N, K, false, rng);
+            compare(arena, op, M, N, K, true, rng);
+          }
+        });
       }
 
       it('gemm with an empty dimension leaves or zeroes the destination like the reference', () => {
@@ -93,25 +102,25 @@ describe('kernel backends', () => {
         }
       });
 
-      it('a held operand is used without copying and other operands still work while it is held', () => {
+      for (const [M, N, K, outer] of [[5, 67, 33, false], [300, 64, 33, true]] as const) it(`a held operand is used without copying and other operands still work while it is held (${M}×${N}×${K}${outer ? ', outer-product arena' : ''})`, () => {
         const rng = new Rng(16);
-        const [M, N, K] = [5, 67, 33];
+        const kk = outer ? k.arena?.(0, 4_000_000, { outerProducts: true }) ?? k : k;
         const w = random(9 + N * K, rng);
         const other = random(N * K, rng);
         const a = random(M * K, rng);
         const want = new Float32Array(M * N);
         const got = new Float32Array(M * N);
-        k.hold?.(w, 9, N * K);
+        kk.hold?.(w, 9, N * K);
         try {
           for (const [b, off] of [[w, 9], [other, 0], [w, 9]] as const) {
             tsKernels.gemmABt(want, 0, a, 0, b, off, M, N, K, false);
-            k.gemmABt(got, 0, a, 0, b, off, M, N, K, false);
+            kk.gemmABt(got, 0, a, 0, b, off, M, N, K, false);
             for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i]! - want[i]!) < 1e-4);
             // Unrelated products in between must not disturb the held copy.
-            compare(k, 'gemmAtB', 17, 64, 129, true, rng);
+            compare(kk, 'gemmAtB', 17, 64, 129, true, rng);
           }
         } finally {
-          k.release?.();
+          kk.release?.();
         }
       });
 

@@ -1,5 +1,5 @@
-// Builds the WebAssembly kernels from their AssemblyScript sources (gemm.as
-// and simd.as here, and every model family's models/<family>/kernels.as, so a
+// Builds the WebAssembly kernels from their AssemblyScript sources (gemm.as,
+// optim.as and simd.as here, and every model family's models/<family>/kernels.as, so a
 // new family's kernels need no line here) with the `asc` compiler of the npm package `assemblyscript` (a
 // devDependency, so `npm ci` brings it): one module with plain SIMD128, one
 // with relaxed SIMD (fused multiply-add). The binaries are embedded as base64
@@ -25,7 +25,7 @@ function sources() {
     .filter((d) => d.isDirectory() && existsSync(path.join(models, d.name, 'kernels.as')))
     .map((d) => d.name)
     .sort();
-  return ['wasm/gemm.as', 'wasm/simd.as', ...families.map((f) => `models/${f}/kernels.as`)];
+  return ['wasm/gemm.as', 'wasm/optim.as', 'wasm/simd.as', ...families.map((f) => `models/${f}/kernels.as`)];
 }
 
 // The *Shared variants import a shared memory (threads: a helper worker runs

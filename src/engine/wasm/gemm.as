@@ -440,3 +440,76 @@ export function gemm_atb_ld(out: usize, a: usize, b: usize, M: i32, N: i32, K: i
     }
   }
 }
+
+/**
+ * out[M,N] (+)= a[M,K] · b[K,N] with rows of a, b, out lda, ldb, ldo floats
+ * apart, by the outer-product tiles of gemm_atb_ld: each 6-row strip of a is
+ * packed transposed (the layout atb6x8 reads) into ws (AKC·24 bytes), b's rows
+ * are read in place. Same per-element arithmetic as gemm_atb_ld, so any split
+ * by rows or columns gives the same bits.
+ */
+export function gemm_ab_ld(out: usize, a: usize, b: usize, M: i32, N: i32, K: i32, lda: i32, ldb: i32, ldo: i32, accumulate: i32, ws: usize): void {
+  const la = <usize>lda << 2, lb = <usize>ldb << 2, lo = <usize>ldo << 2;
+  if (K == 0) {
+    if (!accumulate) for (let i = 0; i < M; i++) memory.fill(out + <usize>i * lo, 0, <usize>N << 2);
+    return;
+  }
+  for (let k0 = 0; k0 < K; k0 += AKC) {
+    const kc = min(AKC, K - k0);
+    const acc = accumulate != 0 || k0 > 0;
+    const ak = a + (<usize>k0 << 2), bk = b + <usize>k0 * lb;
+    for (let j0 = 0; j0 < N; j0 += ANC) {
+      const j1 = min(j0 + ANC, N);
+      const j8 = j0 + ((j1 - j0) & ~7);
+      for (let i0 = 0; i0 < M; i0 += 6) {
+        const rows = min(6, M - i0);
+        pack_rows(ws, ak + <usize>i0 * la, la, rows, kc);
+        const orow = out + <usize>i0 * lo;
+        if (rows == 6) {
+          for (let j = j0; j < j8; j += 8) atb6x8(orow + (<usize>j << 2), lo, ws, bk + (<usize>j << 2), lb, kc, acc);
+        } else {
+          for (let r = 0; r < rows; r++) {
+            for (let j = j0; j < j8; j += 8) atb1x8(orow + <usize>r * lo + (<usize>j << 2), ws + (<usize>r << 2), 24, bk + (<usize>j << 2), lb, kc, acc);
+          }
+        }
+        if (j8 < j1) atb_edge(orow + (<usize>j8 << 2), lo, ws, 24, bk + (<usize>j8 << 2), lb, rows, j1 - j8, kc, acc);
+      }
+    }
+  }
+}
+
+/** ws[k, r] = a[r, k] for r < rows ≤ 6, k < kc (rows of ws 24 bytes apart): a strip of a transposed, four k at a time by shuffles. */
+// @ts-ignore: decorator
+@inline function pack_rows(ws: usize, a: usize, la: usize, rows: i32, kc: i32): void {
+  if (rows == 6) {
+    const kc4 = kc & ~3;
+    let k = 0;
+    for (; k < kc4; k += 4) {
+      const p = a + (<usize>k << 2);
+      const v0 = v128.load(p), v1 = v128.load(p + la), v2 = v128.load(p + 2 * la), v3 = v128.load(p + 3 * la);
+      const v4 = v128.load(p + 4 * la), v5 = v128.load(p + 5 * la);
+      const t0 = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5);
+      const t2 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
+      const u0 = v128.shuffle<f32>(v4, v5, 0, 4, 1, 5), u1 = v128.shuffle<f32>(v4, v5, 2, 6, 3, 7);
+      const d = ws + <usize>k * 24;
+      // k: rows 0-3 then rows 4-5, for k, k+1, k+2, k+3
+      v128.store(d, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+      v128.store64_lane(d + 16, u0, 0);
+      v128.store(d + 24, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+      v128.store64_lane(d + 40, u0, 1);
+      v128.store(d + 48, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+      v128.store64_lane(d + 64, u1, 0);
+      v128.store(d + 72, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+      v128.store64_lane(d + 88, u1, 1);
+    }
+    for (; k < kc; k++) {
+      const d = ws + <usize>k * 24, p = a + (<usize>k << 2);
+      for (let r = 0; r < 6; r++) store<f32>(d + (<usize>r << 2), load<f32>(p + <usize>r * la));
+    }
+    return;
+  }
+  for (let k = 0; k < kc; k++) {
+    const d = ws + <usize>k * 24, p = a + (<usize>k << 2);
+    for (let r = 0; r < rows; r++) store<f32>(d + (<usize>r << 2), load<f32>(p + <usize>r * la));
+  }
+}

@@ -18,9 +18,9 @@
  */
 import type { Floats } from '../floats';
 import { elementwise } from '../elementwise';
-import { tsKernels, type ArenaKernels, type Kernels, type WasmHost } from '../kernels';
+import { tsKernels, type ArenaKernels, type ArenaOptions, type Kernels, type WasmHost } from '../kernels';
 import { relaxedSharedWasmBase64, relaxedWasmBase64, simdSharedWasmBase64, simdWasmBase64 } from './binaries.generated';
-import { ATB_WS_BYTES, splitColSums, splitGemm, splitGemmAtB, splitRows, splitTranspose, threadsAvailable } from './threads';
+import { ATB_WS_BYTES, splitColSums, splitGemm, splitGemmAB, splitGemmAtB, splitRows, splitTranspose, threadsAvailable } from './threads';
 
 export { setSplitMinMacs, SPLIT_MIN_MACS, splitCount, stopHelpers, threadsAvailable } from './threads';
 
@@ -32,6 +32,7 @@ interface GemmExports {
   transpose(out: number, a: number, rows: number, cols: number): void;
   transpose_cols(out: number, a: number, rows: number, cols: number, from: number, to: number): void;
   gemm_atb_ld(out: number, a: number, b: number, M: number, N: number, K: number, lda: number, ldb: number, ldo: number, accumulate: number, ws: number): void;
+  gemm_ab_ld(out: number, a: number, b: number, M: number, N: number, K: number, lda: number, ldb: number, ldo: number, accumulate: number, ws: number): void;
   heap_base(): number;
 }
 
@@ -174,10 +175,14 @@ export class WasmKernels implements Kernels {
    * memory is shared and products above a work threshold are split between
    * this thread and threads - 1 helper threads (see threads.ts).
    */
-  constructor(readonly flavor: WasmFlavor, arenaPages = 0, readonly threads = 1) {
+  /** Products over many rows by the outer-product tiles (ArenaOptions.outerProducts). */
+  protected readonly outerProducts: boolean;
+
+  constructor(readonly flavor: WasmFlavor, arenaPages = 0, readonly threads = 1, outerProducts = false) {
     if (!wasmFlavorAvailable(flavor)) throw new Error(`this runtime cannot run the wasm-${flavor} kernels`);
     this.name = flavor === 'relaxed' ? 'wasm-relaxed-simd' : 'wasm-simd';
     this.fixed = arenaPages > 0;
+    this.outerProducts = outerProducts;
     const shared = this.fixed && threads > 1;
     this.memory = new WA!.Memory(this.fixed ? { initial: arenaPages, maximum: arenaPages, ...(shared ? { shared: true } : {}) } : { initial: 16 });
     this.module = compiledModule(shared ? `${flavor}-shared` : flavor);
@@ -196,13 +201,13 @@ export class WasmKernels implements Kernels {
    * not fit a wasm32 memory. Products whose copies do not fit the scratch
    * fall back to the shared, growing instance.
    */
-  arena(floats: number, scratchFloats: number): WasmArena | null {
+  arena(floats: number, scratchFloats: number, options: ArenaOptions = {}): WasmArena | null {
     const bytes = BASE + (floats + scratchFloats) * 4 + PAGE;
     const pages = Math.ceil(bytes / PAGE);
     if (pages > MAX_PAGES) return null;
     try {
       const threads = this.threads > 1 && sharedArenaAvailable(this.flavor) ? this.threads : 1;
-      return new WasmArena(this.flavor, pages, threads);
+      return new WasmArena(this.flavor, pages, threads, options.outerProducts === true);
     } catch {
       return null; // out of memory: the network keeps plain arrays
     }
@@ -293,6 +298,7 @@ export class WasmKernels implements Kernels {
       return;
     }
     if (M === 0 || N === 0) return;
+    if (this.outerProductPays(M, N) && this.abtByOuterProduct(out, outOff, a, aOff, b, bOff, M, N, K, accumulate)) return;
     const ra = this.resident(a), rb = this.resident(b), ro = this.resident(out);
     const held = !rb && b === this.held && bOff === this.heldOff && N * K <= this.heldLen;
     let p = this.scratch;
@@ -314,6 +320,7 @@ export class WasmKernels implements Kernels {
       return;
     }
     if (M === 0 || N === 0) return;
+    if (this.outerProductPays(M, N) && this.ab(out, outOff, a, aOff, b, bOff, M, N, K, accumulate)) return;
     // b[K,N] (resident, or copied to pRaw) is transposed to bᵀ[N,K] at pb.
     const ra = this.resident(a), rb = this.resident(b), ro = this.resident(out);
     let p = this.scratch;
@@ -355,6 +362,67 @@ export class WasmKernels implements Kernels {
     if (this.threads > 1) splitGemmAtB(this.fn, this.module, this.memory, this.threads, O, A, Bp, M, N, K, acc, ws * 4);
     else this.fn.gemm_atb_ld(O, A, Bp, M, N, K, M, N, N, acc, ws * 4);
     if (!ro) out.set(heap.subarray(po, po + M * N), outOff);
+  }
+
+  /**
+   * Whether a product goes through the outer-product kernel (gemm_ab_ld), in
+   * arenas that asked for it: it beats the 4×2 dot-product tiles where the
+   * output's columns come in whole 8-wide tiles and there are rows enough
+   * that transposing a·bᵀ's b (N·K moves) costs little against the M·N·K
+   * multiply-adds.
+   */
+  private outerProductPays(M: number, N: number): boolean {
+    return this.outerProducts && M >= 256 && N % 8 === 0;
+  }
+
+  /**
+   * a·bᵀ as a·(bᵀ): b[N,K] (resident, held or copied) transposed once into
+   * the scratch, then the outer-product kernel. False when the scratch is too small.
+   */
+  private abtByOuterProduct(out: Float32Array, outOff: number, a: Float32Array, aOff: number, b: Float32Array, bOff: number, M: number, N: number, K: number, accumulate: boolean): boolean {
+    const rb = this.resident(b);
+    const held = !rb && b === this.held && bOff === this.heldOff && N * K <= this.heldLen;
+    const bt = this.scratch;
+    const heap = this.reserve(bt, N * K + (rb || held ? 0 : N * K));
+    if (!heap) return false;
+    let B = rb ? this.addr(b, bOff) : held ? this.floor * 4 : (bt + N * K) * 4;
+    if (!(rb || held)) heap.set(b.subarray(bOff, bOff + N * K), bt + N * K);
+    this.tr(bt * 4, B, N, K);
+    B = bt * 4;
+    // The transposed copy stays put below the product's own scratch.
+    this.scratch = bt + N * K;
+    try {
+      return this.ab(out, outOff, a, aOff, null, B, M, N, K, accumulate);
+    } finally {
+      this.scratch = bt;
+    }
+  }
+
+  /**
+   * out (+)= a[M,K]·b[K,N] by gemm_ab_ld on the untransposed operands; b is
+   * `b` (copied in unless resident) or, when null, already at byte address
+   * bAt. False when the scratch is too small.
+   */
+  private ab(out: Float32Array, outOff: number, a: Float32Array, aOff: number, b: Float32Array | null, bAt: number, M: number, N: number, K: number, accumulate: boolean): boolean {
+    const ra = this.resident(a), rb = b === null || this.resident(b), ro = this.resident(out);
+    let p = this.scratch;
+    const ws = p; p += (ATB_WS_BYTES >> 2) * Math.max(1, this.threads);
+    const pa = ra ? -1 : p; if (!ra) p += M * K;
+    const pb = rb ? -1 : p; if (!rb) p += K * N;
+    const po = ro ? -1 : p; if (!ro) p += M * N;
+    const heap = this.reserve(this.scratch, p - this.scratch);
+    if (!heap) return false;
+    if (!ra) heap.set(a.subarray(aOff, aOff + M * K), pa);
+    if (!rb) heap.set(b!.subarray(bAt, bAt + K * N), pb);
+    const A = ra ? this.addr(a, aOff) : pa * 4;
+    const Bp = b === null ? bAt : rb ? this.addr(b, bAt) : pb * 4;
+    const acc = accumulate ? 1 : 0;
+    const O = ro ? this.addr(out, outOff) : po * 4;
+    if (!ro && accumulate) heap.set(out.subarray(outOff, outOff + M * N), po);
+    if (this.threads > 1) splitGemmAB(this.fn, this.module, this.memory, this.threads, O, A, Bp, M, N, K, acc, ws * 4);
+    else this.fn.gemm_ab_ld(O, A, Bp, M, N, K, K, N, N, acc, ws * 4);
+    if (!ro) out.set(heap.subarray(po, po + M * N), outOff);
+    return true;
   }
 
   // Row-wise work on buffers outside an arena: copying them in would cost more than the work itself.

@@ -16,11 +16,16 @@
  * e^x for four lanes (Cephes expf: range reduction by ln 2 in two parts and a
  * degree-6 polynomial, about 1 ulp in float32). Inputs are clamped to
  * [-87.3, 88.3] so 2^n stays a normal number: e^-87.3 ≈ 1.2e-38.
+ * The clamps are pmin/pmax (one instruction each; wasm's min/max are
+ * sequences), which keep a NaN; n = round(x·log₂e) comes from adding
+ * 1.5·2²³, which rounds to nearest-even like f32x4.nearest and leaves n in
+ * the low bits, so no float-to-int conversion.
  */
 // @ts-ignore: decorator
 @inline export function vexp(x0: v128): v128 {
-  const x = f32x4.min(f32x4.max(x0, f32x4.splat(-87.3)), f32x4.splat(88.3));
-  const fx = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  const x = f32x4.pmin(f32x4.pmax(x0, f32x4.splat(-87.3)), f32x4.splat(88.3));
+  const shifted = f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504088896341)), f32x4.splat(12582912));
+  const fx = f32x4.sub(shifted, f32x4.splat(12582912));
   let r = vmadd(fx, f32x4.splat(-0.693359375), x);
   r = vmadd(fx, f32x4.splat(2.12194440e-4), r);
   let y = f32x4.splat(1.9875691500e-4);
@@ -30,8 +35,8 @@
   y = vmadd(y, r, f32x4.splat(1.6666665459e-1));
   y = vmadd(y, r, f32x4.splat(5.0000001201e-1));
   y = vmadd(f32x4.mul(y, r), r, f32x4.add(r, f32x4.splat(1)));
-  const n = i32x4.trunc_sat_f32x4_s(fx);
-  const pow2n = i32x4.shl(i32x4.add(n, i32x4.splat(127)), 23);
+  // shifted's bits are 0x4B400000 + n: n + 127 is those bits - (0x4B400000 - 127).
+  const pow2n = i32x4.shl(i32x4.sub(shifted, i32x4.splat(0x4B400000 - 127)), 23);
   return f32x4.mul(y, pow2n);
 }
 

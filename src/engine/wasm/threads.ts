@@ -322,6 +322,23 @@ export function splitGemmAtB(
     : [out + s * N * 4, A + s * 4, B, e - s, N, K, M, N, N, accumulate, ws + i * ATB_WS_BYTES]);
 }
 
+/**
+ * out[M,N] (+)= a[M,K]·b[K,N] (byte addresses; ws as for splitGemmAtB) by
+ * gemm_ab_ld, split like splitGemmAtB: the same bits whatever the split.
+ */
+export function splitGemmAB(
+  fn: object, module: object, memory: object, threads: number,
+  out: number, A: number, B: number, M: number, N: number, K: number, accumulate: number, ws: number,
+): void {
+  const byCols = N >= 16;
+  const span = byCols ? N : M;
+  const unit = byCols ? 8 : 4;
+  const p = M * N * K < splitMinMacs ? 1 : Math.min(threads, Math.floor(span / unit));
+  splitRange(fn, module, memory, p, 'gemm_ab_ld', span, unit, 1, (s, e, i) => byCols
+    ? [out + s * 4, A, B + s * 4, M, e - s, K, K, N, N, accumulate, ws + i * ATB_WS_BYTES]
+    : [out + s * N * 4, A + s * K * 4, B, e - s, N, K, K, N, N, accumulate, ws + i * ATB_WS_BYTES]);
+}
+
 /** Moves (floats) below which a transpose runs on the calling thread alone. */
 const SPLIT_MIN_MOVES = 1 << 16;
 

@@ -156,6 +156,19 @@ export function bias_gelu_fwd(out: usize, cdf: usize, a: usize, bias: usize, col
   for (let r = r0; r < r1; r++) {
     const o = <usize>r * ld;
     let j = 0;
+    // Two vectors per pass: their independent polynomial chains overlap.
+    const c8 = cols & ~7;
+    for (; j < c8; j += 8) {
+      const x0 = f32x4.add(v128.load(at(a + o, j)), v128.load(at(bias, j)));
+      const x1 = f32x4.add(v128.load(at(a + o, j + 4)), v128.load(at(bias, j + 4)));
+      const g0 = vcdf(x0), g1 = vcdf(x1);
+      v128.store(at(a + o, j), x0);
+      v128.store(at(a + o, j + 4), x1);
+      v128.store(at(cdf + o, j), g0);
+      v128.store(at(cdf + o, j + 4), g1);
+      v128.store(at(out + o, j), f32x4.mul(x0, g0));
+      v128.store(at(out + o, j + 4), f32x4.mul(x1, g1));
+    }
     for (; j < c4; j += 4) {
       const x = f32x4.add(v128.load(at(a + o, j)), v128.load(at(bias, j)));
       const c = vcdf(x);

@@ -143,7 +143,7 @@ export class BlockNetwork<P extends BlockParamHolder = BlockParamHolder> {
       const maxW = Math.max(4 * C * C, V * C);
       // The parameter and gradient copies, the softmax's zero bias and the tokens ride along.
       const extra = 2 * params.data.length + V + 2 * TB + 1 + 4 * ARENA_ALIGN_SLACK;
-      arena = kernels.arena(count + ARENA_ALIGN_SLACK * (L + 1) + extra, 2 * maxW + 64);
+      arena = kernels.arena(count + ARENA_ALIGN_SLACK * (L + 1) + extra, 2 * maxW + 64, { outerProducts: true });
     }
     this.kernels = arena ?? kernels;
     const host = arena?.wasm && typeof arena.wasm.exports['ln_fwd'] === 'function' ? arena.wasm : null;
