@@ -31,7 +31,10 @@ function writeSample(context: vscode.ExtensionContext): vscode.Uri {
   const file = path.join(dir, 'rnn-lab-sample.txt');
   if (!fs.existsSync(file)) {
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(file, fs.readFileSync(path.join(context.extensionPath, 'README.md'), 'utf8'));
+    // The .vsix stores it as readme.md (vsce lower-cases it), a checkout as README.md.
+    const readme = fs.readdirSync(context.extensionPath).find((f) => f.toLowerCase() === 'readme.md');
+    if (!readme) throw new Error(`the sample text (the extension's README) is missing from ${context.extensionPath}`);
+    fs.writeFileSync(file, fs.readFileSync(path.join(context.extensionPath, readme), 'utf8'));
   }
   return vscode.Uri.file(file);
 }
