@@ -45,6 +45,13 @@ export interface StepThroughOptions {
    * (they do not depend on the error traced): read where present, filled where not.
    */
   jacobianNorms?: Map<number, number>;
+  /**
+   * Read before each factor's spectral norm, from k = τ back: once it says
+   * true the factors further back are left uncomputed (NaN, with their
+   * bounds), so a caller can bound the chain's cost; the actual gradients
+   * are always complete.
+   */
+  stopFactors?: () => boolean;
 }
 
 /** One layer at one step: how ∂E/∂state_t is made and what the cell does with it. */
@@ -77,6 +84,12 @@ export interface BpttChain {
   readonly stateBound: Float64Array;
   /** [k]: stateBound[k] · ‖∂s_k/∂W‖: a bound on weightGradNorm[k]. */
   readonly weightBound: Float64Array;
+  /**
+   * The smallest k ≥ 1 whose ‖∂s_k/∂s_{k−1}‖ was computed (1: all of them;
+   * τ + 1: none): jacobianNorm[k] for k below it, and stateBound and
+   * weightBound for k below factorsFrom − 1, are NaN (see stopFactors).
+   */
+  readonly factorsFrom: number;
 }
 
 export interface BpttTrace {
@@ -176,6 +189,19 @@ export function stepThroughCellOf(model: Model): StepThroughCell {
  * predictions, every one scored.
  */
 export function traceBptt(model: Model, text: string, opts: StepThroughOptions = {}): BpttTrace {
+  const steps = traceBpttInSteps(model, text, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * traceBptt as a generator that yields after every small piece of work (one
+ * step of a pass, one Jacobian product), so a caller on a shared thread can
+ * run it in time slices and answer other requests between them.
+ */
+export function* traceBpttInSteps(model: Model, text: string, opts: StepThroughOptions = {}): Generator<void, BpttTrace, void> {
   const cell = stepThroughCellOf(model);
   const { tokens } = model.vocab.encode(text);
   const T = tokens.length - 1;
@@ -219,6 +245,7 @@ export function traceBptt(model: Model, text: string, opts: StepThroughOptions =
       xs.push(xPre);
       hs.push(hhPre);
       st.push(next);
+      yield;
     }
     fw.xPre.push(xs);
     fw.hhPre.push(hs);
@@ -242,12 +269,14 @@ export function traceBptt(model: Model, text: string, opts: StepThroughOptions =
     deltaO.push(d);
   }
 
-  const whole = backward(cell, weights, dec.w, fw, deltaO, T, L, H, V, GH, tokens);
+  const whole = yield* backward(cell, weights, dec.w, fw, deltaO, T, L, H, V, GH, tokens);
   let chain: BpttChain | null = null;
   if (errorAt !== null) {
     const only = deltaO.map((d, t) => (t === errorAt ? d : new Float64Array(V)));
-    const one = backward(cell, weights, dec.w, fw, only, T, L, H, V, GH, tokens);
-    chain = traceChain(cell, weights[L - 1]!, fw, one.steps[L - 1]!, L - 1, errorAt, T, H, GH, opts.lanczosSteps ?? 32, opts.jacobianNorms ?? new Map<number, number>());
+    const one = yield* backward(cell, weights, dec.w, fw, only, T, L, H, V, GH, tokens);
+    chain = yield* traceChain(
+      cell, weights[L - 1]!, fw, one.steps[L - 1]!, L - 1, errorAt, T, H, GH, opts.lanczosSteps ?? 32, opts.jacobianNorms ?? new Map<number, number>(), opts.stopFactors ?? (() => false),
+    );
   }
   let E = 0;
   for (const e of errors) E += e;
@@ -258,10 +287,10 @@ export function traceBptt(model: Model, text: string, opts: StepThroughOptions =
 }
 
 /** Backward through the window from the given δo_t: every step's terms and the gradients of θ. */
-function backward(
+function* backward(
   cell: StepThroughCell, weights: LayerWeights[], decW: Float64Array, fw: Forward, deltaO: Float64Array[],
   T: number, L: number, H: number, V: number, GH: number, tokens: Int32Array,
-): { steps: LayerStepTerms[][]; paramGrads: Record<string, Float64Array> } {
+): Generator<void, { steps: LayerStepTerms[][]; paramGrads: Record<string, Float64Array> }, void> {
   const S = cell.state.length;
   const paramGrads: Record<string, Float64Array> = {};
   const dDecW = new Float64Array(V * H);
@@ -304,6 +333,7 @@ function backward(
       recurrent = new Float64Array(H);
       addTransposed(recurrent, w.wHh, grads.dHhPre, GH, H);
       direct = grads.dPrev;
+      yield;
     }
     steps[l] = layer;
     paramGrads[`rnn.weight_ih_l${l}`] = dWih;
@@ -336,7 +366,7 @@ function vjp(cell: StepThroughCell, w: LayerWeights, cache: StepCache, u: Float6
  * start), which needs only J v and Jᵀ u and converges in far fewer products
  * than power iteration when the top singular values are close.
  */
-function spectralNorm(cell: StepThroughCell, w: LayerWeights, cache: StepCache, S: number, H: number, GH: number, steps: number): number {
+function* spectralNorm(cell: StepThroughCell, w: LayerWeights, cache: StepCache, S: number, H: number, GH: number, steps: number): Generator<void, number, void> {
   const n = S * H;
   const split = (x: Float64Array): Float64Array[] => Array.from({ length: S }, (_, s) => x.subarray(s * H, (s + 1) * H));
   const join = (xs: Float64Array[]): Float64Array => {
@@ -358,6 +388,7 @@ function spectralNorm(cell: StepThroughCell, w: LayerWeights, cache: StepCache, 
   let settled = NaN;
   for (let j = 0; j < Math.min(n, steps); j++) {
     const wv = apply(qs[j]!);
+    yield;
     alpha.push(dot(qs[j]!, wv));
     // Full reorthogonalisation (twice is enough): the basis stays orthonormal in floating point.
     for (let pass = 0; pass < 2; pass++) {
@@ -408,14 +439,15 @@ function largestTridiagonalEigenvalue(a: readonly number[], b: readonly number[]
   return hi;
 }
 
-function traceChain(
+function* traceChain(
   cell: StepThroughCell, w: LayerWeights, fw: Forward, one: LayerStepTerms[], l: number, tau: number, T: number, H: number, GH: number, iterations: number,
-  known: Map<number, number>,
-): BpttChain {
+  known: Map<number, number>, stop: () => boolean,
+): Generator<void, BpttChain, void> {
   const S = cell.state.length;
   const stateGradNorm = new Float64Array(T), jacobianNorm = new Float64Array(T), weightJacobianNorm = new Float64Array(T);
   const weightGradNorm = new Float64Array(T), stateBound = new Float64Array(T), weightBound = new Float64Array(T);
   let bound = norm(one[tau]!.above);
+  let factorsFrom = 1;
   for (let k = tau; k >= 0; k--) {
     const cache = fw.caches[l]![k]!;
     const hPrevNorm = norm(fw.state[l]![k]![0]!);
@@ -433,10 +465,12 @@ function traceChain(
     weightBound[k] = bound * weightJacobianNorm[k]!;
     if (k > 0) {
       let j = known.get(k);
-      if (j === undefined) known.set(k, (j = spectralNorm(cell, w, cache, S, H, GH, iterations)));
-      jacobianNorm[k] = j;
+      if (j === undefined && factorsFrom === 1 && stop()) factorsFrom = k + 1;
+      if (j === undefined && factorsFrom === 1) known.set(k, (j = yield* spectralNorm(cell, w, cache, S, H, GH, iterations)));
+      jacobianNorm[k] = factorsFrom === 1 ? j! : NaN;
       bound *= jacobianNorm[k]!;
     }
+    yield;
   }
-  return { errorAt: tau, stateGradNorm, jacobianNorm, weightJacobianNorm, weightGradNorm, stateBound, weightBound };
+  return { errorAt: tau, stateGradNorm, jacobianNorm, weightJacobianNorm, weightGradNorm, stateBound, weightBound, factorsFrom };
 }

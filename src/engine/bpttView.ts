@@ -3,7 +3,7 @@
  * as plain arrays (JSON-ready, 4 significant digits), each vector by its
  * norm and its first few components.
  */
-import { traceBptt, type BpttChain } from './bptt';
+import { traceBptt, type BpttChain, type BpttTrace, type StepThroughOptions } from './bptt';
 import { round4 } from './gradflowSnapshot';
 import { infoOf } from './models/catalog';
 import type { Model } from './model';
@@ -16,7 +16,10 @@ export interface StepThroughTerm {
   head: number[];
 }
 
-export type StepThroughChain = { [K in keyof BpttChain]: BpttChain[K] extends Float64Array ? number[] : BpttChain[K] };
+/** The factor sizes and bounds a bounded chain may leave uncomputed (null; see BpttChain.factorsFrom). */
+type MaybeCut = 'jacobianNorm' | 'stateBound' | 'weightBound';
+
+export type StepThroughChain = { [K in keyof BpttChain]: BpttChain[K] extends Float64Array ? (K extends MaybeCut ? (number | null)[] : number[]) : BpttChain[K] };
 
 export interface StepThroughView {
   /** e.g. "RNN (tanh)". */
@@ -52,7 +55,12 @@ function term(key: string, tex: string, v: Float64Array, k: number): StepThrough
 
 /** `jacobianNorms`: the chain's factor sizes of earlier calls on the same weights and text (see StepThroughOptions). */
 export function stepThroughView(model: Model, text: string, errorAt: number | null, components = 4, jacobianNorms?: Map<number, number>): StepThroughView {
-  const tr = traceBptt(model, text, { errorAt, ...(jacobianNorms ? { jacobianNorms } : {}) });
+  const opts: StepThroughOptions = { errorAt, ...(jacobianNorms ? { jacobianNorms } : {}) };
+  return viewOfTrace(model, text, traceBptt(model, text, opts), components);
+}
+
+/** The view of a trace already made (by traceBptt or traceBpttInSteps) of `text` on `model`. */
+export function viewOfTrace(model: Model, text: string, tr: BpttTrace, components = 4): StepThroughView {
   const k = Math.min(components, tr.hidden);
   const chars = [...text];
   const L = tr.layers;
@@ -71,10 +79,11 @@ export function stepThroughView(model: Model, text: string, errorAt: number | nu
   if (tr.chain) {
     const c = tr.chain;
     const a = (x: Float64Array): number[] => Array.from(x, round4);
+    const cut = (x: Float64Array): (number | null)[] => Array.from(x, (v) => (Number.isNaN(v) ? null : round4(v)));
     chain = {
       errorAt: c.errorAt,
-      stateGradNorm: a(c.stateGradNorm), jacobianNorm: a(c.jacobianNorm), weightJacobianNorm: a(c.weightJacobianNorm),
-      weightGradNorm: a(c.weightGradNorm), stateBound: a(c.stateBound), weightBound: a(c.weightBound),
+      stateGradNorm: a(c.stateGradNorm), jacobianNorm: cut(c.jacobianNorm), weightJacobianNorm: a(c.weightJacobianNorm),
+      weightGradNorm: a(c.weightGradNorm), stateBound: cut(c.stateBound), weightBound: cut(c.weightBound), factorsFrom: c.factorsFrom,
     };
   }
   return {

@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { walkthroughExperimentText } from '../shared/experiment/starter';
 import type { ModelEntry, ModelLibrary } from './library';
 
 export const WALKTHROUGH_ID = 'rnn-lab.rnn-lab#rnnLab.gettingStarted';
@@ -17,6 +18,7 @@ const OPENED_KEY = 'rnnLab.walkthroughOpened';
 const MODEL_KEY = 'rnnLab.walkthroughModel';
 /** A text shorter than this trains too little to show anything: the walkthrough uses its sample instead. */
 const MIN_CHARS = 2000;
+const WALKTHROUGH_EXPERIMENT = 'walkthrough.rnnlab.json';
 
 export interface WalkthroughDeps {
   context: vscode.ExtensionContext;
@@ -29,7 +31,10 @@ function writeSample(context: vscode.ExtensionContext): vscode.Uri {
   const file = path.join(dir, 'rnn-lab-sample.txt');
   if (!fs.existsSync(file)) {
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(file, fs.readFileSync(path.join(context.extensionPath, 'README.md'), 'utf8'));
+    // The .vsix stores it as readme.md (vsce lower-cases it), a checkout as README.md.
+    const readme = fs.readdirSync(context.extensionPath).find((f) => f.toLowerCase() === 'readme.md');
+    if (!readme) throw new Error(`the sample text (the extension's README) is missing from ${context.extensionPath}`);
+    fs.writeFileSync(file, fs.readFileSync(path.join(context.extensionPath, readme), 'utf8'));
   }
   return vscode.Uri.file(file);
 }
@@ -85,6 +90,15 @@ export function registerWalkthrough(d: WalkthroughDeps): vscode.Disposable[] {
       editor.revealRange(new vscode.Range(at, at));
       await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
       void vscode.window.setStatusBarMessage('RNN Lab: press Tab to accept the grey completion (undo the new line when you are done)', 10_000);
+    }),
+    guarded('rnnLab.walkthrough.runExperiment', async () => {
+      // Beside the sample in the extension's storage: the user's folders get an experiment file only when they ask for one (New Experiment…).
+      const sample = writeSample(context).fsPath;
+      const file = path.join(path.dirname(sample), WALKTHROUGH_EXPERIMENT);
+      if (!fs.existsSync(file)) fs.writeFileSync(file, walkthroughExperimentText(path.basename(sample)), { flag: 'wx' });
+      const uri = vscode.Uri.file(file);
+      await vscode.window.showTextDocument(uri, { preview: false });
+      await vscode.commands.executeCommand('rnnLab.runExperiment', uri);
     }),
     vscode.commands.registerCommand(COMPLETION_ACCEPTED_COMMAND, () => undefined),
   ];

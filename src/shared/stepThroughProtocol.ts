@@ -6,6 +6,13 @@
  */
 import type { StepThroughView } from '../engine/bpttView';
 
+/**
+ * How long the inference worker spends on the chain's factor sizes
+ * ‖∂s_k/∂s_{k−1}‖ (a Lanczos run each) before it leaves the rest out; the
+ * panel says so when it does.
+ */
+export const STEP_THROUGH_FACTOR_BUDGET_MS = 4000;
+
 export type { StepThroughChain, StepThroughTerm, StepThroughView } from '../engine/bpttView';
 
 /** Webview → host: step through the window of the snapshot taken at training step `step`, with the chain of e_τ (τ = errorAt). */

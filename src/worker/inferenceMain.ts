@@ -22,7 +22,9 @@ import type {
 import type { StepThroughView } from '../shared/stepThroughProtocol';
 import { assertNever, type CancellationFlag, type RequestContext } from '../shared/rpc';
 import { capText } from '../shared/untrusted';
-import { stepThroughView } from '../engine/bpttView';
+import { traceBpttInSteps } from '../engine/bptt';
+import { viewOfTrace } from '../engine/bpttView';
+import { STEP_THROUGH_FACTOR_BUDGET_MS } from '../shared/stepThroughProtocol';
 import { measureGflops } from './kernelBenchmark';
 import { channel } from './port';
 
@@ -79,7 +81,7 @@ rpc.onRequest((msg: InferenceRequest, context: RequestContext) => {
     case 'infer/trace':
       return trace(msg, context);
     case 'infer/stepThrough':
-      return stepThrough(msg);
+      return stepThroughInSlices(msg, context.token);
     case 'checkpoint/inspect':
       return inspect(msg.bytes);
     case 'kernels/benchmark':
@@ -209,10 +211,36 @@ function complete(req: InferCompleteRequest, token: CancellationFlag): InferComp
 /** The chain's factor sizes of the last window stepped through, for the next error picked in it (they depend only on weights and text). */
 let stepThroughCache: { model: Model; text: string; norms: Map<number, number> } | null = null;
 
-function stepThrough(req: InferStepThroughRequest): StepThroughView {
+/** Work between two chances for a completion to get in: a completion waits at most about this long behind a step-through. */
+const STEP_THROUGH_SLICE_MS = 10;
+
+/**
+ * Steps through in slices, yielding to other requests between them as
+ * sampleInSlices does, so completions are answered while a large model's
+ * step-through computes. The chain's factor sizes (the costly part) are
+ * computed for STEP_THROUGH_FACTOR_BUDGET_MS at most (the passes before them
+ * are bounded by the window's STEP_THROUGH_MAX_STEPS); those further back are
+ * left out (the view says from where) and the ones done are kept for the
+ * next request on the same window.
+ */
+async function stepThroughInSlices(req: InferStepThroughRequest, token: CancellationFlag): Promise<StepThroughView> {
   const { model } = loaded(req.modelId);
   if (stepThroughCache?.model !== model || stepThroughCache.text !== req.text) stepThroughCache = { model, text: req.text, norms: new Map() };
-  return stepThroughView(model, req.text, req.errorAt, 4, stepThroughCache.norms);
+  // The budget starts with the first factor, so a slow forward and backward on a busy machine does not leave the chain without any.
+  let factorsStarted: number | undefined;
+  const steps = traceBpttInSteps(model, req.text, {
+    errorAt: req.errorAt,
+    jacobianNorms: stepThroughCache.norms,
+    stopFactors: () => performance.now() - (factorsStarted ??= performance.now()) > STEP_THROUGH_FACTOR_BUDGET_MS,
+  });
+  for (;;) {
+    const end = performance.now() + STEP_THROUGH_SLICE_MS;
+    let r = steps.next();
+    while (!r.done && performance.now() < end) r = steps.next();
+    if (r.done) return viewOfTrace(model, req.text, r.value);
+    await new Promise((resolve) => setImmediate(resolve));
+    if (token.isCancellationRequested) throw new Error('the step-through was cancelled');
+  }
 }
 
 /** Upper bound on traced characters, whatever the host sends (the view caps far lower). */

@@ -12,6 +12,7 @@ import { decodeCheckpoint, DEFAULT_TRAIN, encodeCheckpoint } from '../../src/eng
 import { stepThroughView } from '../../src/engine/bpttView';
 import { createModel } from '../../src/engine/model';
 import { Vocab } from '../../src/engine/vocab';
+import { STEP_THROUGH_FACTOR_BUDGET_MS } from '../../src/shared/stepThroughProtocol';
 import { inferenceClient, type InferenceClient } from '../../src/shared/workerClient';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -43,6 +44,46 @@ describe('infer/stepThrough in the inference worker', () => {
     // Another error of the same window (the worker reuses the factor sizes it has): still the engine's numbers.
     const again = await client.request({ kind: 'infer/stepThrough', modelId: 'g', text: TEXT.slice(0, 30), errorAt: 25 });
     assert.deepEqual(again, stepThroughView(decodeCheckpoint(bytes).model, TEXT.slice(0, 30), 25));
+  });
+
+  it('answers a completion promptly while a large model\'s step-through computes, and bounds the step-through\'s time', async () => {
+    const text = 'Whether \'tis nobler in the mind to suffer the slings and arrows of outrageous fortune, '.repeat(3);
+    const vocab = Vocab.fromText(text);
+    // An LSTM of 256 units on 64 steps: seconds of work in one piece.
+    const { model } = createModel({ cell: 'lstm', activation: 'tanh', hidden: 256, layers: 1 }, vocab, 5);
+    const bytes = encodeCheckpoint(model, DEFAULT_TRAIN, null);
+    await client.request({ kind: 'infer/load', modelId: 'big', checkpoint: bytes.slice() });
+    const window = text.slice(10, 75);
+    const started = performance.now();
+    let stepThroughDone = 0;
+    const stepping = client.request({ kind: 'infer/stepThrough', modelId: 'big', text: window, errorAt: 63 }, { timeoutMs: 60_000 }).then((v) => {
+      stepThroughDone = performance.now();
+      return v;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const latencies: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      const c = await client.request({ kind: 'infer/complete', modelId: 'big', docKey: `d${i}`, prefix: 'To be, or not', maxLength: 8, temperature: 0, stop: ['\n'], count: 1, seed: 1 });
+      latencies.push(performance.now() - t0);
+      assert.equal(c.cancelled, false);
+    }
+    const completedAt = performance.now();
+    const view = await stepping;
+    assert.ok(stepThroughDone > completedAt, 'the completions were answered while the step-through was still computing');
+    // A slice is ~10 ms and a completion a few ms: far below a second even on a busy machine (it was the whole step-through, seconds).
+    assert.ok(Math.max(...latencies) < 1000, `completion latencies ${latencies.map(Math.round).join(', ')} ms`);
+    // The factor sizes stop after their budget; forward and backward of this window take well under 4 s more.
+    assert.ok(view.chain!.factorsFrom <= 63, 'at least the first factor is computed whatever the machine\'s load');
+    assert.ok(stepThroughDone - started < STEP_THROUGH_FACTOR_BUDGET_MS + 4000, `step-through took ${Math.round(stepThroughDone - started)} ms`);
+    const c = view.chain!;
+    assert.ok(c.factorsFrom >= 1 && c.factorsFrom <= 64);
+    for (let k = 1; k <= 63; k++) assert.equal(c.jacobianNorm[k] === null, k < c.factorsFrom, `factor ${k} is shown iff it was computed`);
+    // What is shown is the engine's number (the chain's factors before the cut are exact, not approximated further).
+    const expected = stepThroughView(decodeCheckpoint(bytes).model, window, 63).chain!;
+    for (let k = c.factorsFrom; k <= 63; k++) assert.equal(c.jacobianNorm[k], expected.jacobianNorm[k], `factor ${k}`);
+    assert.deepEqual(c.stateGradNorm, expected.stateGradNorm);
+    assert.deepEqual(c.weightGradNorm, expected.weightGradNorm);
   });
 
   it('says in one line why a block model has no step-through, and rejects a bad error step', async () => {

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { traceBptt, type Perturbation, STEP_THROUGH_MAX_STEPS } from '../../src/engine/bptt';
+import { traceBptt, traceBpttInSteps, type Perturbation, STEP_THROUGH_MAX_STEPS } from '../../src/engine/bptt';
 import type { Activation, CellType } from '../../src/engine/config';
 import { ConfigError } from '../../src/engine/errors';
 import { traceGradientFlow, traceHiddenStates } from '../../src/engine/instrument';
@@ -195,6 +195,46 @@ describe('BPTT step-through', () => {
     assert.deepEqual(reused.chain, fresh.chain);
     assert.equal(norms.size, 8);
     assert.deepEqual(first.chain!.jacobianNorm.slice(0, 7), fresh.chain!.jacobianNorm.slice(0, 7));
+  });
+
+  it('a chain cut by stopFactors leaves out the factors further back and keeps every number it shows', () => {
+    const model = modelOf('gru', 1);
+    const full = traceBptt(model, TEXT, { errorAt: 8 }).chain!;
+    assert.equal(full.factorsFrom, 1);
+    let asked = 0;
+    const cut = traceBptt(model, TEXT, { errorAt: 8, stopFactors: () => ++asked > 3 }).chain!;
+    // Three factors computed (k = 8, 7, 6), the fourth refused.
+    assert.equal(cut.factorsFrom, 6);
+    assert.equal(asked, 4, 'asked once per factor until it said stop, then not again');
+    for (let k = 0; k < 9; k++) {
+      assert.equal(cut.stateGradNorm[k], full.stateGradNorm[k], `actual ‖∂e/∂s_${k}‖ is complete`);
+      assert.equal(cut.weightGradNorm[k], full.weightGradNorm[k]);
+      assert.equal(cut.weightJacobianNorm[k], full.weightJacobianNorm[k]);
+      if (k >= 6) assert.equal(cut.jacobianNorm[k], full.jacobianNorm[k], `factor ${k}`);
+      else if (k >= 1) assert.ok(Number.isNaN(cut.jacobianNorm[k]!), `factor ${k} left out`);
+      if (k >= 5) {
+        assert.equal(cut.stateBound[k], full.stateBound[k], `bound ${k}`);
+        assert.equal(cut.weightBound[k], full.weightBound[k]);
+      } else assert.ok(Number.isNaN(cut.stateBound[k]!) && Number.isNaN(cut.weightBound[k]!), `bound ${k} left out`);
+    }
+    // Stopped at the first factor: none computed.
+    assert.equal(traceBptt(model, TEXT, { errorAt: 8, stopFactors: () => true }).chain!.factorsFrom, 9);
+  });
+
+  it('traceBpttInSteps yields many times and ends with what traceBptt returns', () => {
+    const model = modelOf('lstm', 2);
+    const steps = traceBpttInSteps(model, TEXT, { errorAt: 7 });
+    let yields = 0;
+    let r = steps.next();
+    while (!r.done) {
+      yields++;
+      r = steps.next();
+    }
+    // At least one yield per step of each pass (forward and two backward, two layers) and per Jacobian product.
+    assert.ok(yields >= 3 * 2 * (TEXT.length - 1), `${yields} yields`);
+    const { cell: _cell, ...got } = r.value;
+    const { cell: _same, ...expected } = traceBptt(model, TEXT, { errorAt: 7 });
+    assert.deepEqual(got, expected);
   });
 
   it('says why a model, a window or an error cannot be stepped through', () => {

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { FAMILY_NAMES } from '../../src/engine/models/catalog';
+import { countRuns, parseExperiment, walkthroughExperimentText } from '../../src/shared/experiment';
 
 const root = path.resolve(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
@@ -22,8 +24,8 @@ const VIEW_EVENT = /^onView:rnnLab\.\w+$/;
 
 describe('the walkthrough in package.json', () => {
   const [w] = pkg.contributes.walkthroughs;
-  it('has five or six steps, each with one button to a contributed command', () => {
-    assert.ok(w && w.steps.length >= 5 && w.steps.length <= 6, `${w?.steps.length} steps`);
+  it('has six steps, each with one button to a contributed command', () => {
+    assert.equal(w?.steps.length, 6);
     for (const s of w.steps) {
       const buttons = [...s.description.matchAll(/\]\(command:([\w.]+)\)/g)].map((m) => m[1]!);
       assert.equal(buttons.length, 1, `${s.id}: one button`);
@@ -53,5 +55,20 @@ describe('the walkthrough in package.json', () => {
       const dark = readFileSync(path.join(root, img.dark!), 'utf8');
       assert.ok(/<svg[^>]*viewBox/.test(dark) && /<title>/.test(dark), `${s.id}: an svg with a title`);
     }
+  });
+
+  it('ends with a small experiment: its button writes and runs one, and Run Experiment on any file ticks it too', () => {
+    const last = w!.steps.at(-1)!;
+    assert.equal(last.id, 'experiment');
+    assert.match(last.description, /\[Run a Small Experiment\]\(command:rnnLab\.walkthrough\.runExperiment\)$/);
+    assert.deepEqual(last.completionEvents, ['onCommand:rnnLab.walkthrough.runExperiment', 'onCommand:rnnLab.runExperiment']);
+  });
+
+  it('the experiment it writes is valid and small: the three recurrent cells, a step budget', () => {
+    const spec = parseExperiment(walkthroughExperimentText('rnn-lab-sample.txt'), { families: FAMILY_NAMES });
+    assert.deepEqual(spec.text, ['rnn-lab-sample.txt']);
+    assert.deepEqual(spec.grid, [['cell', ['rnn', 'lstm', 'gru']]]);
+    assert.equal(countRuns(spec), 3);
+    assert.ok('steps' in spec.budget && spec.budget.steps <= 100, 'a budget of steps, not minutes');
   });
 });

@@ -17,7 +17,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import { stepThroughView, type StepThroughView } from '../../src/engine/bpttView';
+import { traceBptt } from '../../src/engine/bptt';
+import { stepThroughView, viewOfTrace, type StepThroughView } from '../../src/engine/bpttView';
 import { DEFAULT_TRAIN, type CellType, type TrainConfig } from '../../src/engine/config';
 import { gradFlowWindow } from '../../src/engine/gradflowSnapshot';
 import { tsKernels } from '../../src/engine/kernels';
@@ -243,6 +244,36 @@ async function main(): Promise<number> {
       assert.equal(v.chainStateTex, '(h,c)');
       await applyTheme(page, DARK_MODERN);
       await page.locator('#step-through').screenshot({ path: path.join(OUT, 'webview-stepthrough-lstm-dark.png') });
+    });
+
+    await test('a chain the worker\'s time bound cut: dashes where factor sizes were left out, the actual sizes complete, and one line saying so', async () => {
+      const lastL = lstm.snapshots.at(-1)!;
+      const tau = lastL.T - 1;
+      let asked = 0;
+      // The worker's cut, made by the engine: four factors computed (k = τ … τ−3), then stop.
+      const cut = viewOfTrace(lstm.model, lastL.text, traceBptt(lstm.model, lastL.text, { errorAt: tau, stopFactors: () => ++asked > 4 }));
+      const c = cut.chain!;
+      assert.equal(c.factorsFrom, tau - 3);
+      await post(page, { kind: 'gradflow/stepThroughResult', step: lastL.step, errorAt: tau, view: JSON.parse(JSON.stringify(cut)), error: null });
+      const rows = await page.evaluate(() => [...document.querySelectorAll('#st-chain tbody tr')].map((r: any) => ({
+        k: Number(r.dataset.k), factor: r.querySelector('.st-factor').textContent, bound: r.querySelector('.st-bound').textContent,
+        actual: Number(r.querySelector('.st-actual').dataset.value), wgrad: Number(r.querySelector('.st-wgrad').dataset.value),
+      })));
+      assert.equal(rows.length, tau + 1);
+      for (const r of rows) {
+        const factor = r.k === tau ? c.stateGradNorm[tau]! : c.jacobianNorm[r.k + 1];
+        assert.equal(r.factor, factor === null ? '—' : formatValue(factor!), `factor at k = ${r.k}`);
+        assert.equal(r.factor === '—', r.k < c.factorsFrom - 1, `k = ${r.k}: a dash exactly where the factor was not computed`);
+        assert.equal(r.bound, c.stateBound[r.k] === null ? '—' : formatValue(c.stateBound[r.k]!), `bound at k = ${r.k}`);
+        assert.equal(r.actual, c.stateGradNorm[r.k], 'the actual ‖∂e_τ/∂s_k‖ is always there');
+        assert.equal(r.wgrad, c.weightGradNorm[r.k]);
+      }
+      assert.equal(await page.locator('#st-chain-cut').isVisible(), true);
+      assert.match((await page.locator('#st-chain-cut').textContent())!, new RegExp(`^Factor sizes computed back to k = ${c.factorsFrom - 1} within the 4 s bound; earlier rows show the actual gradients only`));
+      assert.match((await page.locator('#st-chain-note').textContent())!, /spectral norm .* at most 32 Lanczos steps/);
+      await page.locator('#step-through').screenshot({ path: path.join(OUT, 'webview-stepthrough-cut-dark.png') });
+      await post(page, { kind: 'gradflow/stepThroughResult', step: lastL.step, errorAt: tau, view: JSON.parse(JSON.stringify(stepThroughView(lstm.model, lastL.text, tau))), error: null });
+      assert.equal(await page.locator('#st-chain-cut').isVisible(), false, 'a complete chain has no cut line');
     });
 
     await test('a model without a step-through: the host\'s one-line reason shows instead of the tables', async () => {

@@ -10,6 +10,7 @@
  */
 import katex from 'katex';
 import type { GradFlowStepThroughResultMessage, GradFlowWebviewMessage, StepThroughTerm, StepThroughView } from '../../src/shared/webviewProtocol';
+import { STEP_THROUGH_FACTOR_BUDGET_MS } from '../../src/shared/stepThroughProtocol';
 import { formatChar, formatValue } from './stepThroughFormat';
 
 export interface StepThroughSection {
@@ -30,6 +31,12 @@ function cell(row: HTMLTableRowElement, text: string, cls?: string, value?: numb
   if (cls) td.className = cls;
   if (value !== undefined) td.dataset.value = String(value);
   return td;
+}
+
+/** A number of the chain, or a dash where the time bound left it out. */
+function maybeCell(row: HTMLTableRowElement, value: number | null, cls: string): void {
+  if (value === null) cell(row, '—', `${cls} st-cut`).title = 'not computed within the time bound';
+  else cell(row, formatValue(value), cls, value);
 }
 
 /** A bar on a log scale from 1e-12 to the largest value of its column (its width in %). */
@@ -58,6 +65,8 @@ export function mountStepThrough(parent: HTMLElement, post: (m: GradFlowWebviewM
     <table id="st-terms" class="st-table"><thead><tr><th>term</th><th>‖·‖</th><th>first components</th></tr></thead><tbody></tbody></table>
     <h3 id="st-chain-title">The chain of one error <small>click an output o<sub>t</sub> above to choose e<sub>τ</sub></small></h3>
     <div id="st-chain-eq" class="st-eq"></div>
+    <p id="st-chain-note" class="st-note">Each factor's size is its spectral norm ‖∂s<sub>k</sub>/∂s<sub>k−1</sub>‖₂, by at most 32 Lanczos steps (to far better than the 4 digits shown); the gradients are exact. The factor sizes get ${STEP_THROUGH_FACTOR_BUDGET_MS / 1000} s of work per request, from k = τ back.</p>
+    <p id="st-chain-cut" class="st-note" role="status" hidden></p>
     <table id="st-chain" class="st-table"><thead><tr>
       <th>k</th><th>x<sub>k</sub></th><th>factor</th><th>its size</th><th>product of the sizes</th><th>‖∂e<sub>τ</sub>/∂s<sub>k</sub>‖</th><th>‖∂s<sub>k</sub>/∂W‖</th><th>‖∂e<sub>τ</sub>/∂W at k‖</th><th class="st-bar-head">‖∂e<sub>τ</sub>/∂W at k‖ (log)</th>
     </tr></thead><tbody></tbody></table>`;
@@ -72,6 +81,7 @@ export function mountStepThrough(parent: HTMLElement, post: (m: GradFlowWebviewM
   const terms = $<HTMLTableElement>('#st-terms').tBodies[0]!;
   const chainEq = $<HTMLElement>('#st-chain-eq');
   const chain = $<HTMLTableElement>('#st-chain').tBodies[0]!;
+  const chainCut = $<HTMLElement>('#st-chain-cut');
 
   const shown = { view: null as StepThroughView | null, t: 0, layer: 0 };
   let asked: string | null = null;
@@ -85,7 +95,7 @@ export function mountStepThrough(parent: HTMLElement, post: (m: GradFlowWebviewM
     if (key === asked) return;
     asked = key;
     inFlight = true;
-    status.textContent = 'Tracing…';
+    status.textContent = 'Computing the step-through… (completions keep working meanwhile)';
     post({ kind: 'gradflow/stepThrough', step: wanted.step, errorAt: wanted.errorAt });
   };
 
@@ -115,21 +125,25 @@ export function mountStepThrough(parent: HTMLElement, post: (m: GradFlowWebviewM
     chain.replaceChildren();
     chainEq.replaceChildren();
     const c = v?.chain;
+    chainCut.hidden = !c || c.factorsFrom <= 1;
     if (!v || !c) return;
+    if (c.factorsFrom > 1) {
+      chainCut.textContent = `Factor sizes computed back to k = ${c.factorsFrom - 1} within the ${STEP_THROUGH_FACTOR_BUDGET_MS / 1000} s bound; earlier rows show the actual gradients only (the sizes computed are kept: another e_τ of this window goes further back).`;
+    }
     const s = v.chainStateTex;
     const tau = c.errorAt;
     tex(chainEq, String.raw`\frac{\partial e_{${tau}}}{\partial W^{(k)}} = \frac{\partial e_{${tau}}}{\partial h_{${tau}}} \cdot \frac{\partial ${s}_{${tau}}}{\partial ${s}_{${tau - 1}}} \cdots \frac{\partial ${s}_{k+1}}{\partial ${s}_{k}} \cdot \frac{\partial ${s}_{k}}{\partial W^{(k)}}`, true);
-    const maxW = Math.max(...c.weightGradNorm, ...c.weightBound.slice(0, tau + 1));
+    const maxW = Math.max(...c.weightGradNorm, ...c.weightBound.slice(0, tau + 1).filter((x): x is number => x !== null));
     for (let k = tau; k >= 0; k--) {
       const row = chain.insertRow();
       row.dataset.k = String(k);
       cell(row, String(k), 'st-num');
       cell(row, formatChar(v.chars[k]));
       const factor = row.insertCell();
-      const size = k === tau ? c.stateGradNorm[tau]! : c.jacobianNorm[k + 1]!;
+      const size = k === tau ? c.stateGradNorm[tau]! : (c.jacobianNorm[k + 1] ?? null);
       tex(factor, k === tau ? String.raw`\frac{\partial e_{${tau}}}{\partial h_{${tau}}}` : String.raw`\frac{\partial ${s}_{${k + 1}}}{\partial ${s}_{${k}}}`);
-      cell(row, formatValue(size), 'st-num st-factor', size);
-      cell(row, formatValue(c.stateBound[k]!), 'st-num st-bound', c.stateBound[k]!);
+      maybeCell(row, size, 'st-num st-factor');
+      maybeCell(row, c.stateBound[k] ?? null, 'st-num st-bound');
       cell(row, formatValue(c.stateGradNorm[k]!), 'st-num st-actual', c.stateGradNorm[k]!);
       cell(row, formatValue(c.weightJacobianNorm[k]!), 'st-num st-wjac', c.weightJacobianNorm[k]!);
       cell(row, formatValue(c.weightGradNorm[k]!), 'st-num st-wgrad', c.weightGradNorm[k]!);

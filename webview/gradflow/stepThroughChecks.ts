@@ -5,6 +5,8 @@ const isTerm = (x: unknown): boolean =>
   isRecord(x) && typeof x.key === 'string' && typeof x.tex === 'string' && x.tex.length < 2000 && typeof x.norm === 'number' && isNumberArray(x.head);
 
 const CHAIN_ARRAYS = ['stateGradNorm', 'jacobianNorm', 'weightJacobianNorm', 'weightGradNorm', 'stateBound', 'weightBound'] as const;
+/** Left out (null) where the worker's time bound cut the chain's factor sizes. */
+const MAY_BE_CUT = new Set<string>(['jacobianNorm', 'stateBound', 'weightBound']);
 
 /** Why a gradflow/stepThroughResult is malformed, or null. */
 export function stepThroughProblem(m: Record<string, unknown>): string | null {
@@ -21,7 +23,8 @@ export function stepThroughProblem(m: Record<string, unknown>): string | null {
   if (v.chain !== null) {
     const c = v.chain;
     if (!isRecord(c) || typeof c.errorAt !== 'number' || !Number.isInteger(c.errorAt) || c.errorAt < 0 || c.errorAt >= T) return 'chain.errorAt must be a step of the window';
-    for (const k of CHAIN_ARRAYS) if (!isNumberArray(c[k]) || (c[k] as number[]).length !== T) return `chain.${k} must have T numbers`;
+    for (const k of CHAIN_ARRAYS) if (!isNumberArray(c[k], MAY_BE_CUT.has(k)) || (c[k] as unknown[]).length !== T) return `chain.${k} must have T numbers`;
+    if (typeof c.factorsFrom !== 'number' || !Number.isInteger(c.factorsFrom) || c.factorsFrom < 1 || c.factorsFrom > c.errorAt + 1) return 'chain.factorsFrom must be a step from 1 to errorAt + 1';
   }
   return null;
 }

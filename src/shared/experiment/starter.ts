@@ -49,3 +49,22 @@ export function starterExperiment(textFileName: string, schemaUrl?: string): Rec
 export function starterExperimentText(textFileName: string): string {
   return `${JSON.stringify(starterExperiment(textFileName), null, 2)}\n`;
 }
+
+/**
+ * The walkthrough's experiment: the three recurrent cells, small enough
+ * that all three runs finish in well under a minute on a laptop.
+ */
+export function walkthroughExperiment(textFileName: string): Record<string, unknown> {
+  return {
+    name: `walkthrough: RNN, LSTM and GRU on ${textFileName}`,
+    text: [textFileName],
+    valFraction: 0.1,
+    budget: { steps: 80 },
+    base: { hidden: 32, layers: 1, seq: 32, batch: 8, lr: 0.003 },
+    grid: { cell: ['rnn', 'lstm', 'gru'] },
+  };
+}
+
+export function walkthroughExperimentText(textFileName: string): string {
+  return `${JSON.stringify(walkthroughExperiment(textFileName), null, 2)}\n`;
+}
