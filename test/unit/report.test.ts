@@ -212,7 +212,10 @@ describe('rnn-lab report', () => {
           const i = (Math.floor(r! * rh + rh / 2) * c.width + Math.floor(t! * cw + cw / 2)) * 4;
           return [d[i], d[i + 1], d[i + 2]];
         });
-        const legend = /^(\S+)\s+(\S+)/.exec(document.getElementById('legend').textContent);
+        // The scale's ends, without the usage hint that follows them.
+        const lg = document.getElementById('legend').cloneNode(true);
+        lg.querySelector('.hs-hint')?.remove();
+        const legend = /^(\S+)\s+(\S+)/.exec(lg.textContent);
         return { colored, pixels, total: d.length / 4, hi: legend?.[2], info: document.getElementById('info').textContent };
       }, { cells, rows: rowsShown[0]!.of });
       assert.equal(rowsShown[0]!.of, H, 'a row per neuron');
