@@ -295,10 +295,7 @@ async function customSettings(base: RunSettings, vocabSize: number, chars: numbe
     null,
     extensionNames,
   );
-  // A decay to the run's last step needs a last step: a run until stopped trains at a constant rate.
-  const untilStopped = steps === 0 && base.train.schedule !== 'constant' && base.train.decaySteps === 0;
-  const cellTrain: RunSettings['train'] = untilStopped ? { ...base.train, schedule: 'constant' } : base.train;
-  const settings: RunSettings = { ...base, model: r.model, train: recipe ? r.train : cellTrain, maxSteps: steps };
+  const settings: RunSettings = { ...base, model: r.model, train: recipe ? r.train : base.train, maxSteps: steps };
   const params = parameterCount({ ...settings.model, vocabSize });
   void vscode.window.setStatusBarMessage(`RNN Lab: ${describeEstimate(settings, vocabSize, chars, gflops)} (${params} parameters)`, 5000);
   return settings;

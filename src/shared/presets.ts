@@ -31,10 +31,9 @@ export function presets(): Preset[] {
   // The default family (the LSTM), measured at these sizes.
   const cell = DEFAULT_MODEL.cell;
   const title = infoOf(cell).title;
-  // A cosine decay to 0 over the preset's steps: at the same steps it ends lower than a constant rate (bench:quality).
   const make = (hidden: number, layers: number, seq: number, batch: number, maxSteps: number, lr: number): PresetSettings => ({
     model: { cell, activation: 'tanh', hidden, layers },
-    train: { ...DEFAULT_TRAIN, seq, batch, lr, schedule: 'cosine', lrMinFraction: 0 },
+    train: { ...DEFAULT_TRAIN, seq, batch, lr },
     maxSteps,
     maxMinutes: 0,
     valEvery: 100,
