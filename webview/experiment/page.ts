@@ -8,6 +8,7 @@ import type { HostChannel } from '../common/host';
 import { wireExperimentControls } from './controls';
 import { mountExperiment, type ExperimentDrawing } from './draw';
 import { ExperimentPanelModel } from './state';
+import { frameScheduler } from '../common/frame';
 
 export interface ExperimentPage {
   readonly model: ExperimentPanelModel;
@@ -20,19 +21,7 @@ type State = ExperimentPanelState & { out?: string };
 export function startExperimentPage(host: HostChannel<ExperimentHostMessage, ExperimentWebviewMessage, State>, app: HTMLElement): ExperimentPage {
   const model = new ExperimentPanelModel(host.getState() ?? {});
   const drawing = mountExperiment(app, model);
-  let frame = 0;
-  const schedule = (): void => {
-    if (frame) return;
-    frame = requestAnimationFrame(() => {
-      frame = 0;
-      drawing.draw();
-    });
-  };
-  const drawNow = (): void => {
-    if (frame) cancelAnimationFrame(frame);
-    frame = 0;
-    drawing.draw();
-  };
+  const { schedule, drawNow } = frameScheduler(() => drawing.draw());
   const save = (): void => host.setState(model.persisted());
   wireExperimentControls(model, drawing, { post: (m) => host.post(m), save, redraw: schedule });
   host.onMessage((m) => {

@@ -8,6 +8,7 @@
  */
 import type { Theme } from '../common/theme';
 import type { HiddenState } from './state';
+import { sizeCanvas } from './canvas';
 
 /** What the grid is sized by (the heatmap's layout: cells as wide as the heatmap's). */
 export interface AttentionSizes {
@@ -78,16 +79,6 @@ export function mountAttention(state: HiddenState, sizes: AttentionSizes): Atten
     get rowH() { return sizes.attRowH; },
     ...FIXED,
   };
-
-  function sizeCanvas(c: HTMLCanvasElement, w: number, h: number, dpr: number): CanvasRenderingContext2D {
-    c.style.width = `${w}px`;
-    c.style.height = `${h}px`;
-    c.width = Math.max(1, Math.round(w * dpr));
-    c.height = Math.max(1, Math.round(h * dpr));
-    const ctx = c.getContext('2d')!;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    return ctx;
-  }
 
   const xOf = (t: number): number => t * L.cellW - scroller.scrollLeft;
 

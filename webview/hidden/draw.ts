@@ -13,6 +13,7 @@ import { readTheme, withAlpha, type Theme } from '../common/theme';
 import { ATTENTION_HTML, mountAttention, type AttentionDrawing } from './attention';
 import { fitCells } from './fit';
 import { MAX_ROWS, type HiddenState } from './state';
+import { sizeCanvas } from './canvas';
 
 /** Layout of the drawing, in CSS pixels: cellW, rowH and the character font follow the page's width (fitCells). */
 export interface HiddenLayout {
@@ -216,16 +217,6 @@ export function mountHidden(app: HTMLElement, state: HiddenState, host: HiddenPa
   }
 
   // ------------------------------------------------------------------ drawing
-
-  function sizeCanvas(c: HTMLCanvasElement, w: number, h: number, dpr: number): CanvasRenderingContext2D {
-    c.style.width = `${w}px`;
-    c.style.height = `${h}px`;
-    c.width = Math.max(1, Math.round(w * dpr));
-    c.height = Math.max(1, Math.round(h * dpr));
-    const ctx = c.getContext('2d')!;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    return ctx;
-  }
 
   /** First drawn position and how many fit in the visible width (the canvases only cover what is visible). */
   function visibleRange(): { t0: number; n: number; x0: number; width: number } {

@@ -9,6 +9,7 @@ import { watchTheme } from '../common/theme';
 import { wireLossControls } from './controls';
 import { mountLoss, type LossDrawing } from './draw';
 import { LossState } from './state';
+import { frameScheduler } from '../common/frame';
 
 export interface LossPage {
   readonly state: LossState;
@@ -20,20 +21,7 @@ export interface LossPage {
 export function startLossPage(host: HostChannel<LossHostMessage, LossWebviewMessage, LossPanelState>, app: HTMLElement): LossPage {
   const state = new LossState(host.getState() ?? {});
   const drawing = mountLoss(app, state);
-  // Redraws at most once per frame however many messages arrive.
-  let frame = 0;
-  const schedule = (): void => {
-    if (frame) return;
-    frame = requestAnimationFrame(() => {
-      frame = 0;
-      drawing.draw();
-    });
-  };
-  const drawNow = (): void => {
-    if (frame) cancelAnimationFrame(frame);
-    frame = 0;
-    drawing.draw();
-  };
+  const { schedule, drawNow } = frameScheduler(() => drawing.draw());
   const save = (): void => host.setState(state.persisted());
   wireLossControls(state, drawing, { post: (m) => host.post(m), save, schedule });
   host.onMessage((m) => {

@@ -313,13 +313,7 @@ export function splitGemmAtB(
   fn: object, module: object, memory: object, threads: number,
   out: number, A: number, B: number, M: number, N: number, K: number, accumulate: number, ws: number,
 ): void {
-  const byCols = N >= 16;
-  const span = byCols ? N : M;
-  const unit = byCols ? 8 : 4;
-  const p = M * N * K < splitMinMacs ? 1 : Math.min(threads, Math.floor(span / unit));
-  splitRange(fn, module, memory, p, 'gemm_atb_ld', span, unit, 1, (s, e, i) => byCols
-    ? [out + s * 4, A, B + s * 4, M, e - s, K, M, N, N, accumulate, ws + i * ATB_WS_BYTES]
-    : [out + s * N * 4, A + s * 4, B, e - s, N, K, M, N, N, accumulate, ws + i * ATB_WS_BYTES]);
+  splitGemmLd(fn, module, memory, threads, 'gemm_atb_ld', out, A, B, M, N, K, accumulate, ws, 1, M);
 }
 
 /**
@@ -330,13 +324,22 @@ export function splitGemmAB(
   fn: object, module: object, memory: object, threads: number,
   out: number, A: number, B: number, M: number, N: number, K: number, accumulate: number, ws: number,
 ): void {
+  splitGemmLd(fn, module, memory, threads, 'gemm_ab_ld', out, A, B, M, N, K, accumulate, ws, K, K);
+}
+
+/** The split both share (operands with a leading dimension); `rowStride` is the float step from one output row's operand row of a to the next, `lda` a's leading dimension. */
+function splitGemmLd(
+  fn: object, module: object, memory: object, threads: number, op: string,
+  out: number, A: number, B: number, M: number, N: number, K: number, accumulate: number, ws: number,
+  rowStride: number, lda: number,
+): void {
   const byCols = N >= 16;
   const span = byCols ? N : M;
   const unit = byCols ? 8 : 4;
   const p = M * N * K < splitMinMacs ? 1 : Math.min(threads, Math.floor(span / unit));
-  splitRange(fn, module, memory, p, 'gemm_ab_ld', span, unit, 1, (s, e, i) => byCols
-    ? [out + s * 4, A, B + s * 4, M, e - s, K, K, N, N, accumulate, ws + i * ATB_WS_BYTES]
-    : [out + s * N * 4, A + s * K * 4, B, e - s, N, K, K, N, N, accumulate, ws + i * ATB_WS_BYTES]);
+  splitRange(fn, module, memory, p, op, span, unit, 1, (s, e, i) => byCols
+    ? [out + s * 4, A, B + s * 4, M, e - s, K, lda, N, N, accumulate, ws + i * ATB_WS_BYTES]
+    : [out + s * N * 4, A + s * rowStride * 4, B, e - s, N, K, lda, N, N, accumulate, ws + i * ATB_WS_BYTES]);
 }
 
 /** Moves (floats) below which a transpose runs on the calling thread alone. */
