@@ -95,7 +95,7 @@ async function completeInline(page: Page): Promise<string> {
   const suggestion = await pollUntil('ghost text', () => textOf(ghost), (t) => t.length >= 3, 20_000);
   check([...suggestion].every((c) => TEXT_CHARS.has(c) || c === '\u00a0'), `ghost text with characters not in harbor.txt: ${suggestion}`);
   await page.keyboard.press('Tab');
-  await pollUntil('the ghost text to be accepted', () => ghost.count(), (n) => n === 0, 5_000);
+  // Accepted when the cursor moves past it (a fast model may show the next ghost text at once, so its count says nothing).
   const col = await pollUntil('the cursor after the accepted text', () => cursorColumn(page), (c) => c > typed.length + 1, 5_000);
   check(col === typed.length + 1 + suggestion.replace(/\u00a0/g, ' ').length, `cursor at column ${col} after accepting ${JSON.stringify(suggestion)}`);
   await runCommand(page, 'File: Revert File');
