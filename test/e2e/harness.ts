@@ -308,8 +308,25 @@ export async function openFile(page: Page, name: string): Promise<void> {
   const input = quickInput(page);
   await input.waitFor({ state: 'visible' });
   await input.fill(name);
-  await quickPickItem(page, name).click();
+  const item = quickPickItem(page, name);
+  await item.waitFor();
+  // Enter opens the focused row when it is ours; a click can land on a toolbar while the list still moves.
+  if (await item.evaluate((e) => e.classList.contains('focused')).catch(() => false)) await page.keyboard.press('Enter');
+  else await item.click();
   await editorTab(page, name).waitFor();
+}
+
+/** The text of the active editor's lines, top to bottom, as rendered (only lines in view). */
+export async function visibleEditorLines(page: Page): Promise<string[]> {
+  const lines = await page.evaluate(`(() => {
+    const editor = document.querySelector('.part.editor .editor-group-container.active .monaco-editor');
+    if (!editor) return [];
+    return [...editor.querySelectorAll('.view-lines .view-line')]
+      .map((l) => ({ top: parseFloat(l.style.top) || 0, text: l.textContent }))
+      .sort((a, b) => a.top - b.top)
+      .map((l) => l.text.replace(/\\u00a0/g, ' '));
+  })()`);
+  return lines as string[];
 }
 
 /** The editor tab of the file named `name` (its label splits name and extension). */

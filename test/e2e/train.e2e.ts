@@ -7,6 +7,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
+  visibleEditorLines,
   log, openFile, openWorkbench, packageVsix, pollUntil, quickInput, quickPickItem, reloadWindow,
   REPO_ROOT, resizeSideBar, rightClickExplorerItem, rightClickTreeItem, runCommand, runE2E, screenshot, showViewContainer,
   startCodeServer, statusBarItem, textOf, treeItem, treeItemDescription, userSettingsFile, waitForNotification, writeUserSettingsJson,
@@ -127,19 +128,6 @@ function storedModel(wb: Workbench, name: string): { steps: number; hasCheckpoin
 async function editUserSettings(wb: Workbench, patch: Record<string, unknown>): Promise<void> {
   const current = JSON.parse(readFileSync(userSettingsFile(wb.server), 'utf8')) as Record<string, unknown>;
   await writeUserSettingsJson(wb, { ...current, ...patch });
-}
-
-/** The text of the active editor's lines, top to bottom, as rendered (only lines in view). */
-async function visibleEditorLines(page: Page): Promise<string[]> {
-  const lines = await page.evaluate(`(() => {
-    const editor = document.querySelector('.part.editor .editor-group-container.active .monaco-editor');
-    if (!editor) return [];
-    return [...editor.querySelectorAll('.view-lines .view-line')]
-      .map((l) => ({ top: parseFloat(l.style.top) || 0, text: l.textContent }))
-      .sort((a, b) => a.top - b.top)
-      .map((l) => l.text.replace(/\\u00a0/g, ' '));
-  })()`);
-  return lines as string[];
 }
 
 /** "Ln 12, Col 5" from the status bar. */
