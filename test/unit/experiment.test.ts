@@ -20,6 +20,9 @@ import {
   gridCombinations,
   jsonPath,
   niceTicks,
+  axisRange,
+  tickLabels,
+  svgChart,
   parseExperiment,
   rankRows,
   rungBudgets,
@@ -362,6 +365,21 @@ describe('experiment results and report', () => {
   it('nice ticks cover the range with round steps', () => {
     assert.deepEqual(niceTicks(0, 10), [0, 2, 4, 6, 8, 10]);
     assert.deepEqual(niceTicks(1.23, 1.31, 4), [1.24, 1.26, 1.28, 1.3]);
+  });
+
+  it('one run drawn alone: distinct tick labels, and no negative parameters or seconds', () => {
+    assert.deepEqual(axisRange(849, 849), [764.1, 933.9]);
+    assert.deepEqual(axisRange(0, 0), [0, 1]);
+    assert.deepEqual(axisRange(-2, -2), [-2.2, -1.8]);
+    assert.deepEqual(tickLabels([848, 848.5, 849, 849.5, 850]), ['848', '848.5', '849', '849.5', '850']);
+    assert.deepEqual(tickLabels([1000, 1500, 2000]), ['1k', '1.5k', '2k']);
+    for (const x of [849, 0, 0.03]) {
+      const svg = svgChart([{ label: 'a', color: '#000', points: [[x, 1.5]] }], { title: 't', xLabel: 'x', yLabel: 'y', mode: 'dots' });
+      const ticks = [...svg.matchAll(/text-anchor="middle">([^<]*)<\/text>/g)].map((m) => m[1]!).filter((t) => t !== 't' && t !== 'x');
+      assert.ok(ticks.length >= 2, `x ticks for a run at ${x}: ${ticks.join(' ')}`);
+      assert.equal(new Set(ticks).size, ticks.length, `distinct x tick labels: ${ticks.join(' ')}`);
+      assert.ok(ticks.every((t) => !t.startsWith('-')), `no negative x ticks: ${ticks.join(' ')}`);
+    }
   });
 
   it('the report is one self-contained page: table best first, curves and scatter plots, escaped names', () => {

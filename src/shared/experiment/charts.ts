@@ -24,12 +24,32 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   return out;
 }
 
-function fmt(v: number): string {
+function fmt(v: number, digits = 3): string {
   if (v === 0) return '0';
   const a = Math.abs(v);
-  if (a >= 1e6) return `${+(v / 1e6).toPrecision(3)}M`;
-  if (a >= 1e3) return `${+(v / 1e3).toPrecision(3)}k`;
-  return String(+v.toPrecision(3));
+  if (a >= 1e6) return `${+(v / 1e6).toPrecision(digits)}M`;
+  if (a >= 1e3) return `${+(v / 1e3).toPrecision(digits)}k`;
+  return String(+v.toPrecision(digits));
+}
+
+/** Labels for ticks, with as many digits as it takes for neighbours to read differently (849.5 beside 849). */
+export function tickLabels(ticks: readonly number[]): string[] {
+  for (let digits = 3; digits < 12; digits++) {
+    const labels = ticks.map((t) => fmt(t, digits));
+    if (new Set(labels).size === labels.length) return labels;
+  }
+  return ticks.map((t) => String(t));
+}
+
+/**
+ * The range drawn for data from lo to hi: a single value gets room around it
+ * (a tenth of itself, or ±1 at 0), never below 0 for data that is not negative
+ * (parameters, seconds, characters).
+ */
+export function axisRange(lo: number, hi: number): [number, number] {
+  if (hi > lo) return [lo, hi];
+  const d = Math.abs(lo) * 0.1 || 1;
+  return [lo >= 0 ? Math.max(0, lo - d) : lo - d, hi + d];
 }
 
 export interface Series {
@@ -59,7 +79,7 @@ export function svgChart(series: readonly Series[], o: ChartOptions): string {
   if (pts.length === 0) return `${head}<text x="${W / 2}" y="${H / 2}" text-anchor="middle" class="empty">no data yet</text></svg>`;
   let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
   for (const [x, y] of pts) [x0, x1, y0, y1] = [Math.min(x0, x), Math.max(x1, x), Math.min(y0, y), Math.max(y1, y)];
-  if (x1 === x0) [x0, x1] = [x0 - 1, x1 + 1];
+  [x0, x1] = axisRange(x0, x1);
   if (y1 === y0) [y0, y1] = [y0 - 0.5, y1 + 0.5];
   const pad = (y1 - y0) * 0.05;
   y0 -= pad;
@@ -69,8 +89,12 @@ export function svgChart(series: readonly Series[], o: ChartOptions): string {
   const sx = (x: number): number => m.l + ((x - x0) / (x1 - x0)) * (W - m.l - m.r);
   const sy = (y: number): number => H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b);
   const parts: string[] = [head];
-  for (const t of niceTicks(x0, x1)) parts.push(`<line class="grid" x1="${sx(t).toFixed(1)}" x2="${sx(t).toFixed(1)}" y1="${m.t}" y2="${H - m.b}"/><text class="tick" x="${sx(t).toFixed(1)}" y="${H - m.b + 14}" text-anchor="middle">${fmt(t)}</text>`);
-  for (const t of niceTicks(y0, y1)) parts.push(`<line class="grid" x1="${m.l}" x2="${W - m.r}" y1="${sy(t).toFixed(1)}" y2="${sy(t).toFixed(1)}"/><text class="tick" x="${m.l - 5}" y="${(sy(t) + 4).toFixed(1)}" text-anchor="end">${fmt(t)}</text>`);
+  const xTicks = niceTicks(x0, x1);
+  const xLabels = tickLabels(xTicks);
+  xTicks.forEach((t, i) => parts.push(`<line class="grid" x1="${sx(t).toFixed(1)}" x2="${sx(t).toFixed(1)}" y1="${m.t}" y2="${H - m.b}"/><text class="tick" x="${sx(t).toFixed(1)}" y="${H - m.b + 14}" text-anchor="middle">${xLabels[i]}</text>`));
+  const yTicks = niceTicks(y0, y1);
+  const yLabels = tickLabels(yTicks);
+  yTicks.forEach((t, i) => parts.push(`<line class="grid" x1="${m.l}" x2="${W - m.r}" y1="${sy(t).toFixed(1)}" y2="${sy(t).toFixed(1)}"/><text class="tick" x="${m.l - 5}" y="${(sy(t) + 4).toFixed(1)}" text-anchor="end">${yLabels[i]}</text>`));
   parts.push(`<rect class="frame" x="${m.l}" y="${m.t}" width="${W - m.l - m.r}" height="${H - m.t - m.b}"/>`);
   parts.push(`<text class="axis" x="${(m.l + W - m.r) / 2}" y="${H - 6}" text-anchor="middle">${escapeHtml(o.xLabel)}</text>`);
   parts.push(`<text class="axis" transform="translate(14 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(o.yLabel)}</text>`);
