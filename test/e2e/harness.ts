@@ -308,11 +308,8 @@ export async function openFile(page: Page, name: string): Promise<void> {
   const input = quickInput(page);
   await input.waitFor({ state: 'visible' });
   await input.fill(name);
-  const item = quickPickItem(page, name);
-  await item.waitFor();
-  // Enter opens the focused row when it is ours; a click can land on a toolbar while the list still moves.
-  if (await item.evaluate((e) => e.classList.contains('focused')).catch(() => false)) await page.keyboard.press('Enter');
-  else await item.click();
+  // A click can land on a toolbar while the list still moves: then Enter opens the focused row.
+  await quickPickItem(page, name).click({ timeout: 10_000 }).catch(() => page.keyboard.press('Enter'));
   await editorTab(page, name).waitFor();
 }
 
