@@ -6,6 +6,7 @@
 import type { Floats } from '../../floats';
 import type { Rng } from '../../rng';
 import { erf, erfc, normalCdf32, normalPdf32 } from './erf';
+import { elementwise } from '../../elementwise';
 
 const INV_SQRT2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -180,30 +181,17 @@ export function addColumnSums(out: Floats, off: number, a: Floats, rows: number,
   }
 }
 
+/** A zero bias as long as the largest vocabulary seen: grown, never allocated per call. */
+let zeroBias = new Float32Array(0);
+
 /**
  * Softmax of each row of `logits` in place (they become probabilities);
  * returns Σ -log p(target) over rows with target >= 0 and their number in
- * scored[0]. The log-sum-exp form stays exact where p(target) underflows.
+ * scored[0]: the kernels' softmaxXent with no bias (adding 0 changes no bit).
  */
 export function softmaxCrossEntropy(probs: Floats, targets: Int32Array, rows: number, V: number, scored: Int32Array): number {
-  let loss = 0;
-  let n = 0;
-  for (let r = 0; r < rows; r++) {
-    const o = r * V;
-    let max = -Infinity;
-    for (let v = 0; v < V; v++) if (probs[o + v]! > max) max = probs[o + v]!;
-    let sum = 0;
-    for (let v = 0; v < V; v++) sum += Math.exp(probs[o + v]! - max);
-    const target = targets[r]!;
-    if (target >= 0) {
-      loss += Math.log(sum) + max - probs[o + target]!;
-      n++;
-    }
-    const inv = 1 / sum;
-    for (let v = 0; v < V; v++) probs[o + v] = Math.exp(probs[o + v]! - max) * inv;
-  }
-  scored[0] = n;
-  return loss;
+  if (zeroBias.length < V) zeroBias = new Float32Array(V);
+  return elementwise.softmaxXent(probs, zeroBias, targets, rows, V, scored);
 }
 
 /** Inverted dropout on a[off, off + n): mask[off + k] = 1/(1-p) with probability 1-p, else 0; a *= mask. */
