@@ -3,6 +3,7 @@
 // separately so each gets the right platform.
 import * as esbuild from 'esbuild';
 import { chmodSync } from 'node:fs';
+import { buildNative } from './src/engine/native/build.mjs';
 import { buildWasm } from './src/engine/wasm/build.mjs';
 
 const production = process.argv.includes('--production');
@@ -49,6 +50,8 @@ const builds = [
 
 // The WebAssembly kernels (AssemblyScript → .wasm, embedded as base64) come first: the engine imports them.
 await buildWasm();
+// The native products (dist/native/products.node) where a C compiler and Node's headers are there; optional.
+buildNative();
 
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();

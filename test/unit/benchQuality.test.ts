@@ -108,6 +108,12 @@ describe('bench:quality command line', () => {
       logLevel: 'warning',
     });
     bundle = path.join(dir, 'rnn-lab', 'dist', 'bench-quality.js');
+    // The bundle finds the native products beside it, as the shipped dist/ has them, so it runs the kernels this process runs.
+    const addon = path.join(ROOT, 'dist', 'native', 'products.node');
+    if (fs.existsSync(addon)) {
+      fs.mkdirSync(path.join(dir, 'rnn-lab', 'dist', 'native'));
+      fs.copyFileSync(addon, path.join(dir, 'rnn-lab', 'dist', 'native', 'products.node'));
+    }
     corpus = path.join(dir, 'corpus.txt');
     fs.writeFileSync(corpus, 'the quick brown fox jumps over the lazy dog. '.repeat(200));
   });

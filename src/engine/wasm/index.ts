@@ -20,6 +20,7 @@ import type { Floats } from '../floats';
 import { elementwise } from '../elementwise';
 import { tsKernels, type ArenaKernels, type ArenaOptions, type Kernels, type WasmHost } from '../kernels';
 import { relaxedSharedWasmBase64, relaxedWasmBase64, simdSharedWasmBase64, simdWasmBase64 } from './binaries.generated';
+import { nativeProducts, PRODUCT, type NativeProducts } from '../native';
 import { ATB_WS_BYTES, splitColSums, splitGemm, splitGemmAB, splitGemmAtB, splitRows, splitTranspose, threadsAvailable } from './threads';
 
 export { setSplitMinMacs, SPLIT_MIN_MACS, splitCount, stopHelpers, threadsAvailable } from './threads';
@@ -178,9 +179,13 @@ export class WasmKernels implements Kernels {
   /** Products over many rows by the outer-product tiles (ArenaOptions.outerProducts). */
   protected readonly outerProducts: boolean;
 
-  constructor(readonly flavor: WasmFlavor, arenaPages = 0, readonly threads = 1, outerProducts = false) {
+  /**
+   * `native`: the three products run natively (AVX-512/AVX2) on the operands
+   * where they are, arena or not; everything else stays in wasm.
+   */
+  constructor(readonly flavor: WasmFlavor, arenaPages = 0, readonly threads = 1, outerProducts = false, readonly native: NativeProducts | null = null) {
     if (!wasmFlavorAvailable(flavor)) throw new Error(`this runtime cannot run the wasm-${flavor} kernels`);
-    this.name = flavor === 'relaxed' ? 'wasm-relaxed-simd' : 'wasm-simd';
+    this.name = native ? 'native' : flavor === 'relaxed' ? 'wasm-relaxed-simd' : 'wasm-simd';
     this.fixed = arenaPages > 0;
     this.outerProducts = outerProducts;
     const shared = this.fixed && threads > 1;
@@ -207,7 +212,7 @@ export class WasmKernels implements Kernels {
     if (pages > MAX_PAGES) return null;
     try {
       const threads = this.threads > 1 && sharedArenaAvailable(this.flavor) ? this.threads : 1;
-      return new WasmArena(this.flavor, pages, threads, options.outerProducts === true);
+      return new WasmArena(this.flavor, pages, threads, options.outerProducts === true, this.native);
     } catch {
       return null; // out of memory: the network keeps plain arrays
     }
@@ -298,6 +303,7 @@ export class WasmKernels implements Kernels {
       return;
     }
     if (M === 0 || N === 0) return;
+    if (this.native) return this.native.product(PRODUCT.ABt, out, outOff, a, aOff, b, bOff, M, N, K, K, K, N, accumulate ? 1 : 0, this.threads);
     if (this.outerProductPays(M, N) && this.abtByOuterProduct(out, outOff, a, aOff, b, bOff, M, N, K, accumulate)) return;
     const ra = this.resident(a), rb = this.resident(b), ro = this.resident(out);
     const held = !rb && b === this.held && bOff === this.heldOff && N * K <= this.heldLen;
@@ -320,6 +326,7 @@ export class WasmKernels implements Kernels {
       return;
     }
     if (M === 0 || N === 0) return;
+    if (this.native) return this.native.product(PRODUCT.AB, out, outOff, a, aOff, b, bOff, M, N, K, K, N, N, accumulate ? 1 : 0, this.threads);
     if (this.outerProductPays(M, N) && this.ab(out, outOff, a, aOff, b, bOff, M, N, K, accumulate)) return;
     // b[K,N] (resident, or copied to pRaw) is transposed to bᵀ[N,K] at pb.
     const ra = this.resident(a), rb = this.resident(b), ro = this.resident(out);
@@ -342,6 +349,7 @@ export class WasmKernels implements Kernels {
       return;
     }
     if (M === 0 || N === 0) return;
+    if (this.native) return this.native.product(PRODUCT.AtB, out, outOff, a, aOff, b, bOff, M, N, K, M, N, N, accumulate ? 1 : 0, this.threads);
     // a[K,M] and b[K,N] are used as they are (copied in when not resident),
     // by the outer-product kernel gemm_atb_ld: no transposes.
     const ra = this.resident(a), rb = this.resident(b), ro = this.resident(out);
@@ -630,13 +638,16 @@ export class WasmArena extends WasmKernels implements ArenaKernels {
 export function withThreads(kernels: Kernels, threads: number): Kernels {
   const n = Math.max(1, Math.floor(threads));
   if (!(kernels instanceof WasmKernels) || n === kernels.threads) return kernels;
-  if (n > 1 && !sharedArenaAvailable(kernels.flavor)) return kernels.threads === 1 ? kernels : wasmKernels(kernels.flavor) ?? kernels;
-  return n === 1 ? wasmKernels(kernels.flavor) ?? kernels : new WasmKernels(kernels.flavor, 0, n);
+  const base = (kernels.native ? nativeKernels() : wasmKernels(kernels.flavor)) ?? kernels;
+  // Native products thread on their own; wasm ones need arenas shared with helper threads.
+  if (n > 1 && !kernels.native && !sharedArenaAvailable(kernels.flavor)) return kernels.threads === 1 ? kernels : base;
+  return n === 1 ? base : new WasmKernels(kernels.flavor, 0, n, false, kernels.native);
 }
 
 /** How many threads a kernels object splits its arenas' products over (1 for every non-threaded backend). */
 export function kernelThreads(kernels: Kernels): number {
-  return kernels instanceof WasmKernels && kernels.threads > 1 && sharedArenaAvailable(kernels.flavor) ? kernels.threads : 1;
+  if (!(kernels instanceof WasmKernels) || kernels.threads <= 1) return 1;
+  return kernels.native || sharedArenaAvailable(kernels.flavor) ? kernels.threads : 1;
 }
 
 const instances: Partial<Record<WasmFlavor, WasmKernels | null>> = {};
@@ -646,13 +657,23 @@ export function wasmKernels(flavor: WasmFlavor): WasmKernels | null {
   return instances[flavor]!;
 }
 
+let nativeInstance: WasmKernels | null | undefined;
+/** The wasm kernels with native products (the fastest wasm flavor for the rest), or null where either is missing. */
+export function nativeKernels(): WasmKernels | null {
+  if (nativeInstance !== undefined) return nativeInstance;
+  const native = nativeProducts();
+  const flavor: WasmFlavor | null = wasmFlavorAvailable('relaxed') ? 'relaxed' : wasmFlavorAvailable('simd') ? 'simd' : null;
+  return (nativeInstance = native && flavor ? new WasmKernels(flavor, 0, 1, false, native) : null);
+}
+
 /** Backend names, fastest first. */
-export const BACKENDS = ['wasm-relaxed-simd', 'wasm-simd', 'typescript'] as const;
+export const BACKENDS = ['native', 'wasm-relaxed-simd', 'wasm-simd', 'typescript'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 /** The kernels of a backend, or null where this runtime cannot run it. */
 export function kernelsByName(name: BackendName): Kernels | null {
   switch (name) {
+    case 'native': return nativeKernels();
     case 'wasm-relaxed-simd': return wasmKernels('relaxed');
     case 'wasm-simd': return wasmKernels('simd');
     case 'typescript': return tsKernels;
@@ -670,8 +691,9 @@ export function availableKernels(): Kernels[] {
 }
 
 /**
- * The fastest backend available, chosen by feature detection: relaxed SIMD
- * (fused multiply-add) where it validates, plain SIMD128 otherwise, the
+ * The fastest backend available, chosen by feature detection: the native
+ * products where this platform has a build, else relaxed SIMD (fused
+ * multiply-add) where it validates, plain SIMD128 otherwise, the
  * TypeScript kernels as the last resort. float64 operands always run on the
  * TypeScript kernels whichever is chosen.
  */

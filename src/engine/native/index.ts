@@ -1,0 +1,82 @@
+/**
+ * The native product kernels (products.c, built by build.mjs into
+ * dist/native/products.node), where this machine has them.
+ *
+ * They are optional: a platform without a build, a runtime that cannot load
+ * Node-API addons, or RNN_LAB_NATIVE=0 leaves nativeProducts() null and the
+ * engine on its WebAssembly kernels. Node-API is ABI-stable, so one build
+ * serves Node and the extension host's Electron alike.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Which product: a·b, a·bᵀ, aᵀ·b (all row-major float32, destination first). */
+export const PRODUCT = { AB: 0, ABt: 1, AtB: 2 } as const;
+export type ProductKind = (typeof PRODUCT)[keyof typeof PRODUCT];
+
+export interface NativeProducts {
+  /**
+   * out[M,N] (+)= a·b in the layout `kind` names, operands at float offsets
+   * with leading dimensions lda, ldb, ldo, on up to `threads` threads. Every
+   * element is the same chain of fused multiply-adds whatever the thread
+   * count. Throws a RangeError for an operand outside its array.
+   */
+  product(
+    kind: ProductKind, out: Float32Array, outOff: number, a: Float32Array, aOff: number, b: Float32Array, bOff: number,
+    M: number, N: number, K: number, lda: number, ldb: number, ldo: number, accumulate: number, threads: number,
+  ): void;
+  /** The instruction set the build chose at load: avx512, avx2 or c. */
+  isa(): string;
+}
+
+const FILE = 'products.node';
+
+/** Where the build puts the addon: beside the bundles (dist/native), or, from the sources, the repository's dist/. */
+function candidates(): string[] {
+  return [join(__dirname, 'native', FILE), join(__dirname, '..', '..', '..', 'dist', 'native', FILE)];
+}
+
+interface NodeProcess {
+  env?: Record<string, string | undefined>;
+  versions?: { node?: string };
+  dlopen(module: { exports: object }, file: string): void;
+}
+
+let loaded: NativeProducts | null | undefined;
+let why = '';
+
+/** The native products, or null (see nativeUnavailableReason). Loaded once per thread. */
+export function nativeProducts(): NativeProducts | null {
+  if (loaded !== undefined) return loaded;
+  loaded = null;
+  const proc = (globalThis as { process?: NodeProcess }).process;
+  if (!proc?.versions?.node) {
+    why = 'not running on Node';
+    return null;
+  }
+  if (proc.env?.RNN_LAB_NATIVE === '0') {
+    why = 'turned off by RNN_LAB_NATIVE=0';
+    return null;
+  }
+  const file = candidates().find((f) => existsSync(f));
+  if (!file) {
+    why = 'no native build for this platform';
+    return null;
+  }
+  try {
+    const holder = { exports: {} as Partial<NativeProducts> };
+    proc.dlopen(holder, file);
+    const m = holder.exports as NativeProducts;
+    if (typeof m.product !== 'function' || typeof m.isa !== 'function') throw new Error('not the product kernels');
+    loaded = m;
+  } catch (e) {
+    why = `the native build does not load here (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`;
+  }
+  return loaded;
+}
+
+/** Why nativeProducts() is null ('' when it is not). */
+export function nativeUnavailableReason(): string {
+  nativeProducts();
+  return loaded ? '' : why;
+}

@@ -1,0 +1,498 @@
+/*
+ * The three matrix products of the Kernels interface in native code, for the
+ * machines where WebAssembly's 128-bit SIMD leaves most of the core unused:
+ * AVX-512 (16 floats per FMA), AVX2 + FMA (8), or portable C elsewhere.
+ *
+ *   kind 0  out[M,N] (+)= a[M,K] · b[K,N]
+ *   kind 1  out[M,N] (+)= a[M,K] · b[N,K]ᵀ
+ *   kind 2  out[M,N] (+)= a[K,M]ᵀ · b[K,N]
+ *
+ * One blocked loop serves all three: b is packed, KC rows by one panel of NR
+ * columns at a time, into a contiguous buffer (the packing is where the
+ * layouts differ), and a register-tiled micro-kernel forms MR rows × NR
+ * columns of out with the rows of a broadcast from their own layout.
+ *
+ * Every element of out is one chain of fused multiply-adds over k in a fixed
+ * order (KC blocks, each starting from the value out holds), whatever the
+ * thread count or split: threads take whole panels of columns (or whole
+ * tiles of rows for narrow outputs), so any split gives the same bits.
+ *
+ * Threads: a pool of pthreads shared by every JavaScript thread of the
+ * process. The calling thread computes its own part; a product that finds the
+ * pool busy (another JS thread's product) runs on its caller alone.
+ */
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#define RNNLAB_X86 1
+#endif
+
+typedef struct {
+  float *out;
+  const float *a;
+  const float *b;
+  int M, N, K;
+  /* Element (i, k) of a is a[i*ai + k*ak]; (k, j) of b is b[k*bk + j*bj]; out's rows are ldo apart. */
+  long ai, ak, bk, bj, ldo;
+  int acc;
+} Product;
+
+/* Rows of b packed at a time: a panel of KC × NR floats stays in L1/L2 while every row tile passes. */
+#define KC 256
+/* Rows of out per block: an MC × KC block of a stays in L2. */
+#define MC 240
+#define MR 6
+#define NR_MAX 64
+
+typedef void (*PanelKernel)(const Product *p, int i0, int i1, int j0, int nr, int k0, int kc, int load, const float *pack);
+
+typedef struct {
+  const char *name;
+  int nr;
+  PanelKernel panel;
+} Isa;
+
+/* Packs b[k0 .. k0+kc, j0 .. j0+nr) as kc rows of NR floats, zero beyond nr. */
+static void pack_b(const Product *p, int k0, int kc, int j0, int nr, int NR, float *dst) {
+  if (p->bj == 1) {
+    for (int k = 0; k < kc; k++) {
+      const float *src = p->b + (long)(k0 + k) * p->bk + j0;
+      float *d = dst + (long)k * NR;
+      memcpy(d, src, (size_t)nr * sizeof(float));
+      for (int j = nr; j < NR; j++) d[j] = 0.0f;
+    }
+    return;
+  }
+  for (int j = 0; j < NR; j++) {
+    if (j < nr) {
+      const float *src = p->b + (long)(j0 + j) * p->bj + (long)k0 * p->bk;
+      for (int k = 0; k < kc; k++) dst[(long)k * NR + j] = src[(long)k * p->bk];
+    } else {
+      for (int k = 0; k < kc; k++) dst[(long)k * NR + j] = 0.0f;
+    }
+  }
+}
+
+/*
+ * The portable micro-kernel: R rows × 16 columns, written so that a compiler
+ * vectorizes the column loop (NEON on arm64).
+ */
+#define NR_C 16
+static inline __attribute__((always_inline)) void tile_c(const int R, const Product *p, int i, int j0, int nr, int k0, int kc, int load, const float *pack) {
+  float c[MR][NR_C];
+  float *out = p->out + (long)i * p->ldo + j0;
+  for (int r = 0; r < R; r++)
+    for (int j = 0; j < NR_C; j++) c[r][j] = load && j < nr ? out[r * p->ldo + j] : 0.0f;
+  const float *a = p->a + (long)i * p->ai + (long)k0 * p->ak;
+  for (int k = 0; k < kc; k++) {
+    const float *bp = pack + (long)k * NR_C;
+    for (int r = 0; r < R; r++) {
+      const float x = a[r * p->ai + (long)k * p->ak];
+      for (int j = 0; j < NR_C; j++) c[r][j] = __builtin_fmaf(x, bp[j], c[r][j]);
+    }
+  }
+  for (int r = 0; r < R; r++)
+    for (int j = 0; j < nr; j++) out[r * p->ldo + j] = c[r][j];
+}
+
+static void panel_c(const Product *p, int i0, int i1, int j0, int nr, int k0, int kc, int load, const float *pack) {
+  int i = i0;
+  for (; i + MR <= i1; i += MR) tile_c(MR, p, i, j0, nr, k0, kc, load, pack);
+  switch (i1 - i) {
+    case 5: tile_c(5, p, i, j0, nr, k0, kc, load, pack); break;
+    case 4: tile_c(4, p, i, j0, nr, k0, kc, load, pack); break;
+    case 3: tile_c(3, p, i, j0, nr, k0, kc, load, pack); break;
+    case 2: tile_c(2, p, i, j0, nr, k0, kc, load, pack); break;
+    case 1: tile_c(1, p, i, j0, nr, k0, kc, load, pack); break;
+    default: break;
+  }
+}
+
+#ifdef RNNLAB_X86
+/*
+ * AVX-512: R rows × 64 columns in R·4 zmm accumulators (24 of the 32), four
+ * loads of the packed panel and R broadcasts of a per k.
+ */
+#define AVX512_ATTR __attribute__((target("avx512f,fma")))
+static inline __attribute__((always_inline)) AVX512_ATTR void tile_512(const int R, const int colA, const Product *p, int i, int j0, int nr, int k0, int kc, int load, const float *pack) {
+  __mmask16 m[4];
+  for (int v = 0; v < 4; v++) {
+    const int rem = nr - 16 * v;
+    m[v] = rem >= 16 ? (__mmask16)0xFFFF : rem <= 0 ? (__mmask16)0 : (__mmask16)((1u << rem) - 1u);
+  }
+  float *out = p->out + (long)i * p->ldo + j0;
+  __m512 c[MR][4];
+#pragma GCC unroll 6
+  for (int r = 0; r < R; r++) {
+#pragma GCC unroll 4
+    for (int v = 0; v < 4; v++) c[r][v] = load ? _mm512_maskz_loadu_ps(m[v], out + r * p->ldo + 16 * v) : _mm512_setzero_ps();
+  }
+  const long ai = p->ai, ak = p->ak;
+  const float *a = p->a + (long)i * ai + (long)k0 * ak;
+  const float *bp = pack;
+  for (int k = 0; k < kc; k++) {
+    const __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16), b2 = _mm512_loadu_ps(bp + 32), b3 = _mm512_loadu_ps(bp + 48);
+    bp += 64;
+#pragma GCC unroll 6
+    for (int r = 0; r < R; r++) {
+      /* colA: a's rows are its columns (kind 2), so a row tile's values at k sit side by side. */
+      const __m512 x = _mm512_set1_ps(colA ? a[r] : a[r * ai]);
+      c[r][0] = _mm512_fmadd_ps(x, b0, c[r][0]);
+      c[r][1] = _mm512_fmadd_ps(x, b1, c[r][1]);
+      c[r][2] = _mm512_fmadd_ps(x, b2, c[r][2]);
+      c[r][3] = _mm512_fmadd_ps(x, b3, c[r][3]);
+    }
+    a += colA ? ak : 1;
+  }
+#pragma GCC unroll 6
+  for (int r = 0; r < R; r++) {
+#pragma GCC unroll 4
+    for (int v = 0; v < 4; v++) _mm512_mask_storeu_ps(out + r * p->ldo + 16 * v, m[v], c[r][v]);
+  }
+}
+
+#define ROW_TILES(TILE, COLA)                                                            \
+  int i = i0;                                                                            \
+  for (; i + MR <= i1; i += MR) TILE(MR, COLA, p, i, j0, nr, k0, kc, load, pack);        \
+  switch (i1 - i) {                                                                      \
+    case 5: TILE(5, COLA, p, i, j0, nr, k0, kc, load, pack); break;                      \
+    case 4: TILE(4, COLA, p, i, j0, nr, k0, kc, load, pack); break;                      \
+    case 3: TILE(3, COLA, p, i, j0, nr, k0, kc, load, pack); break;                      \
+    case 2: TILE(2, COLA, p, i, j0, nr, k0, kc, load, pack); break;                      \
+    case 1: TILE(1, COLA, p, i, j0, nr, k0, kc, load, pack); break;                      \
+    default: break;                                                                      \
+  }
+
+AVX512_ATTR static void panel_512_rows(const Product *p, int i0, int i1, int j0, int nr, int k0, int kc, int load, const float *pack) {
+  ROW_TILES(tile_512, 0)
+}
+AVX512_ATTR static void panel_512_cols(const Product *p, int i0, int i1, int j0, int nr, int k0, int kc, int load, const float *pack) {
+  ROW_TILES(tile_512, 1)
+}
+AVX512_ATTR static void panel_512(const Product *p, int i0, int i1, int j0, int nr, int k0, int kc, int load, const float *pack) {
+  if (p->ai == 1) panel_512_cols(p, i0, i1, j0, nr, k0, kc, load, pack);
+  else panel_512_rows(p, i0, i1, j0, nr, k0, kc, load, pack);
+}
+
+/* AVX2 + FMA: R rows × 16 columns in R·2 ymm accumulators. */
+#define AVX2_ATTR __attribute__((target("avx2,fma")))
+static inline __attribute__((always_inline)) AVX2_ATTR void tile_256(const int R, const int colA, const Product *p, int i, int j0, int nr, int k0, int kc, int load, const float *pack) {
+  float *out = p->out + (long)i * p->ldo + j0;
+  __m256 c[MR][2];
+  /* Partial panels go through a 16-float staging row: AVX2 has no masked loads of arbitrary width that are as simple. */
+  float stage[MR][16] __attribute__((aligned(32)));
+  const int full = nr == 16;
+#pragma GCC unroll 6
+  for (int r = 0; r < R; r++) {
+    if (!load) { c[r][0] = _mm256_setzero_ps(); c[r][1] = _mm256_setzero_ps(); continue; }
+    if (full) { c[r][0] = _mm256_loadu_ps(out + r * p->ldo); c[r][1] = _mm256_loadu_ps(out + r * p->ldo + 8); continue; }
+    for (int j = 0; j < 16; j++) stage[r][j] = j < nr ? out[r * p->ldo + j] : 0.0f;
+    c[r][0] = _mm256_load_ps(stage[r]);
+    c[r][1] = _mm256_load_ps(stage[r] + 8);
+  }
+  const long ai = p->ai, ak = p->ak;
+  const float *a = p->a + (long)i * ai + (long)k0 * ak;
+  const float *bp = pack;
+  for (int k = 0; k < kc; k++) {
+    const __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
+    bp += 16;
+#pragma GCC unroll 6
+    for (int r = 0; r < R; r++) {
+      const __m256 x = _mm256_set1_ps(colA ? a[r] : a[r * ai]);
+      c[r][0] = _mm256_fmadd_ps(x, b0, c[r][0]);
+      c[r][1] = _mm256_fmadd_ps(x, b1, c[r][1]);
+    }
+    a += colA ? ak : 1;
+  }
+#pragma GCC unroll 6
+  for (int r = 0; r < R; r++) {
+    if (full) { _mm256_storeu_ps(out + r * p->ldo, c[r][0]); _mm256_storeu_ps(out + r * p->ldo + 8, c[r][1]); continue; }
+    _mm256_store_ps(stage[r], c[r][0]);
+    _mm256_store_ps(stage[r] + 8, c[r][1]);
+    for (int j = 0; j < nr; j++) out[r * p->ldo + j] = stage[r][j];
+  }
+}
+
+AVX2_ATTR static void panel_256_rows(const Product *p, int i0, int i1, int j0, int nr, int k0, int kc, int load, const float *pack) {
+  ROW_TILES(tile_256, 0)
+}
+AVX2_ATTR static void panel_256_cols(const Product *p, int i0, int i1, int j0, int nr, int k0, int kc, int load, const float *pack) {
+  ROW_TILES(tile_256, 1)
+}
+AVX2_ATTR static void panel_256(const Product *p, int i0, int i1, int j0, int nr, int k0, int kc, int load, const float *pack) {
+  if (p->ai == 1) panel_256_cols(p, i0, i1, j0, nr, k0, kc, load, pack);
+  else panel_256_rows(p, i0, i1, j0, nr, k0, kc, load, pack);
+}
+#endif
+
+static const Isa ISA_C = {"c", NR_C, panel_c};
+#ifdef RNNLAB_X86
+static const Isa ISA_AVX512 = {"avx512", 64, panel_512};
+static const Isa ISA_AVX2 = {"avx2", 16, panel_256};
+#endif
+
+static const Isa *isa = &ISA_C;
+
+static void choose_isa(void) {
+  const char *force = getenv("RNN_LAB_NATIVE_ISA");
+#ifdef RNNLAB_X86
+  __builtin_cpu_init();
+  const int has512 = __builtin_cpu_supports("avx512f");
+  const int has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (force && strcmp(force, "c") == 0) isa = &ISA_C;
+  else if (force && strcmp(force, "avx2") == 0 && has2) isa = &ISA_AVX2;
+  else if (has512) isa = &ISA_AVX512;
+  else if (has2) isa = &ISA_AVX2;
+  else isa = &ISA_C;
+#else
+  (void)force;
+  isa = &ISA_C;
+#endif
+}
+
+/* The pack buffer of the calling thread (grown once, never shrunk). */
+static _Thread_local float *pack_buf = NULL;
+
+static float *thread_pack(void) {
+  if (!pack_buf) {
+    void *p = NULL;
+    if (posix_memalign(&p, 64, (size_t)KC * NR_MAX * sizeof(float)) != 0) return NULL;
+    pack_buf = (float *)p;
+  }
+  return pack_buf;
+}
+
+/* out[i0..i1, j0..j1) over all of K. */
+static void compute(const Product *p, int i0, int i1, int j0, int j1) {
+  float *pack = thread_pack();
+  if (!pack) abort();
+  const int NR = isa->nr;
+  for (int k0 = 0; k0 < p->K; k0 += KC) {
+    const int kc = p->K - k0 < KC ? p->K - k0 : KC;
+    const int load = p->acc || k0 > 0;
+    for (int m0 = i0; m0 < i1; m0 += MC) {
+      const int m1 = i1 - m0 < MC ? i1 : m0 + MC;
+      for (int j = j0; j < j1; j += NR) {
+        const int nr = j1 - j < NR ? j1 - j : NR;
+        pack_b(p, k0, kc, j, nr, NR, pack);
+        isa->panel(p, m0, m1, j, nr, k0, kc, load, pack);
+      }
+    }
+  }
+  if (p->K == 0 && !p->acc)
+    for (int i = i0; i < i1; i++) memset(p->out + (long)i * p->ldo + j0, 0, (size_t)(j1 - j0) * sizeof(float));
+}
+
+/* ---- the pool ---- */
+
+#define MAX_THREADS 16
+/* Pause-spins before a worker sleeps: covers the gap between a step's products (tens of µs). */
+#define WORKER_SPINS 20000
+
+/*
+ * A product is cut into chunks (whole panels of columns, or whole tiles of
+ * rows) that the caller and the workers claim one at a time, so a worker that
+ * the OS has descheduled (another program on the core) delays the product by
+ * at most its one chunk instead of half the product.
+ */
+typedef struct {
+  Product p;
+  int byCols, span, unit, per, chunks;
+} Job;
+
+/* Two slots: a late worker can still read the previous product's while the next is posted. */
+static Job slots[2];
+/* The posted product's generation (high 32 bits) and its next unclaimed chunk (low 32). */
+static _Atomic uint64_t claim = 0;
+static atomic_int finished = 0;
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t sleep_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sleep_cond = PTHREAD_COND_INITIALIZER;
+static int sleepers = 0;
+static int workers = 0;
+
+static inline void cpu_relax(void) {
+#ifdef RNNLAB_X86
+  _mm_pause();
+#endif
+}
+
+static void run_chunk(const Job *jb, int c) {
+  const int s = c * jb->per * jb->unit;
+  const int e = c == jb->chunks - 1 ? jb->span : s + jb->per * jb->unit;
+  if (jb->byCols) compute(&jb->p, 0, jb->p.M, s, e);
+  else compute(&jb->p, s, e, 0, jb->p.N);
+}
+
+/* Claims and runs chunks of generation g until none is left (or a newer product was posted). */
+static void work_on(uint32_t g) {
+  const Job *jb = &slots[g & 1];
+  for (;;) {
+    uint64_t w = atomic_load_explicit(&claim, memory_order_acquire);
+    if ((uint32_t)(w >> 32) != g || (int)(uint32_t)w >= jb->chunks) return;
+    if (!atomic_compare_exchange_weak_explicit(&claim, &w, w + 1, memory_order_acq_rel, memory_order_relaxed)) continue;
+    run_chunk(jb, (int)(uint32_t)w);
+    atomic_fetch_add_explicit(&finished, 1, memory_order_release);
+  }
+}
+
+static void *worker_main(void *arg) {
+  uint32_t seen = (uint32_t)(uintptr_t)arg;
+  for (;;) {
+    uint32_t g;
+    int spins = 0;
+    while ((g = (uint32_t)(atomic_load_explicit(&claim, memory_order_acquire) >> 32)) == seen) {
+      if (++spins < WORKER_SPINS) { cpu_relax(); continue; }
+      pthread_mutex_lock(&sleep_lock);
+      sleepers++;
+      while ((g = (uint32_t)(atomic_load_explicit(&claim, memory_order_acquire) >> 32)) == seen) pthread_cond_wait(&sleep_cond, &sleep_lock);
+      sleepers--;
+      pthread_mutex_unlock(&sleep_lock);
+      break;
+    }
+    seen = g;
+    work_on(g);
+  }
+  return NULL;
+}
+
+/* Grows the pool to n workers (under pool_lock); returns how many there are. */
+static int ensure_workers(int n) {
+  while (workers < n && workers < MAX_THREADS - 1) {
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    const uint32_t g = (uint32_t)(atomic_load(&claim) >> 32);
+    const int ok = pthread_create(&t, &attr, worker_main, (void *)(uintptr_t)g) == 0;
+    pthread_attr_destroy(&attr);
+    if (!ok) break;
+    workers++;
+  }
+  return workers;
+}
+
+/* Multiply-adds below which a product runs on its caller alone (a split costs some µs). */
+#define SPLIT_MIN_MACS (1L << 21)
+/* Chunks per thread: small enough to rebalance, large enough that packing b stays a small cost. */
+#define CHUNKS_PER_THREAD 4
+
+static void product(const Product *p, int threads) {
+  if (p->M <= 0 || p->N <= 0) return;
+  const long macs = (long)p->M * p->N * (p->K > 0 ? p->K : 1);
+  const int NR = isa->nr;
+  const int byCols = p->N >= 2 * NR;
+  const int span = byCols ? p->N : p->M;
+  const int unit = byCols ? NR : MR;
+  int parts = threads < 1 ? 1 : threads > MAX_THREADS ? MAX_THREADS : threads;
+  if (macs < SPLIT_MIN_MACS) parts = 1;
+  const int units = span / unit;
+  if (parts > units) parts = units;
+  if (parts <= 1 || pthread_mutex_trylock(&pool_lock) != 0) {
+    compute(p, 0, p->M, 0, p->N);
+    return;
+  }
+  ensure_workers(parts - 1);
+  int per = units / (parts * CHUNKS_PER_THREAD);
+  if (per < 1) per = 1;
+  if (!byCols && per * unit < 48) per = (48 + unit - 1) / unit;
+  const uint32_t g = (uint32_t)(atomic_load(&claim) >> 32) + 1;
+  Job *jb = &slots[g & 1];
+  jb->p = *p; jb->byCols = byCols; jb->span = span; jb->unit = unit; jb->per = per;
+  jb->chunks = (units + per - 1) / per;
+  if ((jb->chunks - 1) * per * unit >= span) jb->chunks--;
+  atomic_store_explicit(&finished, 0, memory_order_relaxed);
+  pthread_mutex_lock(&sleep_lock);
+  atomic_store_explicit(&claim, (uint64_t)g << 32, memory_order_release);
+  if (sleepers) pthread_cond_broadcast(&sleep_cond);
+  pthread_mutex_unlock(&sleep_lock);
+  work_on(g);
+  while (atomic_load_explicit(&finished, memory_order_acquire) < jb->chunks) cpu_relax();
+  pthread_mutex_unlock(&pool_lock);
+}
+
+/* ---- the JavaScript binding ---- */
+
+static napi_value throw_range(napi_env env, const char *msg) {
+  napi_throw_range_error(env, NULL, msg);
+  return NULL;
+}
+
+/* A Float32Array argument: its data (from its byte offset) and length in floats. */
+static int float32_arg(napi_env env, napi_value v, float **data, size_t *len) {
+  bool is;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return 0;
+  napi_typedarray_type type;
+  void *d;
+  if (napi_get_typedarray_info(env, v, &type, len, &d, NULL, NULL) != napi_ok || type != napi_float32_array) return 0;
+  *data = (float *)d;
+  return 1;
+}
+
+/* Whether floats [off, off + (rows-1)·ld + cols) lie inside an array of len floats. */
+static int fits(size_t len, int64_t off, int64_t rows, int64_t cols, int64_t ld) {
+  if (off < 0 || rows < 0 || cols < 0 || ld < 0) return 0;
+  if (rows == 0 || cols == 0) return 1;
+  if (cols > ld) return 0;
+  return off + (rows - 1) * ld + cols <= (int64_t)len;
+}
+
+/* product(kind, out, outOff, a, aOff, b, bOff, M, N, K, lda, ldb, ldo, accumulate, threads) */
+static napi_value js_product(napi_env env, napi_callback_info info) {
+  size_t argc = 15;
+  napi_value argv[15];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 15) return throw_range(env, "product takes 15 arguments");
+  int64_t n[15];
+  for (int i = 0; i < 15; i++) {
+    if (i == 1 || i == 3 || i == 5) continue;
+    if (napi_get_value_int64(env, argv[i], &n[i]) != napi_ok) return throw_range(env, "product: a size is not a number");
+  }
+  float *out, *a, *b;
+  size_t lo, la, lb;
+  if (!float32_arg(env, argv[1], &out, &lo) || !float32_arg(env, argv[3], &a, &la) || !float32_arg(env, argv[5], &b, &lb))
+    return throw_range(env, "product: operands must be Float32Arrays");
+  const int64_t kind = n[0], M = n[7], N = n[8], K = n[9], lda = n[10], ldb = n[11], ldo = n[12];
+  if (M < 0 || N < 0 || K < 0 || M > INT32_MAX || N > INT32_MAX || K > INT32_MAX || kind < 0 || kind > 2)
+    return throw_range(env, "product: bad sizes");
+  const int64_t aRows = kind == 2 ? K : M, aCols = kind == 2 ? M : K;
+  const int64_t bRows = kind == 1 ? N : K, bCols = kind == 1 ? K : N;
+  if (!fits(lo, n[2], M, N, ldo) || !fits(la, n[4], aRows, aCols, lda) || !fits(lb, n[6], bRows, bCols, ldb))
+    return throw_range(env, "product: an operand is out of its array's bounds");
+  Product p;
+  p.out = out + n[2];
+  p.a = a + n[4];
+  p.b = b + n[6];
+  p.M = (int)M; p.N = (int)N; p.K = (int)K;
+  p.ldo = (long)ldo;
+  p.acc = n[13] != 0;
+  if (kind == 2) { p.ai = 1; p.ak = (long)lda; } else { p.ai = (long)lda; p.ak = 1; }
+  if (kind == 1) { p.bk = 1; p.bj = (long)ldb; } else { p.bk = (long)ldb; p.bj = 1; }
+  product(&p, (int)n[14]);
+  return NULL;
+}
+
+static napi_value js_isa(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value s;
+  napi_create_string_utf8(env, isa->name, NAPI_AUTO_LENGTH, &s);
+  return s;
+}
+
+static pthread_once_t isa_once = PTHREAD_ONCE_INIT;
+
+NAPI_MODULE_INIT() {
+  pthread_once(&isa_once, choose_isa);
+  napi_value fn;
+  napi_create_function(env, "product", NAPI_AUTO_LENGTH, js_product, NULL, &fn);
+  napi_set_named_property(env, exports, "product", fn);
+  napi_create_function(env, "isa", NAPI_AUTO_LENGTH, js_isa, NULL, &fn);
+  napi_set_named_property(env, exports, "isa", fn);
+  return exports;
+}
