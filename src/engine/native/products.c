@@ -53,10 +53,13 @@ typedef struct {
 
 typedef void (*PanelKernel)(const Product *p, int i0, int i1, int j0, int nr, int k0, int kc, int load, const float *pack);
 
+typedef void (*DotKernel)(const Product *p);
+
 typedef struct {
   const char *name;
   int nr;
   PanelKernel panel;
+  DotKernel dot;
 } Isa;
 
 /* Packs b[k0 .. k0+kc, j0 .. j0+nr) as kc rows of NR floats, zero beyond nr. */
@@ -232,10 +235,95 @@ AVX2_ATTR static void panel_256(const Product *p, int i0, int i1, int j0, int nr
 }
 #endif
 
-static const Isa ISA_C = {"c", NR_C, panel_c};
+/*
+ * a·bᵀ over a few rows (inference: one character at a time) as dot products
+ * along k, both operands read where they are: packing b (N·K moves) would
+ * cost as much as the product itself.
+ */
+static void dot_c(const Product *p) {
+  for (int i = 0; i < p->M; i++) {
+    const float *a = p->a + (long)i * p->ai;
+    for (int j = 0; j < p->N; j++) {
+      const float *b = p->b + (long)j * p->bj;
+      float s = 0.0f;
+      for (int k = 0; k < p->K; k++) s = __builtin_fmaf(a[k], b[k], s);
+      float *o = p->out + (long)i * p->ldo + j;
+      *o = p->acc ? *o + s : s;
+    }
+  }
+}
+
 #ifdef RNNLAB_X86
-static const Isa ISA_AVX512 = {"avx512", 64, panel_512};
-static const Isa ISA_AVX2 = {"avx2", 16, panel_256};
+AVX512_ATTR static void dot_512(const Product *p) {
+  const int K = p->K, K16 = K & ~15;
+  const __mmask16 tail = (__mmask16)((1u << (K - K16)) - 1u);
+  for (int i = 0; i < p->M; i++) {
+    const float *a = p->a + (long)i * p->ai;
+    float *o = p->out + (long)i * p->ldo;
+    int j = 0;
+    for (; j + 4 <= p->N; j += 4) {
+      const float *b0 = p->b + (long)j * p->bj, *b1 = b0 + p->bj, *b2 = b1 + p->bj, *b3 = b2 + p->bj;
+      __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+      int k = 0;
+      for (; k < K16; k += 16) {
+        const __m512 x = _mm512_loadu_ps(a + k);
+        c0 = _mm512_fmadd_ps(x, _mm512_loadu_ps(b0 + k), c0);
+        c1 = _mm512_fmadd_ps(x, _mm512_loadu_ps(b1 + k), c1);
+        c2 = _mm512_fmadd_ps(x, _mm512_loadu_ps(b2 + k), c2);
+        c3 = _mm512_fmadd_ps(x, _mm512_loadu_ps(b3 + k), c3);
+      }
+      if (tail) {
+        const __m512 x = _mm512_maskz_loadu_ps(tail, a + k);
+        c0 = _mm512_fmadd_ps(x, _mm512_maskz_loadu_ps(tail, b0 + k), c0);
+        c1 = _mm512_fmadd_ps(x, _mm512_maskz_loadu_ps(tail, b1 + k), c1);
+        c2 = _mm512_fmadd_ps(x, _mm512_maskz_loadu_ps(tail, b2 + k), c2);
+        c3 = _mm512_fmadd_ps(x, _mm512_maskz_loadu_ps(tail, b3 + k), c3);
+      }
+      const float s0 = _mm512_reduce_add_ps(c0), s1 = _mm512_reduce_add_ps(c1), s2 = _mm512_reduce_add_ps(c2), s3 = _mm512_reduce_add_ps(c3);
+      if (p->acc) { o[j] += s0; o[j + 1] += s1; o[j + 2] += s2; o[j + 3] += s3; }
+      else { o[j] = s0; o[j + 1] = s1; o[j + 2] = s2; o[j + 3] = s3; }
+    }
+    for (; j < p->N; j++) {
+      const float *b0 = p->b + (long)j * p->bj;
+      __m512 c0 = _mm512_setzero_ps();
+      int k = 0;
+      for (; k < K16; k += 16) c0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + k), _mm512_loadu_ps(b0 + k), c0);
+      if (tail) c0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, a + k), _mm512_maskz_loadu_ps(tail, b0 + k), c0);
+      const float s0 = _mm512_reduce_add_ps(c0);
+      o[j] = p->acc ? o[j] + s0 : s0;
+    }
+  }
+}
+
+AVX2_ATTR static inline float hsum256(__m256 v) {
+  __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+  x = _mm_add_ss(x, _mm_movehdup_ps(x));
+  return _mm_cvtss_f32(x);
+}
+
+AVX2_ATTR static void dot_256(const Product *p) {
+  const int K = p->K, K8 = K & ~7;
+  for (int i = 0; i < p->M; i++) {
+    const float *a = p->a + (long)i * p->ai;
+    float *o = p->out + (long)i * p->ldo;
+    for (int j = 0; j < p->N; j++) {
+      const float *b = p->b + (long)j * p->bj;
+      __m256 c = _mm256_setzero_ps();
+      int k = 0;
+      for (; k < K8; k += 8) c = _mm256_fmadd_ps(_mm256_loadu_ps(a + k), _mm256_loadu_ps(b + k), c);
+      float s = hsum256(c);
+      for (; k < K; k++) s = __builtin_fmaf(a[k], b[k], s);
+      o[j] = p->acc ? o[j] + s : s;
+    }
+  }
+}
+#endif
+
+static const Isa ISA_C = {"c", NR_C, panel_c, dot_c};
+#ifdef RNNLAB_X86
+static const Isa ISA_AVX512 = {"avx512", 64, panel_512, dot_512};
+static const Isa ISA_AVX2 = {"avx2", 16, panel_256, dot_256};
 #endif
 
 static const Isa *isa = &ISA_C;
@@ -384,8 +472,15 @@ static int ensure_workers(int n) {
 /* Chunks per thread: small enough to rebalance, large enough that packing b stays a small cost. */
 #define CHUNKS_PER_THREAD 4
 
+/* Rows up to which a·bᵀ runs as dot products (one thread): below this, packing b costs more than it saves. */
+#define DOT_MAX_ROWS 8
+
 static void product(const Product *p, int threads) {
   if (p->M <= 0 || p->N <= 0) return;
+  if (p->ak == 1 && p->bk == 1 && p->M <= DOT_MAX_ROWS && p->K > 0) {
+    isa->dot(p);
+    return;
+  }
   const long macs = (long)p->M * p->N * (p->K > 0 ? p->K : 1);
   const int NR = isa->nr;
   const int byCols = p->N >= 2 * NR;
