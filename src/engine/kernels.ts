@@ -1,5 +1,6 @@
 import { elementwise } from './elementwise';
 import type { Floats } from './floats';
+import type { NativeProducts } from './native';
 
 /**
  * The matrix kernels every cell, the decoder and the optimizers go through.
@@ -15,6 +16,9 @@ import type { Floats } from './floats';
  */
 export interface Kernels {
   readonly name: string;
+  /** The native kernels these run their products on, and the threads they split them over (the optimizer uses both). */
+  readonly native?: NativeProducts | null;
+  readonly threads?: number;
   /** out[M,N] (+)= a[M,K] · b[N,K]ᵀ — activations times PyTorch-layout weights. */
   gemmABt(
     out: Floats, outOff: number,

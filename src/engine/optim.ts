@@ -41,8 +41,9 @@ export function slotNames(optimizer: TrainConfig['optimizer'], momentum: number)
  * float32 parameters run there (same bits as the TypeScript loops below).
  */
 export function createOptimizer(params: Params, hyper: Hyper, kernels?: Kernels): Optimizer {
-  const wasm = hyper.optimizer === 'adam' || hyper.optimizer === 'adamw' ? wasmAdam(params, hyper, kernels) : null;
-  if (wasm) return wasm;
+  const adamLike = hyper.optimizer === 'adam' || hyper.optimizer === 'adamw';
+  const fast = adamLike ? nativeAdam(params, hyper, kernels) ?? wasmAdam(params, hyper, kernels) : null;
+  if (fast) return fast;
   const p = params.data;
   const g = params.grad;
   const slots = new Map<string, Floats>();
@@ -141,6 +142,60 @@ interface OptimExports {
 }
 
 /**
+ * The nine float64 of adam_update's `hyper` (wasm/optim.as) for update t:
+ * beta1, 1-beta1, beta2, 1-beta2, lr/bc1, √bc2, eps, shrink, l2.
+ */
+function adamHyper(h: Float64Array, hyper: Hyper, lr: number, t: number, wd: number): void {
+  const { beta1, beta2, eps } = hyper;
+  const decoupled = hyper.optimizer === 'adamw';
+  h[0] = beta1; h[1] = 1 - beta1; h[2] = beta2; h[3] = 1 - beta2;
+  h[4] = lr / (1 - Math.pow(beta1, t)); h[5] = Math.sqrt(1 - Math.pow(beta2, t)); h[6] = eps;
+  h[7] = decoupled ? 1 - lr * wd : 1;
+  h[8] = decoupled ? 0 : wd;
+}
+
+/**
+ * Adam/AdamW and the clipping natively, on the parameters and gradients where
+ * they are (no copies), the update split over the kernels' threads: the
+ * TypeScript loops' bits. Null without native kernels or for float64.
+ */
+function nativeAdam(params: Params, hyper: Hyper, kernels: Kernels | undefined): Optimizer | null {
+  const native = kernels?.native;
+  if (!native || params.dtype !== 'f32') return null;
+  const threads = Math.max(1, kernels.threads ?? 1);
+  const n = params.data.length;
+  const p = params.data as Float32Array, g = params.grad as Float32Array;
+  const m = new Float32Array(n), v = new Float32Array(n);
+  const h = new Float64Array(9);
+  const runs = decayRuns(params, hyper.weightDecay);
+  let steps = 0;
+  return {
+    clip(maxNorm: number) {
+      const norm = Math.sqrt(native.sumSquares(g, n));
+      if (maxNorm > 0) {
+        const coef = maxNorm / (norm + 1e-6);
+        if (coef < 1) native.scale(g, n, coef);
+      }
+      return norm;
+    },
+    step(lr: number) {
+      for (const r of runs) {
+        adamHyper(h, hyper, lr, steps + 1, r.wd);
+        native.adam(p, g, m, v, r.start, r.end, h, threads);
+      }
+      steps++;
+    },
+    get steps() {
+      return steps;
+    },
+    slots: new Map<string, Floats>([['exp_avg', m], ['exp_avg_sq', v]]),
+    setSteps(k: number) {
+      steps = k;
+    },
+  };
+}
+
+/**
  * Adam/AdamW in a wasm arena of its own: the moments live there, the
  * parameters and gradients are copied in (and the parameters out) around
  * each update. Null where the kernels offer no such arena.
@@ -159,9 +214,7 @@ function wasmAdam(params: Params, hyper: Hyper, kernels: Kernels | undefined): O
   const h = new Float64Array(hyperBuf.buffer, hyperBuf.byteOffset, 9);
   const at = { p: host.ptr(pa), g: host.ptr(ga), m: host.ptr(m), v: host.ptr(v), h: host.ptr(hyperBuf) };
   const slots = new Map<string, Floats>([['exp_avg', m], ['exp_avg_sq', v]]);
-  const { beta1, beta2, eps, weightDecay } = hyper;
-  const decoupled = hyper.optimizer === 'adamw';
-  const runs = decayRuns(params, weightDecay);
+  const runs = decayRuns(params, hyper.weightDecay);
   let steps = 0;
   // Whether ga holds params.grad as it is now (clip() copied, maybe scaled, it).
   let staged = false;
@@ -183,13 +236,8 @@ function wasmAdam(params: Params, hyper: Hyper, kernels: Kernels | undefined): O
       if (!staged) ga.set(g);
       staged = false;
       pa.set(p);
-      const t = steps + 1;
-      const bc1 = 1 - Math.pow(beta1, t);
-      h[0] = beta1; h[1] = 1 - beta1; h[2] = beta2; h[3] = 1 - beta2;
-      h[4] = lr / bc1; h[5] = Math.sqrt(1 - Math.pow(beta2, t)); h[6] = eps;
       for (const r of runs) {
-        h[7] = decoupled ? 1 - lr * r.wd : 1;
-        h[8] = decoupled ? 0 : r.wd;
+        adamHyper(h, hyper, lr, steps + 1, r.wd);
         const off = r.start * 4;
         adam_update(at.p + off, at.g + off, at.m + off, at.v + off, r.end - r.start, at.h);
       }

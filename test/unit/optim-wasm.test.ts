@@ -12,13 +12,18 @@ import { tsKernels } from '../../src/engine/kernels';
 import { blockParams } from '../../src/engine/models/blocks/params';
 import { clipGradNorm, createOptimizer, decayRuns } from '../../src/engine/optim';
 import { Rng } from '../../src/engine/rng';
-import { availableKernels } from '../../src/engine/wasm';
+import { availableKernels, nativeKernels, withThreads } from '../../src/engine/wasm';
 
-const wasmBackends = availableKernels().filter((k) => k !== tsKernels && typeof k.arena === 'function');
+const native = nativeKernels();
+// The native kernels also on two threads, over a model large enough that the update is split between them.
+const wasmBackends = [
+  ...availableKernels().filter((k) => k !== tsKernels && typeof k.arena === 'function').map((kernels) => ({ kernels, hidden: 15 })),
+  ...(native ? [{ kernels: withThreads(native, 2), hidden: 95 }] : []),
+];
 
-function setup() {
-  // width 15, vocabulary 13: runs of odd length
-  const params = blockParams({ cell: 'gpt', hidden: 15, layers: 2, vocabSize: 13, heads: 3, context: 8 });
+function setup(hidden: number) {
+  // width 15 (or 95), vocabulary 13: runs of odd length
+  const params = blockParams({ cell: 'gpt', hidden, layers: 2, vocabSize: 13, heads: 5, context: 8 });
   params.initialize(new Rng(3));
   return params;
 }
@@ -31,11 +36,11 @@ describe('wasm Adam/AdamW and clipping match the TypeScript optimizer bit for bi
   it('there is a wasm backend to test', () => {
     assert.ok(wasmBackends.length > 0);
   });
-  for (const kernels of wasmBackends) {
+  for (const { kernels, hidden } of wasmBackends) {
     for (const optimizer of ['adam', 'adamw'] as const) {
-      it(`${kernels.name}, ${optimizer}: six steps with clipping on and off`, () => {
+      it(`${kernels.name}${kernels.threads && kernels.threads > 1 ? ` on ${kernels.threads} threads` : ''}, ${optimizer}: six steps with clipping on and off (width ${hidden})`, () => {
         const hyper = { ...DEFAULT_TRAIN, optimizer, weightDecay: 0.1, beta2: 0.95 };
-        const a = setup(), b = setup();
+        const a = setup(hidden), b = setup(hidden);
         const runs = decayRuns(a, hyper.weightDecay);
         assert.ok(runs.length > 2 && runs.some((r) => (r.end - r.start) % 2 === 1), 'runs with and without decay, some of odd length');
         const ts = createOptimizer(a, hyper);

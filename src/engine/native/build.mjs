@@ -48,6 +48,8 @@ export function buildNative({ force = false } = {}) {
   const tmp = `${nativeOutput}.${process.pid}.tmp`;
   const args = [
     '-O3', '-std=gnu11', '-shared', '-fPIC', '-fvisibility=hidden', '-fno-math-errno',
+    // No contraction into FMA: Adam must round exactly where the TypeScript optimizer does (the products call FMA explicitly).
+    '-ffp-contract=off',
     '-Wall', '-Wextra', '-Wno-unused-parameter', '-I', headers,
     ...(process.platform === 'darwin' ? ['-undefined', 'dynamic_lookup'] : []),
     '-o', tmp, source, '-lpthread',

@@ -25,6 +25,21 @@ export interface NativeProducts {
     kind: ProductKind, out: Float32Array, outOff: number, a: Float32Array, aOff: number, b: Float32Array, bOff: number,
     M: number, N: number, K: number, lda: number, ldb: number, ldo: number, accumulate: number, threads: number,
   ): void;
+  /**
+   * Adam/AdamW over [start, end) of p, g, m, v: wasm/optim.as adam_update's
+   * arithmetic (hyper: its nine doubles), the TypeScript optimizer's bits.
+   */
+  adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, start: number, end: number, hyper: Float64Array, threads: number): void;
+  /**
+   * gpt's causal self-attention on the c_attn output as models/gpt/kernels.as
+   * does it: forward y and the weights P from qkv, or backward dqkv from dy
+   * and P. False (nothing touched) where it does not run natively (no AVX-512).
+   */
+  attention(backward: boolean, qkv: Float32Array, yOrDy: Float32Array, P: Float32Array, dqkv: Float32Array, T: number, B: number, C: number, heads: number, threads: number): boolean;
+  /** Σ g² over g[0, n) in float64, in index order (clipGradNorm's bits). */
+  sumSquares(g: Float32Array, n: number): number;
+  /** g = f32(g · coef) over g[0, n). */
+  scale(g: Float32Array, n: number, coef: number): void;
   /** The instruction set the build chose at load: avx512, avx2 or c. */
   isa(): string;
 }
@@ -67,7 +82,7 @@ export function nativeProducts(): NativeProducts | null {
     const holder = { exports: {} as Partial<NativeProducts> };
     proc.dlopen(holder, file);
     const m = holder.exports as NativeProducts;
-    if (typeof m.product !== 'function' || typeof m.isa !== 'function') throw new Error('not the product kernels');
+    if (!(['product', 'adam', 'attention', 'sumSquares', 'scale', 'isa'] as const).every((f) => typeof m[f] === 'function')) throw new Error('not this version\'s native kernels');
     loaded = m;
   } catch (e) {
     why = `the native build does not load here (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`;

@@ -382,7 +382,9 @@ static void compute(const Product *p, int i0, int i1, int j0, int j1) {
 
 #define MAX_THREADS 16
 /* Pause-spins before a worker sleeps: covers the gap between a step's products (tens of µs). */
-#define WORKER_SPINS 20000
+#ifndef WORKER_SPINS
+#define WORKER_SPINS 2000
+#endif
 
 /*
  * A product is cut into chunks (whole panels of columns, or whole tiles of
@@ -390,9 +392,12 @@ static void compute(const Product *p, int i0, int i1, int j0, int j1) {
  * the OS has descheduled (another program on the core) delays the product by
  * at most its one chunk instead of half the product.
  */
+typedef void (*RangeFn)(const void *ctx, int s, int e);
+
 typedef struct {
-  Product p;
-  int byCols, span, unit, per, chunks;
+  RangeFn fn;
+  const void *ctx;
+  int span, unit, per, chunks;
 } Job;
 
 /* Two slots: a late worker can still read the previous product's while the next is posted. */
@@ -415,8 +420,7 @@ static inline void cpu_relax(void) {
 static void run_chunk(const Job *jb, int c) {
   const int s = c * jb->per * jb->unit;
   const int e = c == jb->chunks - 1 ? jb->span : s + jb->per * jb->unit;
-  if (jb->byCols) compute(&jb->p, 0, jb->p.M, s, e);
-  else compute(&jb->p, s, e, 0, jb->p.N);
+  jb->fn(jb->ctx, s, e);
 }
 
 /* Claims and runs chunks of generation g until none is left (or a newer product was posted). */
@@ -467,41 +471,31 @@ static int ensure_workers(int n) {
   return workers;
 }
 
-/* Multiply-adds below which a product runs on its caller alone (a split costs some µs). */
-#define SPLIT_MIN_MACS (1L << 21)
 /* Chunks per thread: small enough to rebalance, large enough that packing b stays a small cost. */
 #define CHUNKS_PER_THREAD 4
 
-/* Rows up to which a·bᵀ runs as dot products (one thread): below this, packing b costs more than it saves. */
-#define DOT_MAX_ROWS 8
-
-static void product(const Product *p, int threads) {
-  if (p->M <= 0 || p->N <= 0) return;
-  if (p->ak == 1 && p->bk == 1 && p->M <= DOT_MAX_ROWS && p->K > 0) {
-    isa->dot(p);
-    return;
-  }
-  const long macs = (long)p->M * p->N * (p->K > 0 ? p->K : 1);
-  const int NR = isa->nr;
-  const int byCols = p->N >= 2 * NR;
-  const int span = byCols ? p->N : p->M;
-  const int unit = byCols ? NR : MR;
-  int parts = threads < 1 ? 1 : threads > MAX_THREADS ? MAX_THREADS : threads;
-  if (macs < SPLIT_MIN_MACS) parts = 1;
+/*
+ * Runs fn over [0, span) cut into chunks of whole units (at least minUnits
+ * each) on up to `parts` threads, the caller among them; on the caller alone
+ * when parts is 1 or another JavaScript thread holds the pool.
+ */
+static void run_parallel(RangeFn fn, const void *ctx, int span, int unit, int parts, int minUnits) {
   const int units = span / unit;
+  if (parts > MAX_THREADS) parts = MAX_THREADS;
   if (parts > units) parts = units;
   if (parts <= 1 || pthread_mutex_trylock(&pool_lock) != 0) {
-    compute(p, 0, p->M, 0, p->N);
+    fn(ctx, 0, span);
     return;
   }
   ensure_workers(parts - 1);
   int per = units / (parts * CHUNKS_PER_THREAD);
+  if (per < minUnits) per = minUnits;
   if (per < 1) per = 1;
-  if (!byCols && per * unit < 48) per = (48 + unit - 1) / unit;
   const uint32_t g = (uint32_t)(atomic_load(&claim) >> 32) + 1;
   Job *jb = &slots[g & 1];
-  jb->p = *p; jb->byCols = byCols; jb->span = span; jb->unit = unit; jb->per = per;
+  jb->fn = fn; jb->ctx = ctx; jb->span = span; jb->unit = unit; jb->per = per;
   jb->chunks = (units + per - 1) / per;
+  if (jb->chunks < 1) jb->chunks = 1;
   if ((jb->chunks - 1) * per * unit >= span) jb->chunks--;
   atomic_store_explicit(&finished, 0, memory_order_relaxed);
   pthread_mutex_lock(&sleep_lock);
@@ -511,6 +505,260 @@ static void product(const Product *p, int threads) {
   work_on(g);
   while (atomic_load_explicit(&finished, memory_order_acquire) < jb->chunks) cpu_relax();
   pthread_mutex_unlock(&pool_lock);
+}
+
+/* Multiply-adds below which a product runs on its caller alone (a split costs some µs). */
+#define SPLIT_MIN_MACS (1L << 21)
+/* Rows up to which a·bᵀ runs as dot products (one thread): below this, packing b costs more than it saves. */
+#define DOT_MAX_ROWS 8
+
+static void product_cols(const void *ctx, int s, int e) {
+  const Product *p = (const Product *)ctx;
+  compute(p, 0, p->M, s, e);
+}
+
+static void product_rows(const void *ctx, int s, int e) {
+  const Product *p = (const Product *)ctx;
+  compute(p, s, e, 0, p->N);
+}
+
+static void product(const Product *p, int threads) {
+  if (p->M <= 0 || p->N <= 0) return;
+  if (p->ak == 1 && p->bk == 1 && p->M <= DOT_MAX_ROWS && p->K > 0) {
+    isa->dot(p);
+    return;
+  }
+  const long macs = (long)p->M * p->N * (p->K > 0 ? p->K : 1);
+  const int NR = isa->nr;
+  const int parts = macs < SPLIT_MIN_MACS ? 1 : threads;
+  /* Whole panels of columns where there are enough; else whole row tiles, at least 48 rows a chunk (b is packed once per chunk). */
+  if (p->N >= 2 * NR) run_parallel(product_cols, p, p->N, NR, parts, 1);
+  else run_parallel(product_rows, p, p->M, MR, parts, 48 / MR);
+}
+
+/* ---- Adam/AdamW ---- */
+
+/*
+ * The TypeScript optimizer's operations (src/engine/optim.ts) in the same
+ * order in double precision, rounded to float where it stores: the same
+ * bits (the build turns off FMA contraction). Elementwise, so any split too.
+ */
+typedef struct {
+  float *p, *m, *v;
+  const float *g;
+  double b1, c1, b2, c2, step, bc2, eps, shrink, l2;
+} Adam;
+
+static inline __attribute__((always_inline)) void adam_body(const void *ctx, int s, int e) {
+  const Adam *a = (const Adam *)ctx;
+  float *restrict p = a->p, *restrict m = a->m, *restrict v = a->v;
+  const float *restrict g = a->g;
+  const double b1 = a->b1, c1 = a->c1, b2 = a->b2, c2 = a->c2, step = a->step, bc2 = a->bc2, eps = a->eps, shrink = a->shrink, l2 = a->l2;
+  for (int i = s; i < e; i++) {
+    const double ps = (double)(float)((double)p[i] * shrink);
+    const double d = (double)g[i] + l2 * ps;
+    const float m32 = (float)(b1 * (double)m[i] + c1 * d);
+    const float v32 = (float)(b2 * (double)v[i] + c2 * d * d);
+    m[i] = m32;
+    v[i] = v32;
+    p[i] = (float)(ps - (step * (double)m32) / (__builtin_sqrt((double)v32) / bc2 + eps));
+  }
+}
+
+static void adam_range(const void *ctx, int s, int e) { adam_body(ctx, s, e); }
+#ifdef RNNLAB_X86
+__attribute__((target("avx512f"))) static void adam_range_512(const void *ctx, int s, int e) { adam_body(ctx, s, e); }
+__attribute__((target("avx2"))) static void adam_range_256(const void *ctx, int s, int e) { adam_body(ctx, s, e); }
+#endif
+
+/* Elements below which Adam runs on its caller alone. */
+#define ADAM_SPLIT_MIN (1 << 16)
+
+static void adam(Adam *a, int n, int threads) {
+  RangeFn fn = adam_range;
+#ifdef RNNLAB_X86
+  if (isa == &ISA_AVX512) fn = adam_range_512;
+  else if (isa == &ISA_AVX2) fn = adam_range_256;
+#endif
+  run_parallel(fn, a, n, 64, n < ADAM_SPLIT_MIN ? 1 : threads, 1);
+}
+
+/* ---- gpt's causal self-attention (AVX-512 only; elsewhere the wasm kernels run it) ---- */
+
+/*
+ * On the c_attn output [T·B, 3C] as it is (row t·B + b: q, k, v side by
+ * side, head h at columns h·hs of each), as models/gpt/kernels.as does:
+ * y [T·B, C] in the same layout, P [B·heads, T, T] the softmax weights.
+ * Each (batch row, head) pair is independent: threads take whole pairs.
+ */
+typedef struct {
+  const float *qkv, *dy, *P;
+  float *y, *Pw, *dqkv;
+  int T, B, C, heads;
+} Attention;
+
+#ifdef RNNLAB_X86
+static inline __mmask16 mask_upto(int n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u); }
+
+/* e^x for x ≤ 0 (scores less their max): Cody–Waite reduction and a degree-6 polynomial, within 2 ulp; e^x = 0 below -87. */
+static inline AVX512_ATTR __m512 exp512(__m512 x) {
+  const __m512 lo = _mm512_set1_ps(-87.33654f);
+  const __mmask16 under = _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ);
+  x = _mm512_max_ps(x, lo);
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  return _mm512_maskz_mov_ps((__mmask16)~under, _mm512_scalef_ps(p, n));
+}
+
+/* x·y over n floats (both contiguous). */
+static inline AVX512_ATTR float dot512(const float *x, const float *y, int n) {
+  __m512 acc = _mm512_setzero_ps();
+  for (int j = 0; j < n; j += 16) {
+    const __mmask16 m = mask_upto(n - j);
+    acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + j), _mm512_maskz_loadu_ps(m, y + j), acc);
+  }
+  return _mm512_reduce_add_ps(acc);
+}
+
+/* out[0..hs) = Σ_{i<n} c[i·cs]·x_i, rows x_i ld floats apart: 64 columns at a time in registers. */
+static inline AVX512_ATTR void combine512(float *out, const float *c, long cs, const float *x, long ld, int n, int hs) {
+  for (int j = 0; j < hs; j += 64) {
+    const __mmask16 m0 = mask_upto(hs - j), m1 = mask_upto(hs - j - 16 > 0 ? hs - j - 16 : 0);
+    const __mmask16 m2 = mask_upto(hs - j - 32 > 0 ? hs - j - 32 : 0), m3 = mask_upto(hs - j - 48 > 0 ? hs - j - 48 : 0);
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    const float *xi = x + j;
+    for (int i = 0; i < n; i++, xi += ld) {
+      const __m512 w = _mm512_set1_ps(c[(long)i * cs]);
+      a0 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m0, xi), a0);
+      if (m1) a1 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m1, xi + 16), a1);
+      if (m2) a2 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m2, xi + 32), a2);
+      if (m3) a3 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m3, xi + 48), a3);
+    }
+    _mm512_mask_storeu_ps(out + j, m0, a0);
+    if (m1) _mm512_mask_storeu_ps(out + j + 16, m1, a1);
+    if (m2) _mm512_mask_storeu_ps(out + j + 32, m2, a2);
+    if (m3) _mm512_mask_storeu_ps(out + j + 48, m3, a3);
+  }
+}
+
+static AVX512_ATTR void attn_fwd_pairs(const void *ctx, int bh0, int bh1) {
+  const Attention *a = (const Attention *)ctx;
+  const int T = a->T, B = a->B, C = a->C, heads = a->heads, hs = C / heads;
+  const float scale = 1.0f / __builtin_sqrtf((float)hs);
+  const long rowQ = (long)B * 3 * C, rowY = (long)B * C;
+  for (int bh = bh0; bh < bh1; bh++) {
+    const int b = bh / heads, h = bh % heads;
+    const float *q0 = a->qkv + (long)b * 3 * C + (long)h * hs, *k0 = q0 + C, *v0 = k0 + C;
+    float *y0 = a->y + (long)b * C + (long)h * hs;
+    float *p0 = a->Pw + (long)bh * T * T;
+    for (int t = 0; t < T; t++) {
+      float *pt = p0 + (long)t * T;
+      const int n = t + 1;
+      const float *qt = q0 + t * rowQ;
+      float max = -__builtin_inff();
+      for (int s = 0; s < n; s++) {
+        const float v = dot512(qt, k0 + s * rowQ, hs) * scale;
+        pt[s] = v;
+        max = v > max ? v : max;
+      }
+      const __m512 vmax = _mm512_set1_ps(max);
+      __m512 vsum = _mm512_setzero_ps();
+      for (int s = 0; s < n; s += 16) {
+        const __mmask16 m = mask_upto(n - s);
+        const __m512 e = _mm512_maskz_mov_ps(m, exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, pt + s), vmax)));
+        _mm512_mask_storeu_ps(pt + s, m, e);
+        vsum = _mm512_add_ps(vsum, e);
+      }
+      const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(vsum));
+      for (int s = 0; s < n; s += 16) {
+        const __mmask16 m = mask_upto(n - s);
+        _mm512_mask_storeu_ps(pt + s, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, pt + s), inv));
+      }
+      if (n < T) memset(pt + n, 0, (size_t)(T - n) * sizeof(float));
+      combine512(y0 + t * rowY, pt, 1, v0, rowQ, n, hs);
+    }
+  }
+}
+
+/* ∂/∂ the scores of one pair: T·T floats per thread, grown once. */
+static _Thread_local float *scores_buf = NULL;
+static _Thread_local size_t scores_len = 0;
+
+static AVX512_ATTR void attn_bwd_pairs(const void *ctx, int bh0, int bh1) {
+  const Attention *a = (const Attention *)ctx;
+  const int T = a->T, B = a->B, C = a->C, heads = a->heads, hs = C / heads;
+  const float scale = 1.0f / __builtin_sqrtf((float)hs);
+  const long rowQ = (long)B * 3 * C, rowY = (long)B * C;
+  if (scores_len < (size_t)T * T) {
+    free(scores_buf);
+    scores_buf = (float *)malloc((size_t)T * T * sizeof(float));
+    if (!scores_buf) abort();
+    scores_len = (size_t)T * T;
+  }
+  float *dS = scores_buf;
+  for (int bh = bh0; bh < bh1; bh++) {
+    const int b = bh / heads, h = bh % heads;
+    const long off = (long)b * 3 * C + (long)h * hs;
+    const float *q0 = a->qkv + off, *k0 = q0 + C, *v0 = k0 + C;
+    float *dq0 = a->dqkv + off, *dk0 = dq0 + C, *dv0 = dk0 + C;
+    const float *dy0 = a->dy + (long)b * C + (long)h * hs;
+    const float *p0 = a->P + (long)bh * T * T;
+    for (int t = 0; t < T; t++) {
+      const float *pt = p0 + (long)t * T;
+      float *st = dS + (long)t * T;
+      const int n = t + 1;
+      const float *dyt = dy0 + t * rowY;
+      for (int s = 0; s < n; s++) st[s] = dot512(dyt, v0 + s * rowQ, hs);
+      __m512 vd = _mm512_setzero_ps();
+      for (int s = 0; s < n; s += 16) {
+        const __mmask16 m = mask_upto(n - s);
+        vd = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, pt + s), _mm512_maskz_loadu_ps(m, st + s), vd);
+      }
+      const __m512 d = _mm512_set1_ps(_mm512_reduce_add_ps(vd)), vs = _mm512_set1_ps(scale);
+      for (int s = 0; s < n; s += 16) {
+        const __mmask16 m = mask_upto(n - s);
+        const __m512 ps = _mm512_maskz_loadu_ps(m, pt + s);
+        _mm512_mask_storeu_ps(st + s, m, _mm512_mul_ps(_mm512_mul_ps(vs, ps), _mm512_sub_ps(_mm512_maskz_loadu_ps(m, st + s), d)));
+      }
+      combine512(dq0 + t * rowQ, st, 1, k0, rowQ, n, hs);
+    }
+    for (int s = 0; s < T; s++) {
+      const int n = T - s;
+      combine512(dk0 + s * rowQ, dS + (long)s * T + s, T, q0 + s * rowQ, rowQ, n, hs);
+      combine512(dv0 + s * rowQ, p0 + (long)s * T + s, T, dy0 + s * rowY, rowY, n, hs);
+    }
+  }
+}
+#endif
+
+/* Multiply-adds of attention below which it runs on its caller alone. */
+#define ATTN_SPLIT_MIN (1L << 20)
+
+/* Whether this build and CPU run attention natively (AVX-512); the caller keeps its own kernels otherwise. */
+static int attention_native(void) {
+#ifdef RNNLAB_X86
+  return isa == &ISA_AVX512;
+#else
+  return 0;
+#endif
+}
+
+static void attention(Attention *a, int backward, int threads) {
+#ifdef RNNLAB_X86
+  const int pairs = a->B * a->heads;
+  const long macs = (long)pairs * a->T * a->T * a->C / a->heads;
+  run_parallel(backward ? attn_bwd_pairs : attn_fwd_pairs, a, pairs, 1, macs < ATTN_SPLIT_MIN ? 1 : threads, 1);
+#else
+  (void)a; (void)backward; (void)threads;
+#endif
 }
 
 /* ---- the JavaScript binding ---- */
@@ -573,6 +821,108 @@ static napi_value js_product(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* A Float64Array argument of at least `need` elements. */
+static int float64_arg(napi_env env, napi_value v, double **data, size_t need) {
+  bool is;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return 0;
+  napi_typedarray_type type;
+  size_t len;
+  void *d;
+  if (napi_get_typedarray_info(env, v, &type, &len, &d, NULL, NULL) != napi_ok || type != napi_float64_array || len < need) return 0;
+  *data = (double *)d;
+  return 1;
+}
+
+static int int_args(napi_env env, napi_value *argv, int from, int count, int64_t *out) {
+  for (int i = 0; i < count; i++)
+    if (napi_get_value_int64(env, argv[from + i], &out[i]) != napi_ok) return 0;
+  return 1;
+}
+
+/* adam(p, g, m, v, start, end, hyper, threads): hyper as optim.as's adam_update takes it (nine doubles). */
+static napi_value js_adam(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 8) return throw_range(env, "adam takes 8 arguments");
+  float *p, *g, *m, *v;
+  size_t lp, lg, lm, lv;
+  double *h;
+  int64_t r[2], threads;
+  if (!float32_arg(env, argv[0], &p, &lp) || !float32_arg(env, argv[1], &g, &lg) || !float32_arg(env, argv[2], &m, &lm) || !float32_arg(env, argv[3], &v, &lv))
+    return throw_range(env, "adam: p, g, m and v must be Float32Arrays");
+  if (!int_args(env, argv, 4, 2, r) || !int_args(env, argv, 7, 1, &threads)) return throw_range(env, "adam: a range bound is not a number");
+  if (!float64_arg(env, argv[6], &h, 9)) return throw_range(env, "adam: hyper must be a Float64Array of 9");
+  const int64_t s = r[0], e = r[1];
+  if (s < 0 || e < s || e > INT32_MAX || (size_t)e > lp || (size_t)e > lg || (size_t)e > lm || (size_t)e > lv) return throw_range(env, "adam: the range is out of the arrays' bounds");
+  Adam a = {p + s, m + s, v + s, g + s, h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8]};
+  adam(&a, (int)(e - s), (int)threads);
+  return NULL;
+}
+
+/* sumSquares(g, n): Σ g² over g[0, n) in double, in index order (clipGradNorm's order, so its bits). */
+static napi_value js_sum_squares(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  float *g;
+  size_t lg;
+  int64_t n;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 || !float32_arg(env, argv[0], &g, &lg) || !int_args(env, argv, 1, 1, &n))
+    return throw_range(env, "sumSquares takes a Float32Array and a length");
+  if (n < 0 || (size_t)n > lg) return throw_range(env, "sumSquares: the length is out of the array's bounds");
+  double s = 0;
+  for (int64_t i = 0; i < n; i++) {
+    const double x = (double)g[i];
+    s += x * x;
+  }
+  napi_value out;
+  napi_create_double(env, s, &out);
+  return out;
+}
+
+/* scale(g, n, coef): g = float(g · coef) over g[0, n). */
+static napi_value js_scale(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  float *g;
+  size_t lg;
+  int64_t n;
+  double coef;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3 || !float32_arg(env, argv[0], &g, &lg) || !int_args(env, argv, 1, 1, &n) || napi_get_value_double(env, argv[2], &coef) != napi_ok)
+    return throw_range(env, "scale takes a Float32Array, a length and a coefficient");
+  if (n < 0 || (size_t)n > lg) return throw_range(env, "scale: the length is out of the array's bounds");
+  for (int64_t i = 0; i < n; i++) g[i] = (float)((double)g[i] * coef);
+  return NULL;
+}
+
+/* attention(backward, qkv, yOrDy, P, dqkv, T, B, C, heads, threads): false where it does not run natively here. */
+static napi_value js_attention(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 10) return throw_range(env, "attention takes 10 arguments");
+  bool backward;
+  float *qkv, *yd, *P, *dqkv;
+  size_t lq, ly, lp, ld;
+  int64_t n[5];
+  if (napi_get_value_bool(env, argv[0], &backward) != napi_ok) return throw_range(env, "attention: the first argument says forward or backward");
+  if (!float32_arg(env, argv[1], &qkv, &lq) || !float32_arg(env, argv[2], &yd, &ly) || !float32_arg(env, argv[3], &P, &lp) || !float32_arg(env, argv[4], &dqkv, &ld))
+    return throw_range(env, "attention: buffers must be Float32Arrays");
+  if (!int_args(env, argv, 5, 5, n)) return throw_range(env, "attention: a size is not a number");
+  const int64_t T = n[0], B = n[1], C = n[2], heads = n[3];
+  if (T <= 0 || B <= 0 || C <= 0 || heads <= 0 || C % heads != 0 || T > 1 << 16 || B > 1 << 20 || C > 1 << 16 || heads > C)
+    return throw_range(env, "attention: bad sizes");
+  if ((int64_t)lq < T * B * 3 * C || (int64_t)ly < T * B * C || (int64_t)lp < B * heads * T * T || (backward && (int64_t)ld < T * B * 3 * C))
+    return throw_range(env, "attention: a buffer is smaller than its sizes need");
+  napi_value result;
+  if (!attention_native()) {
+    napi_get_boolean(env, false, &result);
+    return result;
+  }
+  Attention a = {qkv, backward ? yd : NULL, P, backward ? NULL : yd, backward ? NULL : P, backward ? dqkv : NULL, (int)T, (int)B, (int)C, (int)heads};
+  attention(&a, backward, (int)n[4]);
+  napi_get_boolean(env, true, &result);
+  return result;
+}
+
 static napi_value js_isa(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value s;
@@ -589,5 +939,13 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "product", fn);
   napi_create_function(env, "isa", NAPI_AUTO_LENGTH, js_isa, NULL, &fn);
   napi_set_named_property(env, exports, "isa", fn);
+  napi_create_function(env, "adam", NAPI_AUTO_LENGTH, js_adam, NULL, &fn);
+  napi_set_named_property(env, exports, "adam", fn);
+  napi_create_function(env, "sumSquares", NAPI_AUTO_LENGTH, js_sum_squares, NULL, &fn);
+  napi_set_named_property(env, exports, "sumSquares", fn);
+  napi_create_function(env, "attention", NAPI_AUTO_LENGTH, js_attention, NULL, &fn);
+  napi_set_named_property(env, exports, "attention", fn);
+  napi_create_function(env, "scale", NAPI_AUTO_LENGTH, js_scale, NULL, &fn);
+  napi_set_named_property(env, exports, "scale", fn);
   return exports;
 }

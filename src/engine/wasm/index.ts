@@ -21,7 +21,7 @@ import { elementwise } from '../elementwise';
 import { tsKernels, type ArenaKernels, type ArenaOptions, type Kernels, type WasmHost } from '../kernels';
 import { relaxedSharedWasmBase64, relaxedWasmBase64, simdSharedWasmBase64, simdWasmBase64 } from './binaries.generated';
 import { nativeProducts, PRODUCT, type NativeProducts } from '../native';
-import { ATB_WS_BYTES, splitColSums, splitGemm, splitGemmAB, splitGemmAtB, splitRows, splitTranspose, threadsAvailable } from './threads';
+import { ATB_WS_BYTES, setHelperSpins, splitColSums, splitGemm, splitGemmAB, splitGemmAtB, splitRows, splitTranspose, threadsAvailable } from './threads';
 
 export { setSplitMinMacs, SPLIT_MIN_MACS, splitCount, stopHelpers, threadsAvailable } from './threads';
 
@@ -149,6 +149,9 @@ export function sharedArenaAvailable(flavor: WasmFlavor): boolean {
   return (sharedOk[flavor] = ok);
 }
 
+/** A helper's spins between jobs beside native products (which keep both cores busy themselves). */
+const NATIVE_HELPER_SPINS = 2000;
+
 /** Largest arena handed out: wasm32 addresses 4 GiB; stay a page short of it. */
 const MAX_PAGES = 65535;
 
@@ -193,6 +196,7 @@ export class WasmKernels implements Kernels {
     this.module = compiledModule(shared ? `${flavor}-shared` : flavor);
     const instance = new WA!.Instance(this.module, { env: { memory: this.memory } });
     this.fn = instance.exports as unknown as GemmExports & FusedExports;
+    if (native && shared) setHelperSpins(this.memory, NATIVE_HELPER_SPINS);
     this.heap = new Float32Array(this.memory.buffer);
     if (this.fn.heap_base() > BASE) throw new Error('the wasm kernels\' static data overlaps their buffers');
     this.floor = BASE >> 2;

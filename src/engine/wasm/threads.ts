@@ -64,8 +64,21 @@ function opIndex(module: object, op: string): number {
   return i;
 }
 const MAX_ARGS = 14;
-/** Spins (Atomics.load) before sleeping: covers the gap between the per-step products. */
+/**
+ * Spins (Atomics.load) before a helper sleeps: covers the gap between the
+ * per-step products. An arena whose products run natively asks for fewer
+ * (setHelperSpins): its products keep both cores busy on native threads, and
+ * a helper spinning beside them would take a core from one.
+ */
 const HELPER_SPINS = 20000;
+/** Where a helper reads its spin count (after the arguments and their count). */
+const SPINS = ARGS + MAX_ARGS + 1;
+const helperSpins = new WeakMap<object, number>();
+
+/** The spins helpers make between jobs of this memory's arena (default HELPER_SPINS). */
+export function setHelperSpins(memory: object, spins: number): void {
+  helperSpins.set(memory, spins);
+}
 const CALLER_SPINS = 200000;
 
 /** The helper's code, run as an eval'd CommonJS worker so bundles need no extra file. */
@@ -79,7 +92,7 @@ for (;;) {
   let v = Atomics.load(c, ${STATE});
   let spins = 0;
   while (v !== ${JOB} && v !== ${STOP} && v !== ${ATTACH}) {
-    if (spins++ < ${HELPER_SPINS}) { v = Atomics.load(c, ${STATE}); continue; }
+    if (spins++ < c[${SPINS}]) { v = Atomics.load(c, ${STATE}); continue; }
     Atomics.wait(c, ${STATE}, v, 1000);
     v = Atomics.load(c, ${STATE});
   }
@@ -150,6 +163,7 @@ class Helper {
 
   /** Makes the helper run `module` on `memory` (blocking until it has). */
   attach(module: object, memory: object): void {
+    this.control[SPINS] = helperSpins.get(memory) ?? HELPER_SPINS;
     if (this.attached === memory) return;
     this.port.postMessage({ module, memory });
     this.signal(ATTACH);

@@ -41,8 +41,9 @@ export class CausalSelfAttention implements Mixer {
   private readonly attDropped: Floats;
   private readonly residMask: Floats;
   private droppedOut = false;
-  /** Whether the last forward ran in wasm (its backward must too). */
+  /** Whether the last forward ran in wasm, or natively (its backward must too). */
   private inWasm = false;
+  private inNative = false;
   private readonly dy: Floats;
   private readonly dP: Floats;
   private readonly dq: Floats;
@@ -94,11 +95,14 @@ export class CausalSelfAttention implements Mixer {
     this.droppedOut = rng !== null && dropout > 0;
     kernels.gemmABt(this.qkv, 0, u, 0, data, this.off.attnW, TB, 3 * C, C, false);
     ops.addBias(this.qkv, TB, 3 * C, data, this.off.attnB);
-    const host = this.droppedOut ? null : this.wasmHost();
+    this.inNative = !this.droppedOut && this.native(false, this.y);
+    const host = this.droppedOut || this.inNative ? null : this.wasmHost();
     this.inWasm = host !== null;
-    if (host) {
-      const qkv = host.ptr(this.qkv), y = host.ptr(this.y), P = host.ptr(this.weights);
-      host.rows('attn_fwd', B * heads, B * heads * TT * hs * 2, 0, (a, b) => [qkv, y, P, T, B, C, heads, a, b]);
+    if (this.inNative || host) {
+      if (host) {
+        const qkv = host.ptr(this.qkv), y = host.ptr(this.y), P = host.ptr(this.weights);
+        host.rows('attn_fwd', B * heads, B * heads * TT * hs * 2, 0, (a, b) => [qkv, y, P, T, B, C, heads, a, b]);
+      }
       kernels.gemmABt(out, 0, this.y, 0, data, this.off.projW, TB, C, C, false);
       ops.addBias(out, TB, C, data, this.off.projB);
       return;
@@ -137,7 +141,9 @@ export class CausalSelfAttention implements Mixer {
     ops.addColumnSums(grad, this.off.projB, dOut, TB, C);
     kernels.gemmAB(this.dy, 0, dOut, 0, data, this.off.projW, TB, C, C, false);
     const host = this.inWasm ? this.ctx.host : null;
-    if (host) {
+    if (this.inNative) {
+      if (!this.native(true, this.dy)) throw new Error('native attention ran forward but not backward');
+    } else if (host) {
       // ∂/∂ the scores of one (b, head) at a time per thread, in the heads-layout buffer q the wasm path leaves unused.
       const qkv = host.ptr(this.qkv), dy = host.ptr(this.dy), P = host.ptr(this.weights), dS = host.ptr(this.q), dqkv = host.ptr(this.dqkv);
       const args = (a: number, b: number, part: number): number[] => [qkv, dy, P, dS + part * TT * 4, dqkv, T, B, C, heads, a, b];
@@ -150,6 +156,18 @@ export class CausalSelfAttention implements Mixer {
     kernels.gemmAtB(grad, this.off.attnW, this.dqkv, 0, u, 0, 3 * C, C, TB, true);
     ops.addColumnSums(grad, this.off.attnB, this.dqkv, TB, 3 * C);
     kernels.gemmAB(du, 0, this.dqkv, 0, data, this.off.attnW, TB, C, 3 * C, false);
+  }
+
+  /**
+   * Attention forward (y from qkv, the weights kept) or backward (dqkv from
+   * dy) by the native kernels, where they run it here (AVX-512) on float32
+   * buffers; false otherwise, and nothing is touched.
+   */
+  private native(backward: boolean, yOrDy: Floats): boolean {
+    const { kernels, B, T } = this.ctx;
+    const native = kernels.native;
+    if (!native || !(this.qkv instanceof Float32Array && yOrDy instanceof Float32Array && this.weights instanceof Float32Array && this.dqkv instanceof Float32Array)) return false;
+    return native.attention(backward, this.qkv, yOrDy, this.weights, this.dqkv, T, B, this.C, this.heads, kernels.threads ?? 1);
   }
 
   /** The arena's host when this attention can run in wasm there: the exports exist and every buffer is resident. */
