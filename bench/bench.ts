@@ -209,7 +209,7 @@ async function main(): Promise<void> {
   const print = (row: Record<string, unknown>, line: string): void => {
     console.log(args.json ? JSON.stringify(row) : line);
   };
-  const header = `RNN Lab benchmark — ${source}, vocab ${vocab.size}, backends ${backends.map((k) => k.name).join(', ')}, threads ${args.threads.join(' and ')} (training), node ${process.version}`;
+  const header = `RNN Lab benchmark — ${source}, vocab ${vocab.size}, backends ${backends.map((k) => (k.native ? `${k.name} (${k.native.isa()})` : k.name)).join(', ')}, threads ${args.threads.join(' and ')} (training), node ${process.version}`;
   if (args.plan || !args.json) {
     console.log(header);
     console.log(noTorch ?? `PyTorch compared on ${args.corpus}`);
@@ -266,8 +266,8 @@ async function main(): Promise<void> {
     if (!args.json) {
       console.log(`\nAgainst PyTorch (${note}), measured now on the same machine and text:`);
       if (results.size > 0) {
-        console.log('model                    | ours chars/s (backend)         | PyTorch chars/s (threads)    | ours/PyTorch best | ours/PyTorch 1 thread | per CPU-second, 1 thread');
-        console.log('-------------------------|--------------------------------|------------------------------|-------------------|-----------------------|-------------------------');
+        console.log('model                    | ours chars/s (backend)         | PyTorch chars/s (threads)    | ours/PyTorch best | ours best/PyTorch 1 thr | per CPU-second, 1 thread');
+        console.log('-------------------------|--------------------------------|------------------------------|-------------------|-------------------------|-------------------------');
       }
     }
     for (const c of torchConfigs) {
@@ -288,7 +288,7 @@ async function main(): Promise<void> {
           torchCpuMsPerStep: Object.fromEntries(cpu.get(id) ?? []), ratioCpuOneThread: ratioCpu,
         },
         `${describe(c).padEnd(24)} | ${`${ours.charsPerSec.toFixed(0)} (${ours.backend})`.padEnd(30)} | ${perThreads.padEnd(28)} | ` +
-          `${(ours.charsPerSec / torchBest).toFixed(2).padStart(17)} | ${(ours.charsPerSec / torchOne).toFixed(2).padStart(21)} | ${(ratioCpu === null ? '-' : ratioCpu.toFixed(2)).padStart(24)}`,
+          `${(ours.charsPerSec / torchBest).toFixed(2).padStart(17)} | ${(ours.charsPerSec / torchOne).toFixed(2).padStart(23)} | ${(ratioCpu === null ? '-' : ratioCpu.toFixed(2)).padStart(24)}`,
       );
     }
     if (args.json && results.size === 0) print({ kind: 'torch', note }, note);

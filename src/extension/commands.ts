@@ -39,7 +39,7 @@ export interface CommandContext {
  * other extensions, tests): `preset` is tiny, small, medium or settings.
  */
 export interface TrainOptions {
-  /** tiny, small, medium, a block family's name (its preset), or settings. */
+  /** tiny, small, medium, gru, a block family's name (its preset), or settings. */
   preset?: string;
   name?: string;
 }
@@ -220,7 +220,7 @@ async function announceRunEnd(ctx: CommandContext, modelId: string): Promise<voi
 function presetSettings(preset: NonNullable<TrainOptions['preset']>, scope: vscode.Uri | undefined): RunSettings {
   if (preset === 'settings') return readRunSettings(scope);
   const found = presets().find((p) => p.id === preset);
-  if (!found) throw new UserError(`unknown preset ${JSON.stringify(preset)}: use tiny, small, medium or settings`);
+  if (!found) throw new UserError(`unknown preset ${JSON.stringify(preset)}: use tiny, small, medium, gru, a block family's name or settings`);
   return found.settings;
 }
 
