@@ -45,7 +45,7 @@ export function presets(): Preset[] {
   return [
     { id: 'tiny', label: 'Tiny', detail: `${title} 64×1, a quick look in seconds`, settings: make(cell, 64, 1, 32, 16, 300, 3e-3, false) },
     { id: 'small', label: 'Small', detail: `${title} 128×2, a useful model in a few minutes`, settings: make(cell, 128, 2, 50, 32, 2000, 5e-3) },
-    { id: 'medium', label: 'Medium', detail: `${title} 256×2, better text, longer training`, settings: make(cell, 256, 2, 64, 32, 5000, 5e-3) },
+    { id: 'medium', label: 'Medium', detail: `${title} 256×2, better text, longer training`, settings: make(cell, 256, 2, 64, 32, 5000, 4e-3) },
     { id: 'gru', label: infoOf('gru').title, detail: `${infoOf('gru').title} 320×2, the cell that learns most per character on most text`, settings: make('gru', 320, 2, 64, 32, 5000, 4e-3) },
     ...blockPresets(),
   ];
