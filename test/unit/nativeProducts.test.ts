@@ -12,7 +12,13 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { DEFAULT_TRAIN, type CellType } from '../../src/engine/config';
+import { tsKernels, type Kernels } from '../../src/engine/kernels';
+import { createModel } from '../../src/engine/model';
 import { nativeProducts, nativeUnavailableReason, PRODUCT, type ProductKind } from '../../src/engine/native';
+import { splitTokens, Trainer } from '../../src/engine/trainer';
+import { Vocab } from '../../src/engine/vocab';
+import { nativeKernels, withThreads } from '../../src/engine/wasm';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 const native = nativeProducts();
@@ -126,6 +132,50 @@ describe('native products', { skip: native ? false : `not available: ${nativeUna
       check(c, a, b, out, results[0]!, 'threads');
     }
   });
+
+  it('a b packed once gives product()\'s bits at every row count, and a packed b of another shape is refused', () => {
+    for (const kind of [PRODUCT.AB, PRODUCT.ABt, PRODUCT.AtB] as const) {
+      for (const [M, N, K] of [[32, 1024, 256], [3, 70, 300], [1, 17, 5], [50, 130, 600]] as const) {
+        const c: Case = { kind, M, N, K, lda: kind === PRODUCT.AtB ? M : K, ldb: kind === PRODUCT.ABt ? K : N, ldo: N, aOff: 0, bOff: 0, oOff: 0, acc: true };
+        const { a, b, out } = operands(c, 11);
+        const packed = new Float32Array(k.packedSize(N, K));
+        k.pack(kind, b, 0, N, K, c.ldb, packed);
+        const got = out.slice();
+        k.productPacked(kind, got, 0, a, 0, packed, M, N, K, c.lda, N, 1, 2);
+        check(c, a, b, out, got, `packed ${['a·b', 'a·bᵀ', 'aᵀ·b'][kind]} ${M}×${N}×${K}`);
+        if (M > 8) {
+          const direct = out.slice();
+          k.product(kind, direct, 0, a, 0, b, 0, M, N, K, c.lda, c.ldb, N, 1, 1);
+          assert.deepEqual(got, direct, `${M}×${N}×${K}: packed once = packed per block`);
+        }
+        assert.throws(() => k.productPacked(kind, got, 0, a, 0, packed, M, N + 1, K, c.lda, N + 1, 1, 1), RangeError);
+        assert.throws(() => k.productPacked(kind, got, 0, a, 0, new Float32Array(packed.length), M, N, K, c.lda, N, 1, 1), RangeError);
+      }
+    }
+  });
+
+  for (const cell of ['lstm', 'gru', 'rnn'] as CellType[]) {
+    it(`a ${cell.toUpperCase()} large enough to step natively (W_hh packed once per window) trains as the reference does, the same bits on 1 and 2 threads`, () => {
+      const text = 'The quick brown fox jumps over the lazy dog; pack my box with five dozen liquor jugs. '.repeat(40);
+      const vocab = Vocab.fromText(text);
+      const { train } = splitTokens(vocab.encode(text).tokens, 0.1);
+      // B·4H·H = 8·512·128: past the step-by-step threshold for the LSTM and GRU; H 384 for the RNN.
+      const hidden = cell === 'rnn' ? 384 : 128;
+      const run = (kernels: Kernels) => {
+        const { model, rng } = createModel({ cell, activation: 'tanh', hidden, layers: 2 }, vocab, 7);
+        const trainer = new Trainer(model, { ...DEFAULT_TRAIN, batch: 8, seq: 9, valFraction: 0.1, lr: 0.003 }, train, kernels, rng);
+        const losses: number[] = [];
+        for (let s = 0; s < 6; s++) losses.push(trainer.step().loss);
+        return { losses, params: Float32Array.from(model.params.data) };
+      };
+      const ref = run(tsKernels);
+      const one = run(nativeKernels()!);
+      const two = run(withThreads(nativeKernels()!, 2));
+      for (let s = 0; s < 6; s++) assert.ok(Math.abs(one.losses[s]! - ref.losses[s]!) < 1e-4, `step ${s}: ${one.losses[s]} vs ${ref.losses[s]}`);
+      assert.deepEqual(two.losses, one.losses, '2 threads: the losses of one');
+      assert.deepEqual(two.params, one.params, '2 threads: the weights of one, bit for bit');
+    });
+  }
 
   it('refuses an operand outside its array, a non-float32 operand and bad sizes, touching nothing', () => {
     const a = new Float32Array(12), b = new Float32Array(12), out = new Float32Array(9);

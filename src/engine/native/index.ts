@@ -7,8 +7,6 @@
  * engine on its WebAssembly kernels. Node-API is ABI-stable, so one build
  * serves Node and the extension host's Electron alike.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 
 /** Which product: a·b, a·bᵀ, aᵀ·b (all row-major float32, destination first). */
 export const PRODUCT = { AB: 0, ABt: 1, AtB: 2 } as const;
@@ -24,6 +22,15 @@ export interface NativeProducts {
   product(
     kind: ProductKind, out: Float32Array, outOff: number, a: Float32Array, aOff: number, b: Float32Array, bOff: number,
     M: number, N: number, K: number, lda: number, ldb: number, ldo: number, accumulate: number, threads: number,
+  ): void;
+  /** Floats pack() writes for a b of N columns and K rows (this machine's panel width, plus a header). */
+  packedSize(N: number, K: number): number;
+  /** Packs b (the b of product(kind, ...), leading dimension ldb) once, for productPacked. */
+  pack(kind: ProductKind, b: Float32Array, bOff: number, N: number, K: number, ldb: number, dst: Float32Array): void;
+  /** product() with b from pack() (checked against N and K); a and out as for product(). */
+  productPacked(
+    kind: ProductKind, out: Float32Array, outOff: number, a: Float32Array, aOff: number, packed: Float32Array,
+    M: number, N: number, K: number, lda: number, ldo: number, accumulate: number, threads: number,
   ): void;
   /**
    * Adam/AdamW over [start, end) of p, g, m, v: wasm/optim.as adam_update's
@@ -46,9 +53,13 @@ export interface NativeProducts {
 
 const FILE = 'products.node';
 
+/** CommonJS gives the bundle's (or, from the sources, this file's) folder; the engine also compiles where there is none. */
+declare const __dirname: string | undefined;
+
 /** Where the build puts the addon: beside the bundles (dist/native), or, from the sources, the repository's dist/. */
 function candidates(): string[] {
-  return [join(__dirname, 'native', FILE), join(__dirname, '..', '..', '..', 'dist', 'native', FILE)];
+  if (typeof __dirname !== 'string') return [];
+  return [`${__dirname}/native/${FILE}`, `${__dirname}/../../../dist/native/${FILE}`];
 }
 
 interface NodeProcess {
@@ -73,19 +84,20 @@ export function nativeProducts(): NativeProducts | null {
     why = 'turned off by RNN_LAB_NATIVE=0';
     return null;
   }
-  const file = candidates().find((f) => existsSync(f));
-  if (!file) {
-    why = 'no native build for this platform';
-    return null;
-  }
-  try {
-    const holder = { exports: {} as Partial<NativeProducts> };
-    proc.dlopen(holder, file);
-    const m = holder.exports as NativeProducts;
-    if (!(['product', 'adam', 'attention', 'sumSquares', 'scale', 'isa'] as const).every((f) => typeof m[f] === 'function')) throw new Error('not this version\'s native kernels');
-    loaded = m;
-  } catch (e) {
-    why = `the native build does not load here (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`;
+  why = 'no native build for this platform';
+  for (const file of candidates()) {
+    try {
+      const holder = { exports: {} as Partial<NativeProducts> };
+      proc.dlopen(holder, file);
+      const m = holder.exports as NativeProducts;
+      if (!(['product', 'packedSize', 'pack', 'productPacked', 'adam', 'attention', 'sumSquares', 'scale', 'isa'] as const).every((f) => typeof m[f] === 'function')) throw new Error('not this version\'s native kernels');
+      loaded = m;
+      break;
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      const missing = code === 'ERR_DLOPEN_FAILED' && /cannot open shared object|no such file|not found|image not found/i.test(String((e as Error).message));
+      if (!missing) why = `the native build does not load here (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`;
+    }
   }
   return loaded;
 }

@@ -42,6 +42,8 @@ typedef struct {
   /* Element (i, k) of a is a[i*ai + k*ak]; (k, j) of b is b[k*bk + j*bj]; out's rows are ldo apart. */
   long ai, ak, bk, bj, ldo;
   int acc;
+  /* b already packed (pack_all's layout), or NULL: packed per block as the product goes. */
+  const float *packed;
 } Product;
 
 /* Rows of b packed at a time: a panel of KC × NR floats stays in L1/L2 while every row tile passes. */
@@ -369,13 +371,42 @@ static void compute(const Product *p, int i0, int i1, int j0, int j1) {
       const int m1 = i1 - m0 < MC ? i1 : m0 + MC;
       for (int j = j0; j < j1; j += NR) {
         const int nr = j1 - j < NR ? j1 - j : NR;
-        pack_b(p, k0, kc, j, nr, NR, pack);
-        isa->panel(p, m0, m1, j, nr, k0, kc, load, pack);
+        const float *panel = pack;
+        if (p->packed) panel = p->packed + ((long)(k0 / KC) * ((p->N + NR - 1) / NR) + j / NR) * KC * NR;
+        else pack_b(p, k0, kc, j, nr, NR, pack);
+        isa->panel(p, m0, m1, j, nr, k0, kc, load, panel);
       }
     }
   }
   if (p->K == 0 && !p->acc)
     for (int i = i0; i < i1; i++) memset(p->out + (long)i * p->ldo + j0, 0, (size_t)(j1 - j0) * sizeof(float));
+}
+
+/*
+ * A b used by many products (a recurrent weight over the time steps), packed
+ * once: every K block's panels, KC × NR floats each, after a header of four
+ * ints (a tag, N, K, NR) that products check it against.
+ */
+#define PACK_HEADER 4
+#define PACK_TAG 0x524e4e4c
+
+static long packed_floats(int N, int K) {
+  const int NR = isa->nr;
+  return PACK_HEADER + (long)((K + KC - 1) / KC) * ((N + NR - 1) / NR) * KC * NR;
+}
+
+static void pack_all(const Product *p, float *dst) {
+  const int NR = isa->nr, panels = (p->N + NR - 1) / NR;
+  int32_t *head = (int32_t *)dst;
+  head[0] = PACK_TAG; head[1] = p->N; head[2] = p->K; head[3] = NR;
+  float *body = dst + PACK_HEADER;
+  for (int k0 = 0; k0 < p->K; k0 += KC) {
+    const int kc = p->K - k0 < KC ? p->K - k0 : KC;
+    for (int jp = 0; jp < panels; jp++) {
+      const int j = jp * NR, nr = p->N - j < NR ? p->N - j : NR;
+      pack_b(p, k0, kc, j, nr, NR, body + ((long)(k0 / KC) * panels + jp) * KC * NR);
+    }
+  }
 }
 
 /* ---- the pool ---- */
@@ -524,7 +555,7 @@ static void product_rows(const void *ctx, int s, int e) {
 
 static void product(const Product *p, int threads) {
   if (p->M <= 0 || p->N <= 0) return;
-  if (p->ak == 1 && p->bk == 1 && p->M <= DOT_MAX_ROWS && p->K > 0) {
+  if (!p->packed && p->ak == 1 && p->bk == 1 && p->M <= DOT_MAX_ROWS && p->K > 0) {
     isa->dot(p);
     return;
   }
@@ -787,6 +818,12 @@ static int fits(size_t len, int64_t off, int64_t rows, int64_t cols, int64_t ld)
   return off + (rows - 1) * ld + cols <= (int64_t)len;
 }
 
+static int int_args(napi_env env, napi_value *argv, int from, int count, int64_t *out) {
+  for (int i = 0; i < count; i++)
+    if (napi_get_value_int64(env, argv[from + i], &out[i]) != napi_ok) return 0;
+  return 1;
+}
+
 /* product(kind, out, outOff, a, aOff, b, bOff, M, N, K, lda, ldb, ldo, accumulate, threads) */
 static napi_value js_product(napi_env env, napi_callback_info info) {
   size_t argc = 15;
@@ -817,7 +854,72 @@ static napi_value js_product(napi_env env, napi_callback_info info) {
   p.acc = n[13] != 0;
   if (kind == 2) { p.ai = 1; p.ak = (long)lda; } else { p.ai = (long)lda; p.ak = 1; }
   if (kind == 1) { p.bk = 1; p.bj = (long)ldb; } else { p.bk = (long)ldb; p.bj = 1; }
+  p.packed = NULL;
   product(&p, (int)n[14]);
+  return NULL;
+}
+
+/* packedSize(N, K): the floats pack() writes for a b of N columns and K rows (this machine's panel width). */
+static napi_value js_packed_size(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int64_t n[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 || !int_args(env, argv, 0, 2, n) || n[0] < 1 || n[1] < 1 || n[0] > INT32_MAX || n[1] > INT32_MAX)
+    return throw_range(env, "packedSize takes N and K");
+  napi_value out;
+  napi_create_double(env, (double)packed_floats((int)n[0], (int)n[1]), &out);
+  return out;
+}
+
+/* pack(kind, b, bOff, N, K, ldb, dst): b as the b of product(kind, ...) (kind 0 or 2: b[K,N]; 1: b[N,K]), packed into dst. */
+static napi_value js_pack(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 7) return throw_range(env, "pack takes 7 arguments");
+  float *b, *dst;
+  size_t lb, ld;
+  int64_t kind, n[4];
+  if (!float32_arg(env, argv[1], &b, &lb) || !float32_arg(env, argv[6], &dst, &ld)) return throw_range(env, "pack: b and dst must be Float32Arrays");
+  if (!int_args(env, argv, 0, 1, &kind) || !int_args(env, argv, 2, 4, n)) return throw_range(env, "pack: a size is not a number");
+  const int64_t off = n[0], N = n[1], K = n[2], ldb = n[3];
+  if (kind < 0 || kind > 2 || N < 1 || K < 1 || N > INT32_MAX || K > INT32_MAX) return throw_range(env, "pack: bad sizes");
+  const int64_t rows = kind == 1 ? N : K, cols = kind == 1 ? K : N;
+  if (!fits(lb, off, rows, cols, ldb) || (int64_t)ld < packed_floats((int)N, (int)K)) return throw_range(env, "pack: b or dst is out of its array's bounds");
+  Product p;
+  memset(&p, 0, sizeof p);
+  p.b = b + off; p.N = (int)N; p.K = (int)K;
+  if (kind == 1) { p.bk = 1; p.bj = (long)ldb; } else { p.bk = (long)ldb; p.bj = 1; }
+  pack_all(&p, dst);
+  return NULL;
+}
+
+/* productPacked(kind, out, outOff, a, aOff, packed, M, N, K, lda, ldo, accumulate, threads): product() with b from pack(). */
+static napi_value js_product_packed(napi_env env, napi_callback_info info) {
+  size_t argc = 13;
+  napi_value argv[13];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 13) return throw_range(env, "productPacked takes 13 arguments");
+  float *out, *a, *packed;
+  size_t lo, la, lp;
+  int64_t kind, offs[2], n[7];
+  if (!float32_arg(env, argv[1], &out, &lo) || !float32_arg(env, argv[3], &a, &la) || !float32_arg(env, argv[5], &packed, &lp))
+    return throw_range(env, "productPacked: operands must be Float32Arrays");
+  if (!int_args(env, argv, 0, 1, &kind) || !int_args(env, argv, 2, 1, &offs[0]) || !int_args(env, argv, 4, 1, &offs[1]) || !int_args(env, argv, 6, 7, n))
+    return throw_range(env, "productPacked: a size is not a number");
+  const int64_t M = n[0], N = n[1], K = n[2], lda = n[3], ldo = n[4];
+  if (kind < 0 || kind > 2 || M < 0 || N < 1 || K < 1 || M > INT32_MAX || N > INT32_MAX || K > INT32_MAX) return throw_range(env, "productPacked: bad sizes");
+  const int32_t *head = (const int32_t *)packed;
+  if (lp < PACK_HEADER || head[0] != PACK_TAG || head[1] != N || head[2] != K || head[3] != isa->nr || (int64_t)lp < packed_floats((int)N, (int)K))
+    return throw_range(env, "productPacked: the packed operand is not this product's b");
+  const int64_t aRows = kind == 2 ? K : M, aCols = kind == 2 ? M : K;
+  if (!fits(lo, offs[0], M, N, ldo) || !fits(la, offs[1], aRows, aCols, lda)) return throw_range(env, "productPacked: an operand is out of its array's bounds");
+  Product p;
+  memset(&p, 0, sizeof p);
+  p.out = out + offs[0]; p.a = a + offs[1];
+  p.M = (int)M; p.N = (int)N; p.K = (int)K; p.ldo = (long)ldo; p.acc = n[5] != 0;
+  if (kind == 2) { p.ai = 1; p.ak = (long)lda; } else { p.ai = (long)lda; p.ak = 1; }
+  p.bk = 1; p.bj = 1;
+  p.packed = packed + PACK_HEADER;
+  product(&p, (int)n[6]);
   return NULL;
 }
 
@@ -830,12 +932,6 @@ static int float64_arg(napi_env env, napi_value v, double **data, size_t need) {
   void *d;
   if (napi_get_typedarray_info(env, v, &type, &len, &d, NULL, NULL) != napi_ok || type != napi_float64_array || len < need) return 0;
   *data = (double *)d;
-  return 1;
-}
-
-static int int_args(napi_env env, napi_value *argv, int from, int count, int64_t *out) {
-  for (int i = 0; i < count; i++)
-    if (napi_get_value_int64(env, argv[from + i], &out[i]) != napi_ok) return 0;
   return 1;
 }
 
@@ -943,6 +1039,12 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "adam", fn);
   napi_create_function(env, "sumSquares", NAPI_AUTO_LENGTH, js_sum_squares, NULL, &fn);
   napi_set_named_property(env, exports, "sumSquares", fn);
+  napi_create_function(env, "packedSize", NAPI_AUTO_LENGTH, js_packed_size, NULL, &fn);
+  napi_set_named_property(env, exports, "packedSize", fn);
+  napi_create_function(env, "pack", NAPI_AUTO_LENGTH, js_pack, NULL, &fn);
+  napi_set_named_property(env, exports, "pack", fn);
+  napi_create_function(env, "productPacked", NAPI_AUTO_LENGTH, js_product_packed, NULL, &fn);
+  napi_set_named_property(env, exports, "productPacked", fn);
   napi_create_function(env, "attention", NAPI_AUTO_LENGTH, js_attention, NULL, &fn);
   napi_set_named_property(env, exports, "attention", fn);
   napi_create_function(env, "scale", NAPI_AUTO_LENGTH, js_scale, NULL, &fn);

@@ -164,6 +164,9 @@ export class WasmKernels implements Kernels {
   private readonly fixed: boolean;
   /** First float after the arena's allocations: where a held operand, then the scratch, start. */
   protected floor: number;
+  /** The operand hold() named for the native products, and the shape it is packed for in `packed` (N = 0: not yet). */
+  private nativeHeld: { b: Float32Array; off: number; n: number; N: number; K: number } | null = null;
+  private packed = new Float32Array(0);
   /** The operand made resident by hold(): its JS identity and where its copy sits (float index). */
   private held: Float32Array | null = null;
   private heldOff = 0;
@@ -251,6 +254,11 @@ export class WasmKernels implements Kernels {
    */
   hold(b: Floats, bOff: number, n: number): void {
     this.release();
+    if (this.native) {
+      // Packed once, at the first product that uses it (which says its shape).
+      if (b instanceof Float32Array) this.nativeHeld = { b, off: bOff, n, N: 0, K: 0 };
+      return;
+    }
     if (!(b instanceof Float32Array) || this.resident(b)) return;
     const base = this.floor;
     const heap = this.reserve(base, n);
@@ -274,6 +282,7 @@ export class WasmKernels implements Kernels {
   }
 
   release(): void {
+    this.nativeHeld = null;
     this.held = null;
     this.heldLen = 0;
     this.scratch = this.floor;
@@ -307,7 +316,11 @@ export class WasmKernels implements Kernels {
       return;
     }
     if (M === 0 || N === 0) return;
-    if (this.native) return this.native.product(PRODUCT.ABt, out, outOff, a, aOff, b, bOff, M, N, K, K, K, N, accumulate ? 1 : 0, this.threads);
+    if (this.native) {
+      const h = this.nativeHeld;
+      if (h && h.b === b && h.off === bOff && N * K <= h.n) return this.abtPacked(h, out, outOff, a, aOff, M, N, K, accumulate);
+      return this.native.product(PRODUCT.ABt, out, outOff, a, aOff, b, bOff, M, N, K, K, K, N, accumulate ? 1 : 0, this.threads);
+    }
     if (this.outerProductPays(M, N) && this.abtByOuterProduct(out, outOff, a, aOff, b, bOff, M, N, K, accumulate)) return;
     const ra = this.resident(a), rb = this.resident(b), ro = this.resident(out);
     const held = !rb && b === this.held && bOff === this.heldOff && N * K <= this.heldLen;
@@ -374,6 +387,19 @@ export class WasmKernels implements Kernels {
     if (this.threads > 1) splitGemmAtB(this.fn, this.module, this.memory, this.threads, O, A, Bp, M, N, K, acc, ws * 4);
     else this.fn.gemm_atb_ld(O, A, Bp, M, N, K, M, N, N, acc, ws * 4);
     if (!ro) out.set(heap.subarray(po, po + M * N), outOff);
+  }
+
+  /** a·bᵀ with the held b, packed on its first use at this shape (the recurrent weight over a window's steps). */
+  private abtPacked(h: NonNullable<WasmKernels['nativeHeld']>, out: Float32Array, outOff: number, a: Float32Array, aOff: number, M: number, N: number, K: number, accumulate: boolean): void {
+    const native = this.native!;
+    if (h.N !== N || h.K !== K) {
+      const size = native.packedSize(N, K);
+      if (this.packed.length < size) this.packed = new Float32Array(size);
+      native.pack(PRODUCT.ABt, h.b, h.off, N, K, K, this.packed);
+      h.N = N;
+      h.K = K;
+    }
+    native.productPacked(PRODUCT.ABt, out, outOff, a, aOff, this.packed, M, N, K, K, N, accumulate ? 1 : 0, this.threads);
   }
 
   /**

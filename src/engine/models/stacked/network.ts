@@ -8,6 +8,8 @@ import type { Cell, CellKernels, LayerState } from './layerState';
 
 /** T·B·gates·H·layers below which a network keeps plain arrays (the arena's setup would cost more than it saves). */
 const ARENA_MIN_WORK = 16384;
+/** Multiply-adds of one step's recurrent product from which the native kernels run the loop step by step (see nativeSteps). */
+const NATIVE_STEP_MIN_MACS = 1 << 18;
 
 /** Offsets of one layer's four tensors inside the flat parameter buffer. */
 interface LayerParams {
@@ -199,8 +201,8 @@ export class StackedCellsNetwork implements Network {
         kernels.addRows(pre, bias, TB, GH);
       }
       for (let j = hhBiasEnd; j < GH; j++) s.bhn[j - hhBiasEnd] = data[lp.bHh + j]!;
-      if (ck.forwardLoop?.(s, T, data, lp.wHh)) continue;
-      // W_hh is constant across the time loop: a copying backend moves it once.
+      if (!this.nativeSteps(GH) && ck.forwardLoop?.(s, T, data, lp.wHh)) continue;
+      // W_hh is constant across the time loop: a copying backend moves it once, the native one packs it once.
       kernels.hold?.(data, lp.wHh, GH * H);
       for (let t = 0; t < T; t++) {
         kernels.gemmABt(s.hh, 0, s.h, t * B * H, data, lp.wHh, B, GH, H, false);
@@ -218,6 +220,16 @@ export class StackedCellsNetwork implements Network {
   }
 
   /** The input of layer l > 0: the layer below's outputs (from slot 1), or their dropped-out copy (from 0). */
+  /**
+   * Whether the time loop runs step by step on native products (W_hh packed
+   * once per window) rather than as one wasm loop: where the kernels have
+   * them and each step's product is large enough that a call per step costs
+   * little (B·4H·H ≥ 2¹⁸ multiply-adds for an LSTM).
+   */
+  private nativeSteps(GH: number): boolean {
+    return !!this.kernels.native && this.B * GH * this.H >= NATIVE_STEP_MIN_MACS;
+  }
+
   private layerInput(l: number, rng: Rng | null): Floats {
     const below = this.layers[l - 1]!.h;
     if (!this.droppedOut) return below;
@@ -266,7 +278,7 @@ export class StackedCellsNetwork implements Network {
       s.dc.fill(0);
       const rec = this.record;
       // The whole loop in one call where the backend has it (not while recording per-step statistics).
-      const looped = !rec && ck.backwardLoop?.(s, T, this.whhT) === true;
+      const looped = !rec && !this.nativeSteps(GH) && ck.backwardLoop?.(s, T, this.whhT) === true;
       if (!looped) kernels.hold?.(this.whhT, 0, H * GH);
       for (let t = T - 1; t >= 0 && !looped; t--) {
         if (rec) rec.hGradNorm[l]![t] = sumSquaresOfSum(s.dOut, t * B * H, s.dh, B * H);
