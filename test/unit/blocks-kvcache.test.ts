@@ -17,8 +17,8 @@ import { GptKvCache } from '../../src/engine/models/gpt/kvCache';
 
 const config = { cell: 'gpt', hidden: 12, layers: 2, vocabSize: 7, heads: 3, context: 8 } as const satisfies BlockConfig;
 
-function makeParams(): Params {
-  const params = blockParams(config, 'f64');
+function makeParams(dtype: 'f32' | 'f64' = 'f64'): Params {
+  const params = blockParams(config, dtype);
   const rng = new Rng(3);
   params.initialize(rng);
   // Larger weights than the init, so attention is far from uniform.
@@ -53,6 +53,24 @@ describe('gpt KV cache', () => {
       assertNear(probs, full.subarray(t * V, (t + 1) * V), `step ${t}`);
       assert.equal(cache.position, t + 1);
     }
+  });
+
+  it('a snapshot of a float32 cache restores by copies: the same bits on every token after, across a slide', () => {
+    const params = makeParams('f32');
+    const a = new GptKvCache(params, tsKernels, { keep: 3 });
+    a.append(tokens.slice(0, 6));
+    const snap = a.snapshot();
+    const after: number[][] = [];
+    for (const tok of tokens.slice(6)) after.push(Array.from(a.step(tok)));
+    const b = new GptKvCache(params, tsKernels, { keep: 3 });
+    b.step(tokens[0]!); // whatever it held is replaced
+    assert.ok(b.restore(snap));
+    assert.equal(b.position, 6);
+    tokens.slice(6).forEach((tok, i) => assert.deepEqual(Array.from(b.step(tok)), after[i], `token ${6 + i} after the restore`));
+    // A snapshot of another shape is refused and changes nothing.
+    const other = new GptKvCache(blockParams({ ...config, hidden: 6, heads: 2 }), tsKernels);
+    assert.equal(other.restore(snap), false);
+    assert.equal(other.position, 0);
   });
 
   it('appending a run at once equals stepping; reset starts a new document', () => {

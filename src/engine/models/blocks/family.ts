@@ -13,7 +13,7 @@ import { GptKvCache } from '../gpt/kvCache';
 import { gptShape } from './config';
 import { BlockNetwork } from './network';
 
-/** A gpt run token by token over a KV cache; its saved state is the tokens in the cache (restored by one pass over them). */
+/** A gpt run token by token over a KV cache; its saved state is the cache itself (restored by copies). */
 class GptStepper implements TokenStepper {
   private readonly cache: GptKvCache;
 
@@ -34,19 +34,23 @@ class GptStepper implements TokenStepper {
   }
 
   saveState(): Float32Array {
+    // A float32 snapshot holds a float32 cache exactly; a float64 one (gradient checks) keeps only its tokens, re-run on load.
+    if (this.cache.params.dtype === 'f32') return this.cache.snapshot();
     const tokens = this.cache.tokens;
     const out = new Float32Array(1 + tokens.length + this.cache.probs.length);
     out[0] = tokens.length;
-    for (let i = 0; i < tokens.length; i++) out[1 + i] = tokens[i]!;
+    out.set(tokens, 1);
     out.set(this.cache.probs, 1 + tokens.length);
     return out;
   }
 
   loadState(state: Float32Array): void {
-    const n = state[0]!;
+    if (this.cache.restore(state)) return;
+    // A snapshot of another shape still starts with its tokens: re-run what fits.
+    const n = Math.max(0, Math.min(Math.floor(state[0] ?? 0), state.length - 1));
+    const tokens = Int32Array.from(state.subarray(1, 1 + n));
     this.cache.reset();
-    if (n > 0) this.cache.append(Int32Array.from(state.subarray(1, 1 + n)));
-    else this.cache.probs.set(state.subarray(1, 1 + this.cache.probs.length));
+    if (n > 0 && tokens.every((t, i) => t === state[1 + i] && t >= 0 && t < this.cache.probs.length)) this.cache.append(tokens);
   }
 }
 

@@ -100,6 +100,42 @@ export class GptKvCache {
     return this.history.subarray(0, this.position);
   }
 
+  /**
+   * The cache as one array (tokens, the next distribution, every block's
+   * keys and values so far): restore() puts it back with copies only, where
+   * re-running the tokens would cost a forward over all of them.
+   */
+  snapshot(): Float32Array {
+    const n = this.position, C = this.C, V = this.V;
+    const out = new Float32Array(1 + n + V + 2 * this.L * n * C);
+    out[0] = n;
+    for (let i = 0; i < n; i++) out[1 + i] = this.history[i]!;
+    out.set(this.probs, 1 + n);
+    let at = 1 + n + V;
+    for (let l = 0; l < this.L; l++) {
+      out.set(this.keys[l]!.subarray(0, n * C), at);
+      out.set(this.values[l]!.subarray(0, n * C), at + n * C);
+      at += 2 * n * C;
+    }
+    return out;
+  }
+
+  /** Puts back a snapshot() of a cache of the same model; false (nothing changed) for one of another shape. */
+  restore(state: Float32Array): boolean {
+    const n = state[0]!, C = this.C, V = this.V;
+    if (!Number.isInteger(n) || n < 0 || n > this.ctx || state.length !== 1 + n + V + 2 * this.L * n * C) return false;
+    for (let i = 0; i < n; i++) this.history[i] = state[1 + i]!;
+    this.probs.set(state.subarray(1 + n, 1 + n + V));
+    let at = 1 + n + V;
+    for (let l = 0; l < this.L; l++) {
+      this.keys[l]!.set(state.subarray(at, at + n * C));
+      this.values[l]!.set(state.subarray(at + n * C, at + 2 * n * C));
+      at += 2 * n * C;
+    }
+    this.position = n;
+    return true;
+  }
+
   /** Empties the cache (a new document). */
   reset(): void {
     this.position = 0;
