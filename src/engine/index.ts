@@ -5,7 +5,7 @@ export { quoteForMessage, MESSAGE_VALUE_MAX } from './quote';
 export * from './floats';
 export * from './models';
 export { tsKernels, type Kernels } from './kernels';
-export { availableKernels, bestKernels, kernelsByName, BACKENDS, type BackendName, withThreads, kernelThreads, threadsAvailable, stopHelpers } from './wasm';
+export { availableKernels, bestKernels, describeKernels, kernelsByName, BACKENDS, type BackendName, withThreads, kernelThreads, threadsAvailable, stopHelpers } from './wasm';
 export * from './model';
 export { Params, type ParamTensor } from './params';
 export { Rng, type RngState } from './rng';

@@ -49,6 +49,8 @@ export interface ModelEntry {
   settings?: RunSettings;
   /** A run of an experiment (its checkpoint copied from the experiment's output folder). */
   experiment?: { out: string; name: string; runId: string };
+  /** What its last training session's products ran on ("native (avx512), 2 threads"). */
+  kernels?: string;
 }
 
 /** Longest model name kept (an imported file's name, or its metadata's, is untrusted). */

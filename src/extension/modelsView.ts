@@ -112,6 +112,8 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
         `Trained on: ${sources.map((s) => `\`${s}\``).join(', ') || '(imported)'}`,
         `${m.cell.toUpperCase()}, hidden ${m.hidden}, ${m.layers} layer(s), vocabulary ${m.vocabSize}, ${m.params.toLocaleString('en-US')} parameters`,
         `Steps: ${step}${m.bestValLoss !== null ? ` · best validation ${m.bestValLoss.toFixed(4)} nats (${m.bestValBpc!.toFixed(3)} bpc)` : ''}`,
+        // The index is a file on disk: show only a plain description, never markup.
+        ...(typeof m.kernels === 'string' && /^[\w (),.+-]{1,80}$/.test(m.kernels) ? [`Kernels: ${m.kernels}`] : []),
       ].join('\n\n'),
     );
     item.iconPath = new vscode.ThemeIcon(STATE_ICONS[m.state], m.state === 'failed' ? new vscode.ThemeColor('errorForeground') : undefined);

@@ -250,12 +250,12 @@ export class TrainingManager implements vscode.Disposable {
         },
         { timeoutMs: 120_000 },
       );
-      this.library.update(id, { params: result.params, vocabSize: result.vocabSize, steps: result.startStep });
+      this.library.update(id, { params: result.params, vocabSize: result.vocabSize, steps: result.startStep, ...(result.kernels ? { kernels: result.kernels } : {}) });
       for (const note of result.notes ?? []) this.log.appendLine(`[${entry.name}] note: ${note}`);
       this.sessionStart = { ...this.sessionStart, [id]: { step: result.startStep, settings: run.settings } };
       this.log.appendLine(
         `[${entry.name}] ${run.resume ? `resumed at step ${result.startStep}` : 'started'}: ${result.params} parameters, ` +
-          `vocabulary ${result.vocabSize}, ${result.stepsPerEpoch} steps per epoch`,
+          `vocabulary ${result.vocabSize}, ${result.stepsPerEpoch} steps per epoch${result.kernels ? `, on ${result.kernels}` : ''}`,
       );
     } catch (e) {
       this.finishRun(run, 'failed', (e as Error).message);

@@ -68,6 +68,8 @@ export interface TrainStartResult {
   startStep: number;
   /** What the settings resolver decided that the user should hear (one line each). */
   notes?: string[];
+  /** What the products run on (describeKernels): "native (avx512), 2 threads". */
+  kernels?: string;
 }
 
 export interface TrainerResults {

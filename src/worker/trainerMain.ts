@@ -5,7 +5,7 @@
  * between steps, and posts the loop's events to the host, which saves the
  * checkpoints and the history.
  */
-import { decodeCheckpoint, DEFAULT_GRADFLOW_EVERY, extensionNames, startRun, type RunInput, type RunLoop, type RunOutcome } from '../engine';
+import { decodeCheckpoint, DEFAULT_GRADFLOW_EVERY, describeKernels, extensionNames, startRun, type RunInput, type RunLoop, type RunOutcome } from '../engine';
 import { assertNever } from '../shared/rpc';
 import type { RunState, TrainerRequest, TrainStartRequest, TrainStartResult } from '../shared/trainerProtocol';
 import { errorText, post, serve } from './port';
@@ -109,6 +109,7 @@ function start(request: TrainStartRequest): TrainStartResult {
     stepsPerEpoch: session.trainer.stepsPerEpoch,
     startStep: session.startStep,
     notes: resolved.notes,
+    kernels: describeKernels(session.trainer.kernels),
   };
 }
 

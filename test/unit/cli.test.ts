@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../src/engine/checkpoint';
+import { nativeProducts } from '../../src/engine/native';
 import { parseHistory } from '../../src/shared/history';
 import { encodeSafetensors } from '../../src/engine/safetensors';
 import { FileError, writeFileAtomic } from '../../src/cli/files';
@@ -158,6 +159,17 @@ describe('rnn-lab train', () => {
     assert.equal(done.reason, 'steps');
     assert.equal(typeof done.valBpc, 'number');
     assert.deepEqual(listDir(dir), ['a.txt', 'b.txt', 'g.history.jsonl', 'g.safetensors']);
+  });
+
+  it('says what the products run on: the native kernels where this machine has them, on the automatic threads', () => {
+    const dir = freshDir();
+    writeText(dir, 'a.txt', makeText(400));
+    const r = ok(cli(dir, 'train', 'a.txt', '--hidden', '8', '--layers', '1', '--seq', '10', '--batch', '8', '--steps', '1', '--json'));
+    const start = jsonLines(r.stdout)[0]!;
+    const native = nativeProducts();
+    assert.match(String(start.kernels), native ? new RegExp(`^native \\(${native.isa()}\\), [12] threads?$`) : /^wasm-/);
+    const text = ok(cli(dir, 'train', 'a.txt', '--hidden', '8', '--layers', '1', '--seq', '10', '--batch', '8', '--steps', '1', '--out', 'b.safetensors'));
+    assert.match(text.stdout, new RegExp(`^Kernels: ${String(start.kernels).replace(/[()]/g, '\\$&')}\\.$`, 'm'));
   });
 
   it('--batch 1 --val-fraction 0: step k trains on characters [kT, (k+1)T)', () => {

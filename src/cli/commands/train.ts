@@ -3,7 +3,7 @@ import * as path from 'node:path';
 
 import type { Command } from 'commander';
 
-import { infoOf, parameterCount, type Checkpoint, type ResolvedRun, type RunInput, type Session, type TextSource } from '../../engine';
+import { describeKernels, infoOf, parameterCount, type Checkpoint, type ResolvedRun, type RunInput, type Session, type TextSource } from '../../engine';
 import { claimOutput, loadCheckpoint } from '../checkpointFile';
 import { readCorpus } from '../corpus';
 import { quotePath, sameFile } from '../files';
@@ -174,6 +174,8 @@ export function describeStart(session: Session, resolved: ResolvedRun, where: { 
     `${train.optimizer} lr ${train.lr}${train.schedule !== 'constant' ? ` (${train.schedule})` : ''}, ` +
       `batch ${train.batch} × sequence ${train.seq}, ${limit || 'until stopped'}, saving to ${where.out}`,
   );
+  const kernels = describeKernels(session.trainer.kernels);
+  lines.push(`Kernels: ${kernels}.`);
   return {
     lines,
     steps,
@@ -183,6 +185,7 @@ export function describeStart(session: Session, resolved: ResolvedRun, where: { 
       ...c,
       ...train,
       params,
+      kernels,
       vocab: c.vocabSize,
       trainChars: trainTokens.length,
       valChars: valTokens.length,

@@ -696,6 +696,13 @@ export function nativeKernels(): WasmKernels | null {
   return (nativeInstance = native && flavor ? new WasmKernels(flavor, 0, 1, false, native) : null);
 }
 
+/** What a run's products run on, for people: "native (avx512), 2 threads", "wasm-relaxed-simd, 1 thread", "typescript". */
+export function describeKernels(kernels: Kernels): string {
+  const n = kernelThreads(kernels);
+  const name = kernels.native ? `${kernels.name} (${kernels.native.isa()})` : kernels.name;
+  return kernels === tsKernels ? name : `${name}, ${n} thread${n === 1 ? '' : 's'}`;
+}
+
 /** Backend names, fastest first. */
 export const BACKENDS = ['native', 'wasm-relaxed-simd', 'wasm-simd', 'typescript'] as const;
 export type BackendName = (typeof BACKENDS)[number];
