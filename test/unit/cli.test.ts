@@ -172,6 +172,17 @@ describe('rnn-lab train', () => {
     assert.match(text.stdout, new RegExp(`^Kernels: ${String(start.kernels).replace(/[()]/g, '\\$&')}\\.$`, 'm'));
   });
 
+  it('a native build that does not load (a corrupt or foreign file) leaves the run on the wasm kernels, and it trains', async () => {
+    const dir = freshDir();
+    const bundle = await buildCli(path.join(dir, 'dist', 'cli.js'));
+    fs.mkdirSync(path.join(dir, 'dist', 'native'));
+    fs.writeFileSync(path.join(dir, 'dist', 'native', 'products.node'), 'not a shared object');
+    writeText(dir, 'a.txt', makeText(400));
+    const r = spawnSync(process.execPath, [bundle, 'train', 'a.txt', '--hidden', '8', '--layers', '1', '--seq', '10', '--batch', '8', '--steps', '2', '--json'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(String(jsonLines(r.stdout)[0]!.kernels), /^wasm-/);
+  });
+
   it('--batch 1 --val-fraction 0: step k trains on characters [kT, (k+1)T)', () => {
     const dir = freshDir();
     writeText(dir, 'a.txt', makeText(200));
