@@ -649,37 +649,20 @@ static inline AVX512_ATTR __m512 exp512(__m512 x) {
   return _mm512_maskz_mov_ps((__mmask16)~under, _mm512_scalef_ps(p, n));
 }
 
-/* x·y over n floats (both contiguous). */
-static inline AVX512_ATTR float dot512(const float *x, const float *y, int n) {
-  __m512 acc = _mm512_setzero_ps();
-  for (int j = 0; j < n; j += 16) {
-    const __mmask16 m = mask_upto(n - j);
-    acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + j), _mm512_maskz_loadu_ps(m, y + j), acc);
-  }
-  return _mm512_reduce_add_ps(acc);
+/* One pair's product through the blocked kernel on this thread (packing b as it goes). */
+static void pair_product(float *out, long ldo, const float *a, long ai, long ak, const float *b, long bk, long bj, int M, int N, int K) {
+  Product p;
+  memset(&p, 0, sizeof p);
+  p.out = out; p.ldo = ldo; p.a = a; p.ai = ai; p.ak = ak; p.b = b; p.bk = bk; p.bj = bj;
+  p.M = M; p.N = N; p.K = K;
+  compute(&p, 0, M, 0, N);
 }
 
-/* out[0..hs) = Σ_{i<n} c[i·cs]·x_i, rows x_i ld floats apart: 64 columns at a time in registers. */
-static inline AVX512_ATTR void combine512(float *out, const float *c, long cs, const float *x, long ld, int n, int hs) {
-  for (int j = 0; j < hs; j += 64) {
-    const __mmask16 m0 = mask_upto(hs - j), m1 = mask_upto(hs - j - 16 > 0 ? hs - j - 16 : 0);
-    const __mmask16 m2 = mask_upto(hs - j - 32 > 0 ? hs - j - 32 : 0), m3 = mask_upto(hs - j - 48 > 0 ? hs - j - 48 : 0);
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    const float *xi = x + j;
-    for (int i = 0; i < n; i++, xi += ld) {
-      const __m512 w = _mm512_set1_ps(c[(long)i * cs]);
-      a0 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m0, xi), a0);
-      if (m1) a1 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m1, xi + 16), a1);
-      if (m2) a2 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m2, xi + 32), a2);
-      if (m3) a3 = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(m3, xi + 48), a3);
-    }
-    _mm512_mask_storeu_ps(out + j, m0, a0);
-    if (m1) _mm512_mask_storeu_ps(out + j + 16, m1, a1);
-    if (m2) _mm512_mask_storeu_ps(out + j + 32, m2, a2);
-    if (m3) _mm512_mask_storeu_ps(out + j + 48, m3, a3);
-  }
-}
-
+/*
+ * Scores, softmax and the weighted values of each pair as products of the
+ * blocked kernel (the full T × T square: the causal half costs less through
+ * the tiles than by dot products), the masked half zeroed.
+ */
 static AVX512_ATTR void attn_fwd_pairs(const void *ctx, int bh0, int bh1) {
   const Attention *a = (const Attention *)ctx;
   const int T = a->T, B = a->B, C = a->C, heads = a->heads, hs = C / heads;
@@ -690,21 +673,23 @@ static AVX512_ATTR void attn_fwd_pairs(const void *ctx, int bh0, int bh1) {
     const float *q0 = a->qkv + (long)b * 3 * C + (long)h * hs, *k0 = q0 + C, *v0 = k0 + C;
     float *y0 = a->y + (long)b * C + (long)h * hs;
     float *p0 = a->Pw + (long)bh * T * T;
+    pair_product(p0, T, q0, rowQ, 1, k0, 1, rowQ, T, T, hs);
+    const __m512 vs = _mm512_set1_ps(scale);
     for (int t = 0; t < T; t++) {
       float *pt = p0 + (long)t * T;
       const int n = t + 1;
-      const float *qt = q0 + t * rowQ;
-      float max = -__builtin_inff();
-      for (int s = 0; s < n; s++) {
-        const float v = dot512(qt, k0 + s * rowQ, hs) * scale;
-        pt[s] = v;
-        max = v > max ? v : max;
+      __m512 vmax = _mm512_set1_ps(-__builtin_inff());
+      for (int s = 0; s < n; s += 16) {
+        const __mmask16 m = mask_upto(n - s);
+        const __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, pt + s), vs);
+        _mm512_mask_storeu_ps(pt + s, m, v);
+        vmax = _mm512_mask_max_ps(vmax, m, vmax, v);
       }
-      const __m512 vmax = _mm512_set1_ps(max);
+      const __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(vmax));
       __m512 vsum = _mm512_setzero_ps();
       for (int s = 0; s < n; s += 16) {
         const __mmask16 m = mask_upto(n - s);
-        const __m512 e = _mm512_maskz_mov_ps(m, exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, pt + s), vmax)));
+        const __m512 e = _mm512_maskz_mov_ps(m, exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, pt + s), mx)));
         _mm512_mask_storeu_ps(pt + s, m, e);
         vsum = _mm512_add_ps(vsum, e);
       }
@@ -714,8 +699,8 @@ static AVX512_ATTR void attn_fwd_pairs(const void *ctx, int bh0, int bh1) {
         _mm512_mask_storeu_ps(pt + s, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, pt + s), inv));
       }
       if (n < T) memset(pt + n, 0, (size_t)(T - n) * sizeof(float));
-      combine512(y0 + t * rowY, pt, 1, v0, rowQ, n, hs);
     }
+    pair_product(y0, rowY, p0, T, 1, v0, rowQ, 1, T, hs, T);
   }
 }
 
@@ -742,30 +727,29 @@ static AVX512_ATTR void attn_bwd_pairs(const void *ctx, int bh0, int bh1) {
     float *dq0 = a->dqkv + off, *dk0 = dq0 + C, *dv0 = dk0 + C;
     const float *dy0 = a->dy + (long)b * C + (long)h * hs;
     const float *p0 = a->P + (long)bh * T * T;
+    // ∂/∂P = dy·vᵀ, then through the softmax: dS = scale·P·(dP - Σ_s P dP) (zero where P is).
+    pair_product(dS, T, dy0, rowY, 1, v0, 1, rowQ, T, T, hs);
+    const __m512 vs = _mm512_set1_ps(scale);
     for (int t = 0; t < T; t++) {
       const float *pt = p0 + (long)t * T;
       float *st = dS + (long)t * T;
       const int n = t + 1;
-      const float *dyt = dy0 + t * rowY;
-      for (int s = 0; s < n; s++) st[s] = dot512(dyt, v0 + s * rowQ, hs);
       __m512 vd = _mm512_setzero_ps();
       for (int s = 0; s < n; s += 16) {
         const __mmask16 m = mask_upto(n - s);
         vd = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, pt + s), _mm512_maskz_loadu_ps(m, st + s), vd);
       }
-      const __m512 d = _mm512_set1_ps(_mm512_reduce_add_ps(vd)), vs = _mm512_set1_ps(scale);
+      const __m512 d = _mm512_set1_ps(_mm512_reduce_add_ps(vd));
       for (int s = 0; s < n; s += 16) {
         const __mmask16 m = mask_upto(n - s);
         const __m512 ps = _mm512_maskz_loadu_ps(m, pt + s);
         _mm512_mask_storeu_ps(st + s, m, _mm512_mul_ps(_mm512_mul_ps(vs, ps), _mm512_sub_ps(_mm512_maskz_loadu_ps(m, st + s), d)));
       }
-      combine512(dq0 + t * rowQ, st, 1, k0, rowQ, n, hs);
+      if (n < T) memset(st + n, 0, (size_t)(T - n) * sizeof(float));
     }
-    for (int s = 0; s < T; s++) {
-      const int n = T - s;
-      combine512(dk0 + s * rowQ, dS + (long)s * T + s, T, q0 + s * rowQ, rowQ, n, hs);
-      combine512(dv0 + s * rowQ, p0 + (long)s * T + s, T, dy0 + s * rowY, rowY, n, hs);
-    }
+    pair_product(dq0, rowQ, dS, T, 1, k0, rowQ, 1, T, hs, T);
+    pair_product(dk0, rowQ, dS, 1, T, q0, rowQ, 1, T, hs, T);
+    pair_product(dv0, rowQ, p0, 1, T, dy0, rowY, 1, T, hs, T);
   }
 }
 #endif
