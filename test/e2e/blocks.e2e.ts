@@ -8,7 +8,7 @@
 import * as path from 'node:path';
 import {
   visibleEditorLines,
-  findWebviewFrame, log, openFile, openWorkbench, packageVsix, pollUntil, quickInput, quickPickItem, REPO_ROOT,
+  findWebviewFrame, log, openFile, openWorkbench, packageVsix, pollUntil, quickInput, quickPickItem, REPO_ROOT, revealQuickPickItem,
   resizeSideBar, rightClickExplorerItem, rightClickTreeItem, runCommand, runE2E, screenshot, showViewContainer, startCodeServer,
   textOf, treeItemDescription, userSettingsFile, waitForNotification, writeUserSettingsJson, type Frame, type Page, type Scenario, type Workbench,
 } from './harness';
@@ -51,7 +51,7 @@ async function shot(page: Page, name: string): Promise<void> {
 async function trainWithMySettings(page: Page, family: RegExp): Promise<void> {
   await pollUntil('"Use My Settings" to show the family of settings.json', async () => {
     await rightClickExplorerItem(page, 'harbor.txt', TRAIN_MENU);
-    await quickPickItem(page, 'Use My Settings').waitFor({ timeout: 10_000 });
+    await revealQuickPickItem(page, 'Use My Settings');
     const row = await textOf(quickPickItem(page, 'Use My Settings'));
     if (!family.test(row)) {
       await page.keyboard.press('Escape');
@@ -59,7 +59,7 @@ async function trainWithMySettings(page: Page, family: RegExp): Promise<void> {
     }
     return 'ok';
   }, (r) => r === 'ok', 30_000, 500);
-  await quickPickItem(page, 'Use My Settings').click();
+  await (await revealQuickPickItem(page, 'Use My Settings')).click();
   await quickInput(page).waitFor({ state: 'hidden', timeout: 10_000 });
 }
 

@@ -269,6 +269,23 @@ export function quickPickItem(page: Page, label: string): Locator {
 }
 
 /**
+ * quickPickItem, brought into view: VS Code renders only the rows that fit,
+ * so a row below the fold is reached as a user would, by typing its label
+ * into the filter (clearQuickPickFilter shows the whole list again).
+ */
+export async function revealQuickPickItem(page: Page, label: string): Promise<Locator> {
+  const row = quickPickItem(page, label);
+  if ((await row.count()) > 0) return row;
+  await quickInput(page).fill(label);
+  await row.waitFor({ timeout: 10_000 });
+  return row;
+}
+
+export async function clearQuickPickFilter(page: Page): Promise<void> {
+  await quickInput(page).fill('');
+}
+
+/**
  * Opens the Command Palette (F1) with `label` typed and waits until that command is
  * listed; the palette stays open. Retries, because the palette lists only commands
  * known when it opened and an extension's contributions arrive a little after the

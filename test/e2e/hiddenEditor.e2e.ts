@@ -8,7 +8,7 @@
 // action revealing it again.
 import * as path from 'node:path';
 import {
-  findWebviewFrame, log, openFile, openWorkbench, packageVsix, pollUntil, quickInput, quickPickItem, REPO_ROOT,
+  findWebviewFrame, log, openFile, openWorkbench, packageVsix, pollUntil, quickInput, quickPickItem, REPO_ROOT, revealQuickPickItem,
   reloadWindow, resizeSideBar, rightClickExplorerItem, runCommand, runE2E, screenshot, showViewContainer, startCodeServer,
   textOf, treeItemDescription, waitForNotification, type Frame, type Page, type Scenario,
 } from './harness';
@@ -74,7 +74,7 @@ const scenarios: Scenario[] = [
     run: async ({ page }) => {
       await pollUntil('"Use My Settings" to show the LSTM of settings.json', async () => {
         await rightClickExplorerItem(page, 'harbor.txt', TRAIN_MENU);
-        await quickPickItem(page, 'Use My Settings').waitFor({ timeout: 10_000 });
+        await revealQuickPickItem(page, 'Use My Settings');
         const row = await textOf(quickPickItem(page, 'Use My Settings'));
         if (!/LSTM 32×1 from rnnLab\.\* settings/.test(row)) {
           await page.keyboard.press('Escape');
@@ -82,7 +82,7 @@ const scenarios: Scenario[] = [
         }
         return 'ok';
       }, (r) => r === 'ok', 30_000, 500);
-      await quickPickItem(page, 'Use My Settings').click();
+      await (await revealQuickPickItem(page, 'Use My Settings')).click();
       await quickInput(page).waitFor({ state: 'hidden', timeout: 10_000 });
       await waitForNotification(page, new RegExp(`"${MODEL}" done at step 100`), 180_000);
       await showViewContainer(page, 'RNN Lab');

@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   visibleEditorLines,
-  log, openFile, openWorkbench, packageVsix, pollUntil, quickInput, quickPickItem, reloadWindow,
+  clearQuickPickFilter, log, openFile, openWorkbench, packageVsix, pollUntil, quickInput, quickPickItem, reloadWindow, revealQuickPickItem,
   REPO_ROOT, resizeSideBar, rightClickExplorerItem, rightClickTreeItem, runCommand, runE2E, screenshot, showViewContainer,
   startCodeServer, statusBarItem, textOf, treeItem, treeItemDescription, userSettingsFile, waitForNotification, writeUserSettingsJson,
   type Page, type Scenario, type Workbench,
@@ -147,7 +147,7 @@ const scenarios: Scenario[] = [
       await trainFromExplorer(page, 'poem.txt');
       await quickInput(page).waitFor({ state: 'visible', timeout: 15_000 });
       check((await quickInput(page).getAttribute('placeholder')) === 'How large a model?', 'the preset quick pick has no "How large a model?" prompt');
-      for (const label of PRESETS) await quickPickItem(page, label).waitFor({ timeout: 10_000 });
+      for (const label of ['Tiny', 'Small', 'Medium']) await quickPickItem(page, label).waitFor({ timeout: 10_000 });
       // Each size preset shows its description and a size/time estimate for this file.
       const tiny = await textOf(quickPickItem(page, 'Tiny'));
       check(/LSTM 64×1, a quick look in seconds/.test(tiny), `Tiny row: ${tiny}`);
@@ -156,8 +156,12 @@ const scenarios: Scenario[] = [
         const row = await textOf(quickPickItem(page, label));
         check(/params · .* steps ≈/.test(row), `${label} row has no estimate: ${row}`);
       }
-      const mine = await textOf(quickPickItem(page, 'Use My Settings'));
+      // The rows below the fold, reached by typing as a user would.
+      for (const label of PRESETS) await revealQuickPickItem(page, label);
+      const mine = await textOf(await revealQuickPickItem(page, 'Use My Settings'));
       check(/LSTM 128×2 from rnnLab\.\* settings/.test(mine), `Use My Settings row: ${mine}`);
+      await clearQuickPickFilter(page);
+      await quickPickItem(page, 'Tiny').waitFor({ timeout: 10_000 });
       await page.mouse.move(1100, 500); // no hover highlight on a row
       await shot(page, 'preset-quick-pick');
       await quickPickItem(page, 'Tiny').click();
@@ -264,7 +268,7 @@ const scenarios: Scenario[] = [
       // Settings apply asynchronously; retry until the quick pick shows the new values.
       await pollUntil('"Use My Settings" to reflect the edited settings.json', async () => {
         await trainFromExplorer(page, 'poem.txt');
-        await quickPickItem(page, 'Use My Settings').waitFor({ timeout: 10_000 });
+        await revealQuickPickItem(page, 'Use My Settings');
         const row = await textOf(quickPickItem(page, 'Use My Settings'));
         if (!/GRU 48×1 from rnnLab\.\* settings/.test(row) || / steps ≈/.test(row)) {
           await page.keyboard.press('Escape');
@@ -272,7 +276,7 @@ const scenarios: Scenario[] = [
         }
         return 'ok';
       }, (r) => r === 'ok', 20_000, 500);
-      await quickPickItem(page, 'Use My Settings').click();
+      await (await revealQuickPickItem(page, 'Use My Settings')).click();
 
       const steps = await watchSteps(page, LONG, 3);
       log(`status bar steps seen: ${steps.join(', ')}`);
