@@ -321,13 +321,24 @@ export async function runCommand(page: Page, label: string, opts: { attempts?: n
 
 /** Opens a workspace file through Quick Open (Ctrl+P) and waits for its editor tab. */
 export async function openFile(page: Page, name: string): Promise<void> {
-  await page.keyboard.press('Control+P');
-  const input = quickInput(page);
-  await input.waitFor({ state: 'visible' });
-  await input.fill(name);
-  // A click can land on a toolbar while the list still moves: then Enter opens the focused row.
-  await quickPickItem(page, name).click({ timeout: 10_000 }).catch(() => page.keyboard.press('Enter'));
-  await editorTab(page, name).waitFor();
+  // A loaded machine can lose the first try (Quick Open still indexing, a click landing while the
+  // list moves): each try gets 15 s for the tab, then Escape and again, as a user would.
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('Control+P');
+    const input = quickInput(page);
+    await input.waitFor({ state: 'visible' });
+    await input.fill(name);
+    // A click can land on a toolbar while the list still moves: then Enter opens the focused row.
+    await quickPickItem(page, name).click({ timeout: 10_000 }).catch(() => page.keyboard.press('Enter'));
+    try {
+      await editorTab(page, name).waitFor({ timeout: attempt < 3 ? 15_000 : 30_000 });
+      return;
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      log(`Quick Open did not open ${name} (try ${attempt}); again`);
+      await page.keyboard.press('Escape');
+    }
+  }
 }
 
 /** The text of the active editor's lines, top to bottom, as rendered (only lines in view). */
