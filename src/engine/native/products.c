@@ -1,16 +1,20 @@
 /*
- * The three matrix products of the Kernels interface in native code, for the
- * machines where WebAssembly's 128-bit SIMD leaves most of the core unused:
- * AVX-512 (16 floats per FMA), AVX2 + FMA (8), or portable C elsewhere.
+ * The engine's hot kernels in native code, for the machines where
+ * WebAssembly's 128-bit SIMD leaves most of the core unused: AVX-512 (16
+ * floats per FMA), AVX2 + FMA (8), or portable C elsewhere. They are the
+ * three matrix products of the Kernels interface,
  *
  *   kind 0  out[M,N] (+)= a[M,K] · b[K,N]
  *   kind 1  out[M,N] (+)= a[M,K] · b[N,K]ᵀ
  *   kind 2  out[M,N] (+)= a[K,M]ᵀ · b[K,N]
  *
- * One blocked loop serves all three: b is packed, KC rows by one panel of NR
- * columns at a time, into a contiguous buffer (the packing is where the
- * layouts differ), and a register-tiled micro-kernel forms MR rows × NR
- * columns of out with the rows of a broadcast from their own layout.
+ * (b packed per call, or once for many calls), Adam/AdamW and the clipping
+ * norm with the TypeScript optimizer's bits, and gpt's causal attention.
+ *
+ * One blocked loop serves the three products: b is packed, KC rows by one
+ * panel of NR columns at a time, into a contiguous buffer (the packing is
+ * where the layouts differ), and a register-tiled micro-kernel forms MR rows
+ * × NR columns of out with the rows of a broadcast from their own layout.
  *
  * Every element of out is one chain of fused multiply-adds over k in a fixed
  * order (KC blocks, each starting from the value out holds), whatever the
@@ -1014,24 +1018,17 @@ static pthread_once_t isa_once = PTHREAD_ONCE_INIT;
 
 NAPI_MODULE_INIT() {
   pthread_once(&isa_once, choose_isa);
-  napi_value fn;
-  napi_create_function(env, "product", NAPI_AUTO_LENGTH, js_product, NULL, &fn);
-  napi_set_named_property(env, exports, "product", fn);
-  napi_create_function(env, "isa", NAPI_AUTO_LENGTH, js_isa, NULL, &fn);
-  napi_set_named_property(env, exports, "isa", fn);
-  napi_create_function(env, "adam", NAPI_AUTO_LENGTH, js_adam, NULL, &fn);
-  napi_set_named_property(env, exports, "adam", fn);
-  napi_create_function(env, "sumSquares", NAPI_AUTO_LENGTH, js_sum_squares, NULL, &fn);
-  napi_set_named_property(env, exports, "sumSquares", fn);
-  napi_create_function(env, "packedSize", NAPI_AUTO_LENGTH, js_packed_size, NULL, &fn);
-  napi_set_named_property(env, exports, "packedSize", fn);
-  napi_create_function(env, "pack", NAPI_AUTO_LENGTH, js_pack, NULL, &fn);
-  napi_set_named_property(env, exports, "pack", fn);
-  napi_create_function(env, "productPacked", NAPI_AUTO_LENGTH, js_product_packed, NULL, &fn);
-  napi_set_named_property(env, exports, "productPacked", fn);
-  napi_create_function(env, "attention", NAPI_AUTO_LENGTH, js_attention, NULL, &fn);
-  napi_set_named_property(env, exports, "attention", fn);
-  napi_create_function(env, "scale", NAPI_AUTO_LENGTH, js_scale, NULL, &fn);
-  napi_set_named_property(env, exports, "scale", fn);
+  static const napi_property_descriptor functions[] = {
+    {"product", NULL, js_product, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"packedSize", NULL, js_packed_size, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"pack", NULL, js_pack, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"productPacked", NULL, js_product_packed, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"adam", NULL, js_adam, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"attention", NULL, js_attention, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"sumSquares", NULL, js_sum_squares, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"scale", NULL, js_scale, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"isa", NULL, js_isa, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
   return exports;
 }
