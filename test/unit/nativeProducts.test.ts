@@ -188,6 +188,12 @@ describe('native products', { skip: native ? false : `not available: ${nativeUna
     assert.throws(() => k.product(3 as ProductKind, out, 0, a, 0, b, 0, 3, 3, 4, 4, 3, 3, 0, 1), RangeError);
     assert.deepEqual(out, before);
     k.product(PRODUCT.AB, out, 0, a, 0, b, 0, 3, 3, 4, 4, 3, 3, 0, 1); // the same product in bounds
+    // The optimizer's kernels check their lengths too.
+    assert.throws(() => k.sumSquares(new Float32Array(3), 4), RangeError);
+    assert.throws(() => k.scale(new Float32Array(3), 4, 0.5), RangeError);
+    assert.throws(() => k.adam(a, b, a, b, 0, 13, new Float64Array(9), 1), RangeError);
+    assert.throws(() => k.adam(a, b, a, b, 0, 12, new Float64Array(8), 1), RangeError);
+    assert.equal(k.sumSquares(Float32Array.of(3, 4, 12), 3), 169);
   });
 
   it('two JavaScript threads multiplying at once both get right answers (one waits for the pool or runs alone)', async () => {

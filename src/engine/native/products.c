@@ -943,16 +943,19 @@ static napi_value js_adam(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* The (Float32Array g, length n) that sumSquares and scale start with, n within g; argv[2] for scale's coefficient. */
+static int vector_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv, float **g, int64_t *n) {
+  size_t argc = want, lg;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != want || !float32_arg(env, argv[0], g, &lg) || !int_args(env, argv, 1, 1, n)) return 0;
+  return *n >= 0 && (size_t)*n <= lg;
+}
+
 /* sumSquares(g, n): Σ g² over g[0, n) in double, in index order (clipGradNorm's order, so its bits). */
 static napi_value js_sum_squares(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
   float *g;
-  size_t lg;
   int64_t n;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 || !float32_arg(env, argv[0], &g, &lg) || !int_args(env, argv, 1, 1, &n))
-    return throw_range(env, "sumSquares takes a Float32Array and a length");
-  if (n < 0 || (size_t)n > lg) return throw_range(env, "sumSquares: the length is out of the array's bounds");
+  if (!vector_args(env, info, 2, argv, &g, &n)) return throw_range(env, "sumSquares takes a Float32Array and a length within it");
   double s = 0;
   for (int64_t i = 0; i < n; i++) {
     const double x = (double)g[i];
@@ -965,15 +968,12 @@ static napi_value js_sum_squares(napi_env env, napi_callback_info info) {
 
 /* scale(g, n, coef): g = float(g · coef) over g[0, n). */
 static napi_value js_scale(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
   float *g;
-  size_t lg;
   int64_t n;
   double coef;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3 || !float32_arg(env, argv[0], &g, &lg) || !int_args(env, argv, 1, 1, &n) || napi_get_value_double(env, argv[2], &coef) != napi_ok)
-    return throw_range(env, "scale takes a Float32Array, a length and a coefficient");
-  if (n < 0 || (size_t)n > lg) return throw_range(env, "scale: the length is out of the array's bounds");
+  if (!vector_args(env, info, 3, argv, &g, &n) || napi_get_value_double(env, argv[2], &coef) != napi_ok)
+    return throw_range(env, "scale takes a Float32Array, a length within it and a coefficient");
   for (int64_t i = 0; i < n; i++) g[i] = (float)((double)g[i] * coef);
   return NULL;
 }
