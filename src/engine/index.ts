@@ -20,3 +20,4 @@ export * from './sampling';
 export * from './instrument';
 export * from './session';
 export * from './run';
+export { keepNativeOnCallingThread } from './native';
