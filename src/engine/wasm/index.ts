@@ -174,6 +174,10 @@ export class WasmKernels implements Kernels {
   /** First float of the per-call scratch: just after the held operand, if any. */
   protected scratch: number;
 
+  get nativeThreads(): number {
+    return nativeThreads(this.threads);
+  }
+
   /** The compiled module behind `fn` (helper threads instantiate it on the same memory). */
   protected readonly module: object;
 
