@@ -314,8 +314,13 @@ export async function findInCommandPalette(page: Page, label: string, opts: { at
 /** Runs a command through the Command Palette by its label ("RNN Lab: Train ..."), see findInCommandPalette. */
 export async function runCommand(page: Page, label: string, opts: { attempts?: number } = {}): Promise<void> {
   const item = await findInCommandPalette(page, label, opts);
-  // Enter would run the focused row, which may be another match: click ours.
-  await item.click();
+  // Enter would run the focused row, which may be another match: click ours, or, when a
+  // click cannot land (the list still moving), press Enter if the focused row is ours.
+  await item.click({ timeout: 10_000 }).catch(async (e: unknown) => {
+    const focused = page.locator('.quick-input-list .monaco-list-row.focused').first();
+    if ((await focused.getAttribute('aria-label').catch(() => null)) !== label) throw e;
+    await page.keyboard.press('Enter');
+  });
   await quickInput(page).waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
 }
 
