@@ -179,16 +179,20 @@ static inline __attribute__((always_inline)) AVX512_ATTR void tile_512(const int
     default: break;                                                                      \
   }
 
-AVX512_ATTR static void panel_512_rows(const Product *p, int i0, int i1, int j0, int nr, int k0, int kc, int load, const float *pack) {
-  ROW_TILES(tile_512, 0)
-}
-AVX512_ATTR static void panel_512_cols(const Product *p, int i0, int i1, int j0, int nr, int k0, int kc, int load, const float *pack) {
-  ROW_TILES(tile_512, 1)
-}
-AVX512_ATTR static void panel_512(const Product *p, int i0, int i1, int j0, int nr, int k0, int kc, int load, const float *pack) {
-  if (p->ai == 1) panel_512_cols(p, i0, i1, j0, nr, k0, kc, load, pack);
-  else panel_512_rows(p, i0, i1, j0, nr, k0, kc, load, pack);
-}
+/* An instruction set's panel: its row tiles, with a's values read along rows or (kind 2) along columns. */
+#define PANELS(ATTR, TILE, NAME)                                                                                          \
+  ATTR static void NAME##_rows(const Product *p, int i0, int i1, int j0, int nr, int k0, int kc, int load, const float *pack) { \
+    ROW_TILES(TILE, 0)                                                                                                      \
+  }                                                                                                                         \
+  ATTR static void NAME##_cols(const Product *p, int i0, int i1, int j0, int nr, int k0, int kc, int load, const float *pack) { \
+    ROW_TILES(TILE, 1)                                                                                                      \
+  }                                                                                                                         \
+  ATTR static void NAME(const Product *p, int i0, int i1, int j0, int nr, int k0, int kc, int load, const float *pack) {        \
+    if (p->ai == 1) NAME##_cols(p, i0, i1, j0, nr, k0, kc, load, pack);                                                     \
+    else NAME##_rows(p, i0, i1, j0, nr, k0, kc, load, pack);                                                                \
+  }
+
+PANELS(AVX512_ATTR, tile_512, panel_512)
 
 /* AVX2 + FMA: R rows × 16 columns in R·2 ymm accumulators. */
 #define AVX2_ATTR __attribute__((target("avx2,fma")))
@@ -229,16 +233,7 @@ static inline __attribute__((always_inline)) AVX2_ATTR void tile_256(const int R
   }
 }
 
-AVX2_ATTR static void panel_256_rows(const Product *p, int i0, int i1, int j0, int nr, int k0, int kc, int load, const float *pack) {
-  ROW_TILES(tile_256, 0)
-}
-AVX2_ATTR static void panel_256_cols(const Product *p, int i0, int i1, int j0, int nr, int k0, int kc, int load, const float *pack) {
-  ROW_TILES(tile_256, 1)
-}
-AVX2_ATTR static void panel_256(const Product *p, int i0, int i1, int j0, int nr, int k0, int kc, int load, const float *pack) {
-  if (p->ai == 1) panel_256_cols(p, i0, i1, j0, nr, k0, kc, load, pack);
-  else panel_256_rows(p, i0, i1, j0, nr, k0, kc, load, pack);
-}
+PANELS(AVX2_ATTR, tile_256, panel_256)
 #endif
 
 /*
