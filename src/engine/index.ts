@@ -20,4 +20,3 @@ export * from './sampling';
 export * from './instrument';
 export * from './session';
 export * from './run';
-export { keepNativeOnCallingThread } from './native';

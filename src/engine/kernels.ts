@@ -19,8 +19,6 @@ export interface Kernels {
   /** The native kernels these run their products on, and the threads they split them over (the optimizer uses both). */
   readonly native?: NativeProducts | null;
   readonly threads?: number;
-  /** The threads its native calls may use on this thread (1 where keepNativeOnCallingThread was called). */
-  readonly nativeThreads?: number;
   /** out[M,N] (+)= a[M,K] · b[N,K]ᵀ — activations times PyTorch-layout weights. */
   gemmABt(
     out: Floats, outOff: number,

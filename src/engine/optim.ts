@@ -162,7 +162,7 @@ function adamHyper(h: Float64Array, hyper: Hyper, lr: number, t: number, wd: num
 function nativeAdam(params: Params, hyper: Hyper, kernels: Kernels | undefined): Optimizer | null {
   const native = kernels?.native;
   if (!native || params.dtype !== 'f32') return null;
-  const threads = Math.max(1, kernels.nativeThreads ?? 1);
+  const threads = Math.max(1, kernels.threads ?? 1);
   const n = params.data.length;
   const p = params.data as Float32Array, g = params.grad as Float32Array;
   const m = new Float32Array(n), v = new Float32Array(n);

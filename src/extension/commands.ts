@@ -159,7 +159,7 @@ async function trainCommand(ctx: CommandContext, uri?: vscode.Uri, uris?: vscode
     );
     if (!go) return undefined;
   }
-  const settings = options.preset ? presetSettings(options.preset, targets[0]) : await choosePreset(text.length, vocabSize, targets[0], await gflops);
+  const settings = options.preset ? presetSettings(options.preset, targets[0]) : await choosePreset(text.length, vocabSize, targets[0], gflops ?? Promise.resolve(undefined));
   if (!settings) return undefined;
   const label = targets.length === 1 ? displayName(targets[0]!) : `${displayName(targets[0]!)} +${targets.length - 1}`;
   const name = options.name ?? `${label} · ${infoOf(settings.model.cell).title} ${settings.model.hidden}×${settings.model.layers}`;
@@ -224,13 +224,14 @@ function presetSettings(preset: NonNullable<TrainOptions['preset']>, scope: vsco
   return found.settings;
 }
 
-async function choosePreset(chars: number, vocabSize: number, scope: vscode.Uri | undefined, gflops: number | undefined): Promise<RunSettings | undefined> {
-  const items: (vscode.QuickPickItem & { settings?: RunSettings; custom?: boolean })[] = presets().map((p) => ({
-    label: p.label,
-    description: p.detail,
-    detail: describeEstimate(p.settings, vocabSize, chars, gflops),
-    settings: p.settings,
-  }));
+type PresetItem = vscode.QuickPickItem & { settings?: RunSettings; custom?: boolean };
+
+/**
+ * The presets quick pick. It opens at once; the time estimates join the rows
+ * when the machine's speed is measured (a cold worker on a busy machine can take
+ * seconds, and the user should not wait on them to choose).
+ */
+async function choosePreset(chars: number, vocabSize: number, scope: vscode.Uri | undefined, gflops: Promise<number | undefined>): Promise<RunSettings | undefined> {
   let mine: RunSettings | undefined;
   let mineError: string | undefined;
   try {
@@ -238,20 +239,44 @@ async function choosePreset(chars: number, vocabSize: number, scope: vscode.Uri 
   } catch (e) {
     mineError = (e as Error).message;
   }
-  items.push({ label: 'Custom…', description: 'choose the cell, size and length of the run', custom: true });
-  items.push({
-    label: 'Use My Settings',
-    description: mine ? `${infoOf(mine.model.cell).title} ${mine.model.hidden}×${mine.model.layers} from rnnLab.* settings` : `invalid: ${mineError}`,
-    ...(mine ? { detail: describeEstimate(mine, vocabSize, chars, gflops), settings: mine } : {}),
+  const rows = (speed: number | undefined): PresetItem[] => [
+    ...presets().map((p) => ({ label: p.label, description: p.detail, detail: describeEstimate(p.settings, vocabSize, chars, speed), settings: p.settings })),
+    { label: 'Custom…', description: 'choose the cell, size and length of the run', custom: true },
+    {
+      label: 'Use My Settings',
+      description: mine ? `${infoOf(mine.model.cell).title} ${mine.model.hidden}×${mine.model.layers} from rnnLab.* settings` : `invalid: ${mineError}`,
+      ...(mine ? { detail: describeEstimate(mine, vocabSize, chars, speed), settings: mine } : {}),
+    },
+  ];
+  const pick = vscode.window.createQuickPick<PresetItem>();
+  pick.placeholder = 'How large a model?';
+  pick.matchOnDescription = true;
+  pick.items = rows(undefined);
+  let open = true;
+  let measured: number | undefined;
+  void gflops.then((speed) => {
+    measured = speed;
+    if (!open || speed === undefined) return;
+    const active = pick.activeItems[0]?.label;
+    pick.items = rows(speed);
+    const again = pick.items.find((i) => i.label === active);
+    if (again) pick.activeItems = [again];
   });
-  const picked = await vscode.window.showQuickPick(items, { placeHolder: 'How large a model?', matchOnDescription: true });
+  const picked = await new Promise<PresetItem | undefined>((resolve) => {
+    pick.onDidAccept(() => resolve(pick.selectedItems[0] ?? pick.activeItems[0]));
+    pick.onDidHide(() => resolve(undefined));
+    pick.show();
+  });
+  open = false;
+  pick.dispose();
   if (!picked) return undefined;
   if (picked.label === 'Use My Settings' && !mine) throw new UserError(mineError!);
   if (!picked.custom) return picked.settings;
-  return customSettings(mine ?? presets()[1]!.settings, vocabSize, chars, gflops);
+  return customSettings(mine ?? presets()[1]!.settings, vocabSize, chars, () => measured);
 }
 
-async function customSettings(base: RunSettings, vocabSize: number, chars: number, gflops: number | undefined): Promise<RunSettings | undefined> {
+/** `gflops` reads the machine's speed when the settings are chosen (undefined while it is still measured). */
+async function customSettings(base: RunSettings, vocabSize: number, chars: number, gflops: () => number | undefined): Promise<RunSettings | undefined> {
   // The current family first, then the registry's order.
   const families = Object.values(FAMILY_INFO).sort((a, b) => Number(b.name === base.model.cell) - Number(a.name === base.model.cell));
   const cell = await vscode.window.showQuickPick(
@@ -297,7 +322,7 @@ async function customSettings(base: RunSettings, vocabSize: number, chars: numbe
   );
   const settings: RunSettings = { ...base, model: r.model, train: recipe ? r.train : base.train, maxSteps: steps };
   const params = parameterCount({ ...settings.model, vocabSize });
-  void vscode.window.setStatusBarMessage(`RNN Lab: ${describeEstimate(settings, vocabSize, chars, gflops)} (${params} parameters)`, 5000);
+  void vscode.window.setStatusBarMessage(`RNN Lab: ${describeEstimate(settings, vocabSize, chars, gflops())} (${params} parameters)`, 5000);
   return settings;
 }
 

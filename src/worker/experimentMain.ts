@@ -16,7 +16,7 @@ import {
   decodeCheckpoint,
   decodeText,
   evaluateStream,
-  keepNativeOnCallingThread,
+ 
   splitTokens,
   startRun,
   streamLayout,
@@ -31,9 +31,6 @@ import { lockExperimentFolder, planExperiment, runExperiment } from '../shared/e
 import type { ExperimentRequest, ExperimentReviewRequest, ExperimentStartRequest, ExperimentStartResult } from '../shared/experimentProtocol';
 import { assertNever } from '../shared/rpc';
 import { errorText, post, serve } from './port';
-
-// In the extension host the native kernels stay on this thread (see keepNativeOnCallingThread).
-keepNativeOnCallingThread();
 
 /** How often the running run hands the thread back (stop requests are read then). */
 const SLICE_MS = 50;

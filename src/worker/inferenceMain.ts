@@ -5,7 +5,7 @@
  * work the extension host must not do on its own thread: checking an
  * imported checkpoint and the kernel benchmark behind the time estimates.
  */
-import { bestKernels, decodeCheckpoint, keepNativeOnCallingThread, Rng, Stepper, traceHiddenStates, type Model } from '../engine';
+import { bestKernels, decodeCheckpoint, Rng, Stepper, traceHiddenStates, type Model } from '../engine';
 import type {
   CheckpointSummary,
   HostToInference,
@@ -27,9 +27,6 @@ import { viewOfTrace } from '../engine/bpttView';
 import { STEP_THROUGH_FACTOR_BUDGET_MS } from '../shared/stepThroughProtocol';
 import { measureGflops } from './kernelBenchmark';
 import { channel } from './port';
-
-// In the extension host the native kernels stay on this thread (see keepNativeOnCallingThread).
-keepNativeOnCallingThread();
 
 /** The fastest matrix kernels this runtime can run, chosen once per worker. */
 const kernels = bestKernels();

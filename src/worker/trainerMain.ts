@@ -5,13 +5,10 @@
  * between steps, and posts the loop's events to the host, which saves the
  * checkpoints and the history.
  */
-import { decodeCheckpoint, DEFAULT_GRADFLOW_EVERY, describeKernels, extensionNames, keepNativeOnCallingThread, startRun, type RunInput, type RunLoop, type RunOutcome } from '../engine';
+import { decodeCheckpoint, DEFAULT_GRADFLOW_EVERY, describeKernels, extensionNames, startRun, type RunInput, type RunLoop, type RunOutcome } from '../engine';
 import { assertNever } from '../shared/rpc';
 import type { RunState, TrainerRequest, TrainStartRequest, TrainStartResult } from '../shared/trainerProtocol';
 import { errorText, post, serve } from './port';
-
-// In the extension host the native kernels stay on this thread (see keepNativeOnCallingThread).
-keepNativeOnCallingThread();
 
 /** How long one slice of steps may hold the thread before messages are read. */
 const SLICE_MS = 50;

@@ -7,8 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -230,6 +230,40 @@ describe('native products', { skip: native ? false : `not available: ${nativeUna
       assert.ok(r.same, 'every repeat gave the first result');
       assert.ok(r.worst < 1e-4, `largest error ${r.worst}`);
     }
+  });
+
+  it('worker threads that come and go, in a process whose main thread never loads the library, keep the pool working', () => {
+    // The editor's case: only workers load the addon, and Node unloads a worker's addons when it exits.
+    const script = `
+      const { Worker, isMainThread, parentPort } = require('node:worker_threads');
+      if (isMainThread) {
+        (async () => {
+          for (let round = 0; round < 12; round++) {
+            const w = new Worker(__filename);
+            const got = await new Promise((resolve) => {
+              const timer = setTimeout(() => resolve('no answer in 10 s'), 10000);
+              w.once('message', (m) => { clearTimeout(timer); resolve(m); });
+              w.once('error', (e) => { clearTimeout(timer); resolve(String(e)); });
+            });
+            if (got !== 'ok') { console.error('round ' + round + ': ' + got); process.exit(1); }
+            await w.terminate();
+          }
+          process.exit(0);
+        })();
+      } else {
+        const n = { exports: {} };
+        process.dlopen(n, ${JSON.stringify(join(ROOT, 'dist', 'native', 'products.node'))});
+        const M = 256, N = 512, K = 512;
+        const a = new Float32Array(M * K).fill(0.5), b = new Float32Array(K * N).fill(0.25), out = new Float32Array(M * N);
+        for (let r = 0; r < 100; r++) n.exports.product(0, out, 0, a, 0, b, 0, M, N, K, K, N, N, 0, 2);
+        parentPort.postMessage(out.every((v) => v === 64) ? 'ok' : 'wrong result ' + out[0]);
+      }
+    `;
+    const file = join(ROOT, 'test-results', 'native-workers-come-and-go.cjs');
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, script);
+    const r = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 0, `${r.stderr}${r.signal ? ` (${r.signal})` : ''}`);
   });
 
   for (const isa of ['avx2', 'c']) {

@@ -52,7 +52,7 @@ export function buildNative({ force = false } = {}) {
     '-ffp-contract=off',
     '-Wall', '-Wextra', '-Wno-unused-parameter', '-I', headers,
     ...(process.platform === 'darwin' ? ['-undefined', 'dynamic_lookup'] : []),
-    '-o', tmp, source, '-lpthread',
+    '-o', tmp, source, '-lpthread', '-ldl',
   ];
   const r = spawnSync(cc, args, { encoding: 'utf8' });
   if (r.error) return fail(`${cc}: ${r.error.message}`);

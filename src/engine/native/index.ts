@@ -68,23 +68,6 @@ interface NodeProcess {
   dlopen(module: { exports: object }, file: string): void;
 }
 
-let poolAllowed = true;
-
-/**
- * Keeps this thread's native calls on the calling thread (no pool threads).
- * The editor's workers call it: there a resumed run was seen to stall with
- * the pool (not yet understood), while the CLI and the benchmarks, one
- * JavaScript thread per process, use the pool.
- */
-export function keepNativeOnCallingThread(): void {
-  poolAllowed = false;
-}
-
-/** The threads a native call of this thread may use, given the kernels' own count. */
-export function nativeThreads(threads: number): number {
-  return poolAllowed ? Math.max(1, threads) : 1;
-}
-
 let loaded: NativeProducts | null | undefined;
 let why = '';
 

@@ -25,8 +25,10 @@
  * process. The calling thread computes its own part; a product that finds the
  * pool busy (another JS thread's product) runs on its caller alone.
  */
+#define _GNU_SOURCE /* dladdr */
 #define NAPI_VERSION 8
 #include <node_api.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -346,13 +348,19 @@ static void choose_isa(void) {
 #endif
 }
 
-/* The pack buffer of the calling thread (grown once, never shrunk). */
+/* The pack buffer of the calling thread (grown once, freed when the thread exits: JS worker threads come and go). */
 static _Thread_local float *pack_buf = NULL;
+static pthread_key_t pack_key;
+static pthread_once_t pack_key_once = PTHREAD_ONCE_INIT;
+
+static void make_pack_key(void) { pthread_key_create(&pack_key, free); }
 
 static float *thread_pack(void) {
   if (!pack_buf) {
     void *p = NULL;
     if (posix_memalign(&p, 64, (size_t)KC * NR_MAX * sizeof(float)) != 0) return NULL;
+    pthread_once(&pack_key_once, make_pack_key);
+    pthread_setspecific(pack_key, p);
     pack_buf = (float *)p;
   }
   return pack_buf;
@@ -1009,10 +1017,27 @@ static napi_value js_isa(napi_env env, napi_callback_info info) {
   return s;
 }
 
-static pthread_once_t isa_once = PTHREAD_ONCE_INIT;
+/*
+ * Node unloads a worker thread's addons when the worker exits and loads them
+ * afresh in the next. The pool's threads outlive any one caller: an unload
+ * leaves them asleep in the old copy while the new copy starts over with its
+ * own state, and a later product then waited forever (unit test: workers
+ * that come and go). So the library stays loaded for the life of the process.
+ */
+static void pin_library(void) {
+  Dl_info info;
+  if (dladdr((void *)&pin_library, &info) && info.dli_fname) (void)dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+}
+
+static void load_once(void) {
+  pin_library();
+  choose_isa();
+}
+
+static pthread_once_t load_once_flag = PTHREAD_ONCE_INIT;
 
 NAPI_MODULE_INIT() {
-  pthread_once(&isa_once, choose_isa);
+  pthread_once(&load_once_flag, load_once);
   static const napi_property_descriptor functions[] = {
     {"product", NULL, js_product, NULL, NULL, NULL, napi_enumerable, NULL},
     {"packedSize", NULL, js_packed_size, NULL, NULL, NULL, napi_enumerable, NULL},

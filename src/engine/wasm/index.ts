@@ -20,7 +20,7 @@ import type { Floats } from '../floats';
 import { elementwise } from '../elementwise';
 import { tsKernels, type ArenaKernels, type ArenaOptions, type Kernels, type WasmHost } from '../kernels';
 import { relaxedSharedWasmBase64, relaxedWasmBase64, simdSharedWasmBase64, simdWasmBase64 } from './binaries.generated';
-import { nativeProducts, nativeThreads, PRODUCT, type NativeProducts } from '../native';
+import { nativeProducts, PRODUCT, type NativeProducts } from '../native';
 import { ATB_WS_BYTES, setHelperSpins, splitColSums, splitGemm, splitGemmAB, splitGemmAtB, splitRows, splitTranspose, threadsAvailable } from './threads';
 
 export { setSplitMinMacs, SPLIT_MIN_MACS, splitCount, stopHelpers, threadsAvailable } from './threads';
@@ -174,10 +174,6 @@ export class WasmKernels implements Kernels {
   /** First float of the per-call scratch: just after the held operand, if any. */
   protected scratch: number;
 
-  get nativeThreads(): number {
-    return nativeThreads(this.threads);
-  }
-
   /** The compiled module behind `fn` (helper threads instantiate it on the same memory). */
   protected readonly module: object;
 
@@ -323,7 +319,7 @@ export class WasmKernels implements Kernels {
     if (this.native) {
       const h = this.nativeHeld;
       if (h && h.b === b && h.off === bOff && N * K <= h.n) return this.abtPacked(h, out, outOff, a, aOff, M, N, K, accumulate);
-      return this.native.product(PRODUCT.ABt, out, outOff, a, aOff, b, bOff, M, N, K, K, K, N, accumulate ? 1 : 0, nativeThreads(this.threads));
+      return this.native.product(PRODUCT.ABt, out, outOff, a, aOff, b, bOff, M, N, K, K, K, N, accumulate ? 1 : 0, this.threads);
     }
     if (this.outerProductPays(M, N) && this.abtByOuterProduct(out, outOff, a, aOff, b, bOff, M, N, K, accumulate)) return;
     const ra = this.resident(a), rb = this.resident(b), ro = this.resident(out);
@@ -347,7 +343,7 @@ export class WasmKernels implements Kernels {
       return;
     }
     if (M === 0 || N === 0) return;
-    if (this.native) return this.native.product(PRODUCT.AB, out, outOff, a, aOff, b, bOff, M, N, K, K, N, N, accumulate ? 1 : 0, nativeThreads(this.threads));
+    if (this.native) return this.native.product(PRODUCT.AB, out, outOff, a, aOff, b, bOff, M, N, K, K, N, N, accumulate ? 1 : 0, this.threads);
     if (this.outerProductPays(M, N) && this.ab(out, outOff, a, aOff, b, bOff, M, N, K, accumulate)) return;
     // b[K,N] (resident, or copied to pRaw) is transposed to bᵀ[N,K] at pb.
     const ra = this.resident(a), rb = this.resident(b), ro = this.resident(out);
@@ -370,7 +366,7 @@ export class WasmKernels implements Kernels {
       return;
     }
     if (M === 0 || N === 0) return;
-    if (this.native) return this.native.product(PRODUCT.AtB, out, outOff, a, aOff, b, bOff, M, N, K, M, N, N, accumulate ? 1 : 0, nativeThreads(this.threads));
+    if (this.native) return this.native.product(PRODUCT.AtB, out, outOff, a, aOff, b, bOff, M, N, K, M, N, N, accumulate ? 1 : 0, this.threads);
     // a[K,M] and b[K,N] are used as they are (copied in when not resident),
     // by the outer-product kernel gemm_atb_ld: no transposes.
     const ra = this.resident(a), rb = this.resident(b), ro = this.resident(out);
@@ -403,7 +399,7 @@ export class WasmKernels implements Kernels {
       h.N = N;
       h.K = K;
     }
-    native.productPacked(PRODUCT.ABt, out, outOff, a, aOff, this.packed, M, N, K, K, N, accumulate ? 1 : 0, nativeThreads(this.threads));
+    native.productPacked(PRODUCT.ABt, out, outOff, a, aOff, this.packed, M, N, K, K, N, accumulate ? 1 : 0, this.threads);
   }
 
   /**
@@ -705,7 +701,6 @@ export function describeKernels(kernels: Kernels): string {
   const n = kernelThreads(kernels);
   const name = kernels.native ? `${kernels.name} (${kernels.native.isa()})` : kernels.name;
   if (kernels === tsKernels) return name;
-  if (kernels.native && nativeThreads(n) < n) return `${name} on 1 thread, wasm loops on ${n}`;
   return `${name}, ${n} thread${n === 1 ? '' : 's'}`;
 }
 

@@ -167,7 +167,7 @@ export class CausalSelfAttention implements Mixer {
     const { kernels, B, T } = this.ctx;
     const native = kernels.native;
     if (!native || !(this.qkv instanceof Float32Array && yOrDy instanceof Float32Array && this.weights instanceof Float32Array && this.dqkv instanceof Float32Array)) return false;
-    return native.attention(backward, this.qkv, yOrDy, this.weights, this.dqkv, T, B, this.C, this.heads, kernels.nativeThreads ?? 1);
+    return native.attention(backward, this.qkv, yOrDy, this.weights, this.dqkv, T, B, this.C, this.heads, kernels.threads ?? 1);
   }
 
   /** The arena's host when this attention can run in wasm there: the exports exist and every buffer is resident. */
