@@ -58,7 +58,7 @@ async function trainWithMySettings(page: Page, family: RegExp): Promise<void> {
       return row;
     }
     return 'ok';
-  }, (r) => r === 'ok', 30_000, 500);
+  }, (r) => r === 'ok', 60_000, 500);
   await (await revealQuickPickItem(page, 'Use My Settings')).click();
   await quickInput(page).waitFor({ state: 'hidden', timeout: 10_000 });
 }

@@ -275,8 +275,11 @@ export function quickPickItem(page: Page, label: string): Locator {
  */
 export async function revealQuickPickItem(page: Page, label: string): Promise<Locator> {
   const row = quickPickItem(page, label);
+  // A quick pick that is still opening has no rows yet, and filling the hidden input of a closed one would wait in vain.
+  await quickInput(page).waitFor({ state: 'visible', timeout: 15_000 });
+  await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 5_000 }).catch(() => undefined);
   if ((await row.count()) > 0) return row;
-  await quickInput(page).fill(label);
+  await quickInput(page).fill(label, { timeout: 5_000 });
   await row.waitFor({ timeout: 10_000 });
   return row;
 }
