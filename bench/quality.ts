@@ -15,7 +15,9 @@
  */
 import { readFileSync } from 'node:fs';
 
-import { infoOf, parameterCount, startRun, stopHelpers, type RunOutcome } from '../src/engine';
+import { bestKernels, flopsPerChar, infoOf, parameterCount, startRun, stopHelpers, type RunOutcome } from '../src/engine';
+import { runThreads } from '../src/engine/threadCount';
+import { measureGflops } from '../src/engine/trainingSpeed';
 import { presets, type Preset } from '../src/shared/presets';
 import { parseQualityArgs, type QualityArgs } from './qualityArgs';
 import { formatTable, qualityInput, selectPresets, stepsFor, type QualityRow } from './qualityPlan';
@@ -41,12 +43,21 @@ function calibrate(text: string, preset: Preset, seconds: number, threads: numbe
   return (loop.step - start.step) / Math.max(1e-9, loop.seconds - start.seconds);
 }
 
+/** The step rate the editor's presets quick pick assumes for `preset` (src/extension/presets.ts). */
+function estimatedStepRate(preset: Preset, text: string, threads: number): number {
+  speed ??= measureGflops(bestKernels());
+  const gflops = speed[Math.min(runThreads(threads, preset.settings.train.batch), speed.length) - 1]!;
+  const config = { ...preset.settings.model, vocabSize: new Set(text).size };
+  return (gflops * 1e9) / flopsPerChar(config) / (preset.settings.train.batch * preset.settings.train.seq);
+}
+let speed: number[] | undefined;
+
 function measure(text: string, preset: Preset, args: QualityArgs): QualityRow {
   let steps = args.steps;
   if (steps === null) {
     const rate = calibrate(text, preset, args.calibrateSeconds, args.threads);
     steps = stepsFor(rate, args.seconds);
-    log(`${preset.id}: ${rate.toFixed(2)} steps/s in a ${args.calibrateSeconds} s calibration → ${steps} steps`);
+    log(`${preset.id}: ${rate.toFixed(2)} steps/s in a ${args.calibrateSeconds} s calibration → ${steps} steps (the editor's time estimate: ${estimatedStepRate(preset, text, args.threads).toFixed(2)} steps/s)`);
   }
   const input = qualityInput(preset, steps, args.steps === null ? args.seconds : null, args.threads);
   const { session, resolved, loop } = startRun({ text, settings: input }, {});

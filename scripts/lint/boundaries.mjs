@@ -30,7 +30,7 @@ const VSCODE = { name: 'vscode', message: 'Only src/extension/ may import vscode
  * to the same list. Paths below src/engine/, `*` one folder name.
  */
 export const PURE_ENGINE = [
-  'config', 'errors', 'floats', 'memory', 'optim', 'text', 'quote',
+  'config', 'errors', 'floats', 'memory', 'optim', 'text', 'quote', 'threadCount',
   'schedule', 'models/catalog', 'models/*/info',
   // What the block families' info is made of (shapes, sizes, checks).
   'models/blocks/config', 'models/blocks/flops', 'models/blocks/memory', 'models/blocks/specs', 'models/rnn/activation', 'run/settings', 'run/resolve',

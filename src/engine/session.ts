@@ -14,6 +14,7 @@ import { infoOf } from './models/catalog';
 import { Rng } from './rng';
 import { splitTokens, Trainer } from './trainer';
 import { bytesPerToken, stringSource, type TextSource, type TokenArray } from './text';
+import { runThreads } from './threadCount';
 import { Vocab } from './vocab';
 import { bestKernels, withThreads } from './wasm';
 
@@ -41,28 +42,7 @@ export interface SessionPlan {
   restartEpoch?: boolean;
 }
 
-/**
- * Threads a run uses unless told otherwise: 2 wherever there are at least two
- * cores and the batch has at least 8 streams, else 1. Never more by default: a run shares the machine with VS Code
- * and the user's other work. Two also on a 2-core machine (not cores - 1 = 1):
- * the helper thread works only during the large products and sleeps between
- * them (after a spin of some tens of µs), and it is where issue #5's gain is.
- * Users who want the second core left free set rnnLab.training.threads to 1.
- */
-export function defaultThreads(cores = availableCores(), batch = Infinity): number {
-  // A batch of a few streams has no product large enough to split (the bench
-  // shows no gain below batch 8, and up to ~10 % lost to the shared memory).
-  return cores <= 1 || batch < 8 ? 1 : 2;
-}
-
-function availableCores(): number {
-  try {
-    const os = require('node:os') as { availableParallelism?: () => number; cpus(): unknown[] };
-    return os.availableParallelism ? os.availableParallelism() : os.cpus().length;
-  } catch {
-    return 1;
-  }
-}
+export { defaultThreads } from './threadCount';
 
 export interface Session {
   model: Model;
@@ -104,7 +84,7 @@ export function buildSession(plan: SessionPlan): Session {
   } else {
     ({ model, rng } = createModel(plan.shape, vocab, train.seed));
   }
-  const threads = plan.threads && plan.threads > 0 ? plan.threads : defaultThreads(availableCores(), train.batch);
+  const threads = runThreads(plan.threads, train.batch);
   const trainer = new Trainer(model, train, trainTokens, withThreads(plan.kernels ?? bestKernels(), threads), rng);
   const saved = init?.checkpoint.trainState;
   // A different layout reads the data differently: position and carried state start over.

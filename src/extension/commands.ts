@@ -11,7 +11,7 @@ import type { GradientFlowPanels } from './panels/gradientFlowPanel';
 import type { ModelEntry, ModelLibrary, RunSettings } from './library';
 import { projectFolderIn, writePytorchProject } from './exportPytorch';
 import { describeEstimate, presets } from './presets';
-import { readRunSettings } from './settings';
+import { readHostLimits, readRunSettings } from './settings';
 import { formatRate } from './statusBar';
 import { displayName, distinctChars, MANY_DISTINCT_CHARS, readTrainingText } from './sourceText';
 import type { TrainingManager } from './training';
@@ -224,6 +224,15 @@ function presetSettings(preset: NonNullable<TrainOptions['preset']>, scope: vsco
   return found.settings;
 }
 
+/** rnnLab.training.threads, or 0 (automatic) where it is out of range: the run itself will say so. */
+function threadsSetting(): number {
+  try {
+    return readHostLimits().threads;
+  } catch {
+    return 0;
+  }
+}
+
 type PresetItem = vscode.QuickPickItem & { settings?: RunSettings; custom?: boolean };
 
 /**
@@ -231,7 +240,7 @@ type PresetItem = vscode.QuickPickItem & { settings?: RunSettings; custom?: bool
  * when the machine's speed is measured (a cold worker on a busy machine can take
  * seconds, and the user should not wait on them to choose).
  */
-async function choosePreset(chars: number, vocabSize: number, scope: vscode.Uri | undefined, gflops: Promise<number | undefined>): Promise<RunSettings | undefined> {
+async function choosePreset(chars: number, vocabSize: number, scope: vscode.Uri | undefined, gflops: Promise<number[] | undefined>): Promise<RunSettings | undefined> {
   let mine: RunSettings | undefined;
   let mineError: string | undefined;
   try {
@@ -239,13 +248,14 @@ async function choosePreset(chars: number, vocabSize: number, scope: vscode.Uri 
   } catch (e) {
     mineError = (e as Error).message;
   }
-  const rows = (speed: number | undefined): PresetItem[] => [
-    ...presets().map((p) => ({ label: p.label, description: p.detail, detail: describeEstimate(p.settings, vocabSize, chars, speed), settings: p.settings })),
+  const threads = threadsSetting();
+  const rows = (speed: number[] | undefined): PresetItem[] => [
+    ...presets().map((p) => ({ label: p.label, description: p.detail, detail: describeEstimate(p.settings, vocabSize, chars, speed, threads), settings: p.settings })),
     { label: 'Custom…', description: 'choose the cell, size and length of the run', custom: true },
     {
       label: 'Use My Settings',
       description: mine ? `${infoOf(mine.model.cell).title} ${mine.model.hidden}×${mine.model.layers} from rnnLab.* settings` : `invalid: ${mineError}`,
-      ...(mine ? { detail: describeEstimate(mine, vocabSize, chars, speed), settings: mine } : {}),
+      ...(mine ? { detail: describeEstimate(mine, vocabSize, chars, speed, threads), settings: mine } : {}),
     },
   ];
   const pick = vscode.window.createQuickPick<PresetItem>();
@@ -253,7 +263,7 @@ async function choosePreset(chars: number, vocabSize: number, scope: vscode.Uri 
   pick.matchOnDescription = true;
   pick.items = rows(undefined);
   let open = true;
-  let measured: number | undefined;
+  let measured: number[] | undefined;
   void gflops.then((speed) => {
     measured = speed;
     if (!open || speed === undefined) return;
@@ -276,7 +286,7 @@ async function choosePreset(chars: number, vocabSize: number, scope: vscode.Uri 
 }
 
 /** `gflops` reads the machine's speed when the settings are chosen (undefined while it is still measured). */
-async function customSettings(base: RunSettings, vocabSize: number, chars: number, gflops: () => number | undefined): Promise<RunSettings | undefined> {
+async function customSettings(base: RunSettings, vocabSize: number, chars: number, gflops: () => number[] | undefined): Promise<RunSettings | undefined> {
   // The current family first, then the registry's order.
   const families = Object.values(FAMILY_INFO).sort((a, b) => Number(b.name === base.model.cell) - Number(a.name === base.model.cell));
   const cell = await vscode.window.showQuickPick(
@@ -322,7 +332,7 @@ async function customSettings(base: RunSettings, vocabSize: number, chars: numbe
   );
   const settings: RunSettings = { ...base, model: r.model, train: recipe ? r.train : base.train, maxSteps: steps };
   const params = parameterCount({ ...settings.model, vocabSize });
-  void vscode.window.setStatusBarMessage(`RNN Lab: ${describeEstimate(settings, vocabSize, chars, gflops())} (${params} parameters)`, 5000);
+  void vscode.window.setStatusBarMessage(`RNN Lab: ${describeEstimate(settings, vocabSize, chars, gflops(), threadsSetting())} (${params} parameters)`, 5000);
   return settings;
 }
 

@@ -18,7 +18,7 @@ export class InferenceService implements vscode.Disposable {
   private readonly stale = new Set<string>();
   private readonly chunkListeners = new Map<number, (text: string) => void>();
   private nextStreamId = 1;
-  private gflops: Promise<number> | undefined;
+  private gflops: Promise<number[]> | undefined;
 
   constructor(
     private readonly library: ModelLibrary,
@@ -107,8 +107,8 @@ export class InferenceService implements vscode.Disposable {
     return this.client.request({ kind: 'checkpoint/inspect', bytes }, { timeoutMs: 120_000 });
   }
 
-  /** This machine's GFLOP/s with the training kernels, measured once in the worker. */
-  machineGflops(): Promise<number> {
+  /** This machine's training GFLOP/s on 1 and 2 threads (KernelsBenchmarkResult), measured once in the worker. */
+  machineGflops(): Promise<number[]> {
     this.gflops ??= this.client.request({ kind: 'kernels/benchmark' }, { timeoutMs: 20_000 }).then(
       (r) => r.gflops,
       (e: unknown) => {
@@ -125,10 +125,10 @@ export class InferenceService implements vscode.Disposable {
     return this.client.request({ kind: 'infer/trace', modelId, text }, { timeoutMs: 20_000 });
   }
 
-  /** The terms of backpropagation through time on `text`, with the chain of e_τ at step `errorAt`. */
-  async stepThrough(modelId: string, text: string, errorAt: number): Promise<StepThroughView> {
+  /** The terms of backpropagation through time on `text`, with the chain of e_τ at step `errorAt`; `token` stops it in the worker. */
+  async stepThrough(modelId: string, text: string, errorAt: number, token?: vscode.CancellationToken): Promise<StepThroughView> {
     await this.ensureLoaded(modelId);
-    return this.client.request({ kind: 'infer/stepThrough', modelId, text, errorAt }, { timeoutMs: 30_000 });
+    return this.client.request({ kind: 'infer/stepThrough', modelId, text, errorAt }, { timeoutMs: 30_000, ...(token ? { token } : {}) });
   }
 
   async unload(modelId: string): Promise<void> {

@@ -1,5 +1,6 @@
 import type { ModelConfig } from '../engine/config';
 import { estimateTrainingBytes, flopsPerChar, formatBytes, parameterCount } from '../engine/memory';
+import { runThreads } from '../engine/threadCount';
 import type { RunSettings } from './library';
 
 // The table itself is shared with `npm run bench:quality`, which trains it.
@@ -7,13 +8,16 @@ export { presets, type Preset } from '../shared/presets';
 
 /**
  * "1.2M params · 48 MiB · ~3 min/epoch" for a settings choice on a text of
- * `chars` characters; the times only when the machine's speed (`gflops`,
- * measured in the inference worker) is known.
+ * `chars` characters; the times only when the machine's speed is known
+ * (`speed`: training GFLOP/s by thread count, measured in the inference
+ * worker), for the threads the run will get (`threadsSetting`:
+ * rnnLab.training.threads, 0 = automatic).
  */
-export function describeEstimate(settings: RunSettings, vocabSize: number, chars: number, gflops: number | undefined): string {
+export function describeEstimate(settings: RunSettings, vocabSize: number, chars: number, speed: readonly number[] | undefined, threadsSetting = 0): string {
   const config: ModelConfig = { ...settings.model, vocabSize };
   const params = parameterCount(config);
   const bytes = estimateTrainingBytes(config, settings.train);
+  const gflops = speed && speed.length > 0 ? speed[Math.min(runThreads(threadsSetting, settings.train.batch), speed.length) - 1] : undefined;
   if (gflops === undefined || !(gflops > 0)) return `${formatCount(params)} params · ${formatBytes(bytes)}`;
   const charsPerSec = (gflops * 1e9) / flopsPerChar(config);
   const epochChars = chars * (1 - settings.train.valFraction);

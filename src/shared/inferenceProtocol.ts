@@ -97,7 +97,7 @@ export interface CheckpointInspectRequest {
   bytes: Uint8Array;
 }
 
-/** Measure this machine's matrix-product speed with the kernels training uses (about 20 ms). */
+/** Measure this machine's matrix-product speed with the kernels training uses (about 50 ms). */
 export interface KernelsBenchmarkRequest {
   kind: 'kernels/benchmark';
 }
@@ -172,8 +172,8 @@ export interface CheckpointSummary {
 }
 
 export interface KernelsBenchmarkResult {
-  /** Sustained GFLOP/s of the training products, overheads included. */
-  gflops: number;
+  /** Sustained GFLOP/s of training, overheads included, on 1 thread and (two cores or more) 2 threads. */
+  gflops: number[];
 }
 
 export interface InferenceResults {

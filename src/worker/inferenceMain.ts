@@ -25,7 +25,7 @@ import { capText } from '../shared/untrusted';
 import { traceBpttInSteps } from '../engine/bptt';
 import { viewOfTrace } from '../engine/bpttView';
 import { STEP_THROUGH_FACTOR_BUDGET_MS } from '../shared/stepThroughProtocol';
-import { measureGflops } from './kernelBenchmark';
+import { measureGflops } from '../engine/trainingSpeed';
 import { channel } from './port';
 
 /** The fastest matrix kernels this runtime can run, chosen once per worker. */

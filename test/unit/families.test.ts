@@ -148,8 +148,23 @@ describe('the editor\'s presets', () => {
       for (const s of infoOf(cell).settings) assert.ok((p.settings.model as unknown as Record<string, unknown>)[s.name] !== undefined, `${cell} ${s.name} resolved`);
       assert.equal(p.settings.train.optimizer, infoOf(cell).trainDefaults?.optimizer);
       assert.equal(p.settings.train.weightDecay, infoOf(cell).trainDefaults?.weightDecay);
-      assert.match(describeEstimate(p.settings, 65, 100_000, 10), /params · .* · ~.*\/epoch/);
+      assert.match(describeEstimate(p.settings, 65, 100_000, [10]), /params · .* · ~.*\/epoch/);
     }
+  });
+
+  it('estimate the time for the threads the run will get: twice the speed on 2 threads halves it', () => {
+    const medium = presets().find((p) => p.id === 'medium')!;
+    const minutes = (text: string): number => {
+      const m = /(\d+) steps ≈ ([\d.]+) (s|min|h)/.exec(text);
+      assert.ok(m, text);
+      return Number(m[2]) * (m[3] === 'h' ? 60 : m[3] === 's' ? 1 / 60 : 1);
+    };
+    const one = minutes(describeEstimate(medium.settings, 65, 1_000_000, [10, 20], 1));
+    const two = minutes(describeEstimate(medium.settings, 65, 1_000_000, [10, 20], 2));
+    assert.ok(Math.abs(one / two - 2) < 0.15, `${one} min on 1 thread, ${two} on 2`);
+    // More threads than were measured: the fastest measured count.
+    assert.equal(describeEstimate(medium.settings, 65, 1_000_000, [10, 20], 4), describeEstimate(medium.settings, 65, 1_000_000, [10, 20], 2));
+    assert.doesNotMatch(describeEstimate(medium.settings, 65, 1_000_000, undefined), /epoch/, 'no times before the speed is known');
   });
 });
 

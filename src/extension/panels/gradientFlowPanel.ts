@@ -41,6 +41,8 @@ export class GradientFlowPanel extends PanelHost<HostToGradFlowPage, GradFlowPag
   private readonly sent = new Map<string, { list: readonly GradFlowSnapshot[]; count: number; last: GradFlowSnapshot | undefined }>();
   private timer: NodeJS.Timeout | undefined;
   private ready = false;
+  /** The step-through being computed: a newer request or closing the panel cancels it in the worker. */
+  private stepping: vscode.CancellationTokenSource | undefined;
 
   constructor(panel: vscode.WebviewPanel, private readonly d: GradFlowPanelDeps, readonly modelId: string, compare: string | null = null) {
     super(panel, d, 'gradflow', BODY, checkGradFlowWebviewMessage, modelId, STEP_THROUGH_STYLES);
@@ -49,6 +51,7 @@ export class GradientFlowPanel extends PanelHost<HostToGradFlowPage, GradFlowPag
       d.training.onDidChange((run) => this.onRunChanged(run)),
       d.library.onDidChange(() => this.onLibraryChanged()),
       { dispose: () => clearTimeout(this.timer) },
+      { dispose: () => this.stepping?.cancel() },
     );
   }
 
@@ -84,14 +87,19 @@ export class GradientFlowPanel extends PanelHost<HostToGradFlowPage, GradFlowPag
   private async stepThrough(step: number, errorAt: number): Promise<void> {
     const snapshot = this.d.training.history(this.modelId).gradflow.find((s) => s.step === step);
     let reply: { view: StepThroughView | null; error: string | null };
+    this.stepping?.cancel();
+    const stepping = (this.stepping = new vscode.CancellationTokenSource());
     if (!snapshot) reply = { view: null, error: `no gradient-flow snapshot of step ${step} (it may have been thinned out)` };
     else {
-      reply = await this.d.inference.stepThrough(this.modelId, snapshot.text, Math.min(errorAt, snapshot.T - 1)).then(
+      reply = await this.d.inference.stepThrough(this.modelId, snapshot.text, Math.min(errorAt, snapshot.T - 1), stepping.token).then(
         (view) => ({ view, error: null }),
         (e: unknown) => ({ view: null, error: `Could not step through: ${(e as Error).message}` }),
       );
     }
-    if (!this.isDisposed) void this.post({ kind: 'gradflow/stepThroughResult', step, errorAt, ...reply });
+    const superseded = stepping.token.isCancellationRequested;
+    stepping.dispose();
+    if (this.stepping === stepping) this.stepping = undefined;
+    if (!superseded && !this.isDisposed) void this.post({ kind: 'gradflow/stepThroughResult', step, errorAt, ...reply });
   }
 
   private onLibraryChanged(): void {
