@@ -7,7 +7,7 @@ import { availableCores } from './threadCount';
  * work, softmax, optimizer and the products' own smaller shapes. Fitted to
  * the presets' measured training rates (README, "Time estimates").
  */
-export const TRAINING_EFFICIENCY = 0.45;
+export const TRAINING_EFFICIENCY = 0.5;
 
 /**
  * This machine's speed with the kernels training uses, in GFLOP/s with the
