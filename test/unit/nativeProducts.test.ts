@@ -13,12 +13,12 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DEFAULT_TRAIN, type CellType } from '../../src/engine/config';
-import { tsKernels, type Kernels } from '../../src/engine/kernels';
+import { tsKernels, type ArenaKernels, type Kernels } from '../../src/engine/kernels';
 import { createModel } from '../../src/engine/model';
 import { nativeProducts, nativeUnavailableReason, PRODUCT, type ProductKind } from '../../src/engine/native';
 import { splitTokens, Trainer } from '../../src/engine/trainer';
 import { Vocab } from '../../src/engine/vocab';
-import { nativeKernels, withThreads } from '../../src/engine/wasm';
+import { nativeKernels, wasmKernels, withThreads } from '../../src/engine/wasm';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 const native = nativeProducts();
@@ -194,6 +194,41 @@ describe('native products', { skip: native ? false : `not available: ${nativeUna
     assert.throws(() => k.adam(a, b, a, b, 0, 13, new Float64Array(9), 1), RangeError);
     assert.throws(() => k.adam(a, b, a, b, 0, 12, new Float64Array(8), 1), RangeError);
     assert.equal(k.sumSquares(Float32Array.of(3, 4, 12), 3), 169);
+  });
+
+  it('GELU forward and backward give the relaxed-SIMD wasm kernels\' bits, on 1 and 2 threads, tails included; refuse short buffers', (t) => {
+    const k = native!;
+    const wasm = wasmKernels('relaxed');
+    if (!wasm) return t.skip('no relaxed-SIMD wasm here');
+    for (const [rows, cols] of [[7, 120], [300, 512], [3, 37]] as const) {
+      const n = rows * cols;
+      const arena: ArenaKernels = wasm.arena(6 * n + cols + 64, 64)!;
+      const host = arena.wasm!;
+      const [a, out, cdf, d, bias]: Float32Array[] = [arena.f32(n), arena.f32(n), arena.f32(n), arena.f32(n), arena.f32(cols)];
+      a.set(rand(n, rows).map((v) => v * 12)); // both tails of Φ and its middle
+      bias.set(rand(cols, 5));
+      const a0 = Float32Array.from(a), d0 = rand(n, 11);
+      d.set(d0);
+      // The wasm kernels: forward (a += bias in place), then backward on its output.
+      const fwd = host.exports['bias_gelu_fwd'] as (...x: number[]) => void, bwd = host.exports['gelu_bwd'] as (...x: number[]) => void;
+      fwd(host.ptr(out), host.ptr(cdf), host.ptr(a), host.ptr(bias), cols, 0, rows);
+      bwd(host.ptr(d), host.ptr(cdf), host.ptr(a), cols, 0, rows);
+      const want: Record<'a' | 'out' | 'cdf' | 'd', Float32Array> = { a: Float32Array.from(a), out: Float32Array.from(out), cdf: Float32Array.from(cdf), d: Float32Array.from(d) };
+      for (const threads of [1, 2]) {
+        const na = Float32Array.from(a0), nout = new Float32Array(n), ncdf = new Float32Array(n), nd = Float32Array.from(d0);
+        const padded = new Float32Array(cols + 3);
+        padded.set(bias, 3);
+        if (!k.gelu(false, nout, ncdf, na, padded, 3, rows, cols, threads)) return t.skip(`GELU is not native on ${k.isa()}`);
+        assert.ok(k.gelu(true, nd, ncdf, na, nd, 0, rows, cols, threads));
+        assert.deepEqual(na, want.a, `${rows}×${cols} on ${threads}: a + bias`);
+        assert.deepEqual(ncdf, want.cdf, `${rows}×${cols} on ${threads}: Φ`);
+        assert.deepEqual(nout, want.out, `${rows}×${cols} on ${threads}: GELU`);
+        assert.deepEqual(nd, want.d, `${rows}×${cols} on ${threads}: its backward`);
+      }
+    }
+    const small = new Float32Array(10);
+    assert.throws(() => k.gelu(false, small, small, small, small, 0, 3, 4, 1), RangeError);
+    assert.throws(() => k.gelu(false, new Float32Array(12), new Float32Array(12), new Float32Array(12), new Float32Array(4), 1, 3, 4, 1), RangeError);
   });
 
   it('two JavaScript threads multiplying at once both get right answers (one waits for the pool or runs alone)', async () => {

@@ -43,6 +43,13 @@ export interface NativeProducts {
    * and P. False (nothing touched) where it does not run natively (no AVX-512).
    */
   attention(backward: boolean, qkv: Float32Array, yOrDy: Float32Array, P: Float32Array, dqkv: Float32Array, T: number, B: number, C: number, heads: number, threads: number): boolean;
+  /**
+   * Exact GELU on c_fc's output as models/blocks/kernels.as computes it (the
+   * relaxed-SIMD kernels' bits), over rows·cols floats: forward a += bias
+   * (bias[biasOff, +cols)), cdf = Φ(a), out = a·Φ(a); backward (bias unused)
+   * d *= Φ(a) + a·φ(a). False (nothing touched) where it does not run natively.
+   */
+  gelu(backward: boolean, outOrD: Float32Array, cdf: Float32Array, a: Float32Array, bias: Float32Array, biasOff: number, rows: number, cols: number, threads: number): boolean;
   /** Σ g² over g[0, n) in float64, in index order (clipGradNorm's bits). */
   sumSquares(g: Float32Array, n: number): number;
   /** g = f32(g · coef) over g[0, n). */
@@ -90,7 +97,7 @@ export function nativeProducts(): NativeProducts | null {
       const holder = { exports: {} as Partial<NativeProducts> };
       proc.dlopen(holder, file);
       const m = holder.exports as NativeProducts;
-      if (!(['product', 'packedSize', 'pack', 'productPacked', 'adam', 'attention', 'sumSquares', 'scale', 'isa'] as const).every((f) => typeof m[f] === 'function')) throw new Error('not this version\'s native kernels');
+      if (!(['product', 'packedSize', 'pack', 'productPacked', 'adam', 'attention', 'gelu', 'sumSquares', 'scale', 'isa'] as const).every((f) => typeof m[f] === 'function')) throw new Error('not this version\'s native kernels');
       loaded = m;
       break;
     } catch (e) {

@@ -764,8 +764,8 @@ static AVX512_ATTR void attn_bwd_pairs(const void *ctx, int bh0, int bh1) {
 /* Multiply-adds of attention below which it runs on its caller alone. */
 #define ATTN_SPLIT_MIN (1L << 20)
 
-/* Whether this build and CPU run attention natively (AVX-512); the caller keeps its own kernels otherwise. */
-static int attention_native(void) {
+/* Whether this build and CPU run the AVX-512-only kernels (attention, GELU); the caller keeps its own kernels otherwise. */
+static int avx512_native(void) {
 #ifdef RNNLAB_X86
   return isa == &ISA_AVX512;
 #else
@@ -780,6 +780,105 @@ static void attention(Attention *a, int backward, int threads) {
   run_parallel(backward ? attn_bwd_pairs : attn_fwd_pairs, a, pairs, 1, macs < ATTN_SPLIT_MIN ? 1 : threads, 1);
 #else
   (void)a; (void)backward; (void)threads;
+#endif
+}
+
+/*
+ * ---- exact GELU on c_fc's output, models/blocks/kernels.as's arithmetic ----
+ *
+ * The same operations in the same order as the relaxed-SIMD wasm kernels
+ * (their madd is a fused multiply-add on x86), sixteen lanes at a time: Φ from
+ * Numerical Recipes' erfcc fit, e^x by Cephes' expf. So the bits are the wasm
+ * kernels' (tested).
+ */
+#ifdef RNNLAB_X86
+static inline __attribute__((always_inline)) AVX512_ATTR __m512 exp16(__m512 x0) {
+  const __m512 x = _mm512_min_ps(_mm512_max_ps(x0, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.3f));
+  const __m512 shifted = _mm512_add_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _mm512_set1_ps(12582912.f));
+  const __m512 fx = _mm512_sub_ps(shifted, _mm512_set1_ps(12582912.f));
+  __m512 r = _mm512_fmadd_ps(fx, _mm512_set1_ps(-0.693359375f), x);
+  r = _mm512_fmadd_ps(fx, _mm512_set1_ps(2.12194440e-4f), r);
+  __m512 y = _mm512_set1_ps(1.9875691500e-4f);
+  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.3981999507e-3f));
+  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(8.3334519073e-3f));
+  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(4.1665795894e-2f));
+  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.6666665459e-1f));
+  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(5.0000001201e-1f));
+  y = _mm512_fmadd_ps(_mm512_mul_ps(y, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.f)));
+  const __m512i pow2n = _mm512_slli_epi32(_mm512_sub_epi32(_mm512_castps_si512(shifted), _mm512_set1_epi32(0x4B400000 - 127)), 23);
+  return _mm512_mul_ps(y, _mm512_castsi512_ps(pow2n));
+}
+
+static inline __attribute__((always_inline)) AVX512_ATTR __m512 cdf16(__m512 x) {
+  const __m512 z = _mm512_mul_ps(_mm512_abs_ps(x), _mm512_set1_ps(0.70710678118654752f));
+  const __m512 t = _mm512_div_ps(_mm512_set1_ps(1.f), _mm512_fmadd_ps(z, _mm512_set1_ps(0.5f), _mm512_set1_ps(1.f)));
+  __m512 p = _mm512_set1_ps(0.17087277f);
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-0.82215223f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.48851587f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-1.13520398f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.27886807f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-0.18628806f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.09678418f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.37409196f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.00002368f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-1.26551223f));
+  const __m512 q = _mm512_mul_ps(_mm512_mul_ps(t, _mm512_set1_ps(0.5f)), exp16(_mm512_sub_ps(p, _mm512_mul_ps(z, z))));
+  const __mmask16 right = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GE_OQ);
+  return _mm512_mask_blend_ps(right, q, _mm512_sub_ps(_mm512_set1_ps(1.f), q));
+}
+
+typedef struct {
+  float *out, *cdf, *a, *d;
+  const float *bias;
+  int cols;
+} Gelu;
+
+/* Rows [r0, r1): a += bias, cdf = Φ(a), out = a·Φ(a). */
+static AVX512_ATTR void gelu_fwd_rows(const void *ctx, int r0, int r1) {
+  const Gelu *g = (const Gelu *)ctx;
+  const int cols = g->cols;
+  for (long r = r0; r < r1; r++) {
+    float *a = g->a + r * cols, *cdf = g->cdf + r * cols, *out = g->out + r * cols;
+    for (int j = 0; j < cols; j += 16) {
+      const __mmask16 m = cols - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (cols - j)) - 1);
+      const __m512 x = _mm512_add_ps(_mm512_maskz_loadu_ps(m, a + j), _mm512_maskz_loadu_ps(m, g->bias + j));
+      const __m512 c = cdf16(x);
+      _mm512_mask_storeu_ps(a + j, m, x);
+      _mm512_mask_storeu_ps(cdf + j, m, c);
+      _mm512_mask_storeu_ps(out + j, m, _mm512_mul_ps(x, c));
+    }
+  }
+}
+
+/* Rows [r0, r1): d *= Φ(a) + a·φ(a) (the wasm kernel's scalar tail, past a multiple of 4, is unfused). */
+static AVX512_ATTR void gelu_bwd_rows(const void *ctx, int r0, int r1) {
+  const Gelu *g = (const Gelu *)ctx;
+  const long s = (long)r0 * g->cols, n = (long)(r1 - r0) * g->cols, n4 = n & ~3L;
+  float *d = g->d + s;
+  const float *cdf = g->cdf + s, *a = g->a + s;
+  for (long k = 0; k < n4; k += 16) {
+    const __mmask16 m = n4 - k >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n4 - k)) - 1);
+    const __m512 x = _mm512_maskz_loadu_ps(m, a + k);
+    const __m512 pdf = _mm512_mul_ps(exp16(_mm512_mul_ps(_mm512_mul_ps(x, x), _mm512_set1_ps(-0.5f))), _mm512_set1_ps(0.3989422804014327f));
+    const __m512 v = _mm512_fmadd_ps(x, pdf, _mm512_maskz_loadu_ps(m, cdf + k));
+    _mm512_mask_storeu_ps(d + k, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, d + k), v));
+  }
+  for (long k = n4; k < n; k++) {
+    const __m512 x = _mm512_set1_ps(a[k]);
+    const float pdf = _mm512_cvtss_f32(_mm512_mul_ps(exp16(_mm512_mul_ps(_mm512_mul_ps(x, x), _mm512_set1_ps(-0.5f))), _mm512_set1_ps(0.3989422804014327f)));
+    d[k] = d[k] * (cdf[k] + a[k] * pdf);
+  }
+}
+#endif
+
+/* Elements of GELU below which it runs on its caller alone. */
+#define GELU_SPLIT_MIN (1L << 15)
+
+static void gelu(Gelu *g, int rows, int backward, int threads) {
+#ifdef RNNLAB_X86
+  run_parallel(backward ? gelu_bwd_rows : gelu_fwd_rows, g, rows, 1, (long)rows * g->cols < GELU_SPLIT_MIN ? 1 : threads, 1);
+#else
+  (void)g; (void)rows; (void)backward; (void)threads;
 #endif
 }
 
@@ -1000,12 +1099,45 @@ static napi_value js_attention(napi_env env, napi_callback_info info) {
   if ((int64_t)lq < T * B * 3 * C || (int64_t)ly < T * B * C || (int64_t)lp < B * heads * T * T || (backward && (int64_t)ld < T * B * 3 * C))
     return throw_range(env, "attention: a buffer is smaller than its sizes need");
   napi_value result;
-  if (!attention_native()) {
+  if (!avx512_native()) {
     napi_get_boolean(env, false, &result);
     return result;
   }
   Attention a = {qkv, backward ? yd : NULL, P, backward ? NULL : yd, backward ? NULL : P, backward ? dqkv : NULL, (int)T, (int)B, (int)C, (int)heads};
   attention(&a, backward, (int)n[4]);
+  napi_get_boolean(env, true, &result);
+  return result;
+}
+
+/*
+ * gelu(backward, outOrD, cdf, a, bias, biasOff, rows, cols, threads): forward
+ * a += bias, cdf = Φ(a), out = a·Φ(a); backward d *= Φ(a) + a·φ(a) (bias
+ * unused). False (nothing touched) where it does not run natively.
+ */
+static napi_value js_gelu(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 9) return throw_range(env, "gelu takes 9 arguments");
+  bool backward;
+  float *od, *cdf, *a, *bias;
+  size_t lo, lc, la, lb;
+  int64_t n[4];
+  if (napi_get_value_bool(env, argv[0], &backward) != napi_ok) return throw_range(env, "gelu: the first argument says forward or backward");
+  if (!float32_arg(env, argv[1], &od, &lo) || !float32_arg(env, argv[2], &cdf, &lc) || !float32_arg(env, argv[3], &a, &la) || !float32_arg(env, argv[4], &bias, &lb))
+    return throw_range(env, "gelu: buffers must be Float32Arrays");
+  if (!int_args(env, argv, 5, 4, n)) return throw_range(env, "gelu: a size is not a number");
+  const int64_t boff = n[0], rows = n[1], cols = n[2];
+  if (rows < 0 || cols <= 0 || rows > 1 << 24 || cols > 1 << 20 || rows * cols > (int64_t)1 << 31) return throw_range(env, "gelu: bad sizes");
+  const int64_t need = rows * cols;
+  if ((int64_t)lo < need || (int64_t)lc < need || (int64_t)la < need || (!backward && !fits(lb, boff, 1, cols, cols)))
+    return throw_range(env, "gelu: a buffer is smaller than its sizes need");
+  napi_value result;
+  if (!avx512_native()) {
+    napi_get_boolean(env, false, &result);
+    return result;
+  }
+  Gelu g = {backward ? NULL : od, cdf, a, backward ? od : NULL, backward ? NULL : bias + boff, (int)cols};
+  gelu(&g, (int)rows, backward, (int)n[3]);
   napi_get_boolean(env, true, &result);
   return result;
 }
@@ -1047,6 +1179,7 @@ NAPI_MODULE_INIT() {
     {"attention", NULL, js_attention, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sumSquares", NULL, js_sum_squares, NULL, NULL, NULL, napi_enumerable, NULL},
     {"scale", NULL, js_scale, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"gelu", NULL, js_gelu, NULL, NULL, NULL, napi_enumerable, NULL},
     {"isa", NULL, js_isa, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);

@@ -117,6 +117,12 @@ export function wasmRowOps(host: WasmHost, kernels: Kernels, zeros: Float32Array
   const fn = host.exports as unknown as BlockExports;
   const ts = tsRowOps(kernels);
   const r = (...xs: (Floats | Int32Array)[]): boolean => xs.every((x) => host.resident(x));
+  // GELU runs natively where the native kernels have it (AVX-512), with the relaxed-SIMD kernels' bits.
+  const native = kernels.native ?? null;
+  const threads = kernels.threads ?? 1;
+  const nativeGelu = (backward: boolean, o: Floats, cdf: Floats, a: Floats, bias: Floats, bOff: number, rows: number, cols: number): boolean =>
+    native !== null && o instanceof Float32Array && cdf instanceof Float32Array && a instanceof Float32Array && bias instanceof Float32Array &&
+    native.gelu(backward, o, cdf, a, bias, bOff, rows, cols, threads);
   return {
     layerNormForward(y, x, rows, C, p, wOff, bOff, mean, rstd, eps) {
       if (!r(y, x, p, mean, rstd)) return ts.layerNormForward(y, x, rows, C, p, wOff, bOff, mean, rstd, eps);
@@ -131,14 +137,17 @@ export function wasmRowOps(host: WasmHost, kernels: Kernels, zeros: Float32Array
     },
     biasGeluForward(out, cdf, a, rows, cols, p, bOff) {
       if (!r(out, cdf, a, p)) return ts.biasGeluForward(out, cdf, a, rows, cols, p, bOff);
+      if (nativeGelu(false, out, cdf, a, p, bOff, rows, cols)) return;
       const o = host.ptr(out), c = host.ptr(cdf), x = host.ptr(a), bias = host.ptr(p, bOff);
       // In place (a += bias): a failed helper's rows cannot be redone, so it counts as a loop (1).
       host.rows('bias_gelu_fwd', rows, rows * cols * GELU_WORK, 1, (r0, r1) => [o, c, x, bias, cols, r0, r1]);
     },
     geluBackwardBias(d, cdf, a, rows, cols, grad, bOff) {
       if (!r(d, cdf, a)) return ts.geluBackwardBias(d, cdf, a, rows, cols, grad, bOff);
-      const dp = host.ptr(d), c = host.ptr(cdf), x = host.ptr(a);
-      host.rows('gelu_bwd', rows, rows * cols * GELU_WORK, 1, (r0, r1) => [dp, c, x, cols, r0, r1]);
+      if (!nativeGelu(true, d, cdf, a, d, 0, rows, cols)) {
+        const dp = host.ptr(d), c = host.ptr(cdf), x = host.ptr(a);
+        host.rows('gelu_bwd', rows, rows * cols * GELU_WORK, 1, (r0, r1) => [dp, c, x, cols, r0, r1]);
+      }
       kernels.addColSums(grad, bOff, d, rows, cols, -1);
     },
     geluFromCdf(out, cdf, a, rows, cols) {
