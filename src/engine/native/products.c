@@ -32,6 +32,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1080,33 +1081,53 @@ static napi_value js_scale(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * The arguments attention and gelu share: (backward, four Float32Arrays, then
+ * `nints` integers), checked, with `name` in the messages; 0 once it has thrown.
+ */
+static int wide_kernel_args(napi_env env, napi_callback_info info, const char *name, int nints, bool *backward, float **buf, size_t *len, int64_t *n) {
+  size_t argc = 16;
+  napi_value argv[16];
+  char msg[80];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != (size_t)(5 + nints)) {
+    snprintf(msg, sizeof msg, "%s takes %d arguments", name, 5 + nints);
+  } else if (napi_get_value_bool(env, argv[0], backward) != napi_ok) {
+    snprintf(msg, sizeof msg, "%s: the first argument says forward or backward", name);
+  } else if (!float32_arg(env, argv[1], &buf[0], &len[0]) || !float32_arg(env, argv[2], &buf[1], &len[1]) || !float32_arg(env, argv[3], &buf[2], &len[2]) ||
+             !float32_arg(env, argv[4], &buf[3], &len[3])) {
+    snprintf(msg, sizeof msg, "%s: buffers must be Float32Arrays", name);
+  } else if (!int_args(env, argv, 5, nints, n)) {
+    snprintf(msg, sizeof msg, "%s: a size is not a number", name);
+  } else {
+    return 1;
+  }
+  throw_range(env, msg);
+  return 0;
+}
+
+static napi_value boolean(napi_env env, bool b) {
+  napi_value result;
+  napi_get_boolean(env, b, &result);
+  return result;
+}
+
 /* attention(backward, qkv, yOrDy, P, dqkv, T, B, C, heads, threads): false where it does not run natively here. */
 static napi_value js_attention(napi_env env, napi_callback_info info) {
-  size_t argc = 10;
-  napi_value argv[10];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 10) return throw_range(env, "attention takes 10 arguments");
   bool backward;
-  float *qkv, *yd, *P, *dqkv;
-  size_t lq, ly, lp, ld;
+  float *buf[4];
+  size_t len[4];
   int64_t n[5];
-  if (napi_get_value_bool(env, argv[0], &backward) != napi_ok) return throw_range(env, "attention: the first argument says forward or backward");
-  if (!float32_arg(env, argv[1], &qkv, &lq) || !float32_arg(env, argv[2], &yd, &ly) || !float32_arg(env, argv[3], &P, &lp) || !float32_arg(env, argv[4], &dqkv, &ld))
-    return throw_range(env, "attention: buffers must be Float32Arrays");
-  if (!int_args(env, argv, 5, 5, n)) return throw_range(env, "attention: a size is not a number");
+  if (!wide_kernel_args(env, info, "attention", 5, &backward, buf, len, n)) return NULL;
+  float *qkv = buf[0], *yd = buf[1], *P = buf[2], *dqkv = buf[3];
   const int64_t T = n[0], B = n[1], C = n[2], heads = n[3];
   if (T <= 0 || B <= 0 || C <= 0 || heads <= 0 || C % heads != 0 || T > 1 << 16 || B > 1 << 20 || C > 1 << 16 || heads > C)
     return throw_range(env, "attention: bad sizes");
-  if ((int64_t)lq < T * B * 3 * C || (int64_t)ly < T * B * C || (int64_t)lp < B * heads * T * T || (backward && (int64_t)ld < T * B * 3 * C))
+  if ((int64_t)len[0] < T * B * 3 * C || (int64_t)len[1] < T * B * C || (int64_t)len[2] < B * heads * T * T || (backward && (int64_t)len[3] < T * B * 3 * C))
     return throw_range(env, "attention: a buffer is smaller than its sizes need");
-  napi_value result;
-  if (!avx512_native()) {
-    napi_get_boolean(env, false, &result);
-    return result;
-  }
+  if (!avx512_native()) return boolean(env, false);
   Attention a = {qkv, backward ? yd : NULL, P, backward ? NULL : yd, backward ? NULL : P, backward ? dqkv : NULL, (int)T, (int)B, (int)C, (int)heads};
   attention(&a, backward, (int)n[4]);
-  napi_get_boolean(env, true, &result);
-  return result;
+  return boolean(env, true);
 }
 
 /*
@@ -1115,31 +1136,20 @@ static napi_value js_attention(napi_env env, napi_callback_info info) {
  * unused). False (nothing touched) where it does not run natively.
  */
 static napi_value js_gelu(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
-  napi_value argv[9];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 9) return throw_range(env, "gelu takes 9 arguments");
   bool backward;
-  float *od, *cdf, *a, *bias;
-  size_t lo, lc, la, lb;
+  float *buf[4];
+  size_t len[4];
   int64_t n[4];
-  if (napi_get_value_bool(env, argv[0], &backward) != napi_ok) return throw_range(env, "gelu: the first argument says forward or backward");
-  if (!float32_arg(env, argv[1], &od, &lo) || !float32_arg(env, argv[2], &cdf, &lc) || !float32_arg(env, argv[3], &a, &la) || !float32_arg(env, argv[4], &bias, &lb))
-    return throw_range(env, "gelu: buffers must be Float32Arrays");
-  if (!int_args(env, argv, 5, 4, n)) return throw_range(env, "gelu: a size is not a number");
+  if (!wide_kernel_args(env, info, "gelu", 4, &backward, buf, len, n)) return NULL;
   const int64_t boff = n[0], rows = n[1], cols = n[2];
   if (rows < 0 || cols <= 0 || rows > 1 << 24 || cols > 1 << 20 || rows * cols > (int64_t)1 << 31) return throw_range(env, "gelu: bad sizes");
   const int64_t need = rows * cols;
-  if ((int64_t)lo < need || (int64_t)lc < need || (int64_t)la < need || (!backward && !fits(lb, boff, 1, cols, cols)))
+  if ((int64_t)len[0] < need || (int64_t)len[1] < need || (int64_t)len[2] < need || (!backward && !fits(len[3], boff, 1, cols, cols)))
     return throw_range(env, "gelu: a buffer is smaller than its sizes need");
-  napi_value result;
-  if (!avx512_native()) {
-    napi_get_boolean(env, false, &result);
-    return result;
-  }
-  Gelu g = {backward ? NULL : od, cdf, a, backward ? od : NULL, backward ? NULL : bias + boff, (int)cols};
+  if (!avx512_native()) return boolean(env, false);
+  Gelu g = {backward ? NULL : buf[0], buf[1], buf[2], backward ? buf[0] : NULL, backward ? NULL : buf[3] + boff, (int)cols};
   gelu(&g, (int)rows, backward, (int)n[3]);
-  napi_get_boolean(env, true, &result);
-  return result;
+  return boolean(env, true);
 }
 
 static napi_value js_isa(napi_env env, napi_callback_info info) {
