@@ -15,8 +15,7 @@
  */
 import { readFileSync } from 'node:fs';
 
-import { bestKernels, flopsPerChar, infoOf, parameterCount, startRun, stopHelpers, type RunOutcome } from '../src/engine';
-import { runThreads } from '../src/engine/threadCount';
+import { bestKernels, expectedCharsPerSec, infoOf, parameterCount, startRun, stopHelpers, type RunOutcome } from '../src/engine';
 import { measureGflops } from '../src/engine/trainingSpeed';
 import { presets, type Preset } from '../src/shared/presets';
 import { parseQualityArgs, type QualityArgs } from './qualityArgs';
@@ -46,9 +45,8 @@ function calibrate(text: string, preset: Preset, seconds: number, threads: numbe
 /** The step rate the editor's presets quick pick assumes for `preset` (src/extension/presets.ts). */
 function estimatedStepRate(preset: Preset, text: string, threads: number): number {
   speed ??= measureGflops(bestKernels());
-  const gflops = speed[Math.min(runThreads(threads, preset.settings.train.batch), speed.length) - 1]!;
-  const config = { ...preset.settings.model, vocabSize: new Set(text).size };
-  return (gflops * 1e9) / flopsPerChar(config) / (preset.settings.train.batch * preset.settings.train.seq);
+  const { batch, seq } = preset.settings.train;
+  return expectedCharsPerSec({ ...preset.settings.model, vocabSize: new Set(text).size }, batch, speed, threads)! / (batch * seq);
 }
 let speed: number[] | undefined;
 

@@ -1,6 +1,7 @@
 import type { ModelConfig, TrainConfig } from './config';
 import { infoOf } from './models/catalog';
 import { slotNames } from './optim';
+import { runThreads } from './threadCount';
 
 /** Default ceiling for one training run's buffers. */
 export const DEFAULT_MEMORY_LIMIT_BYTES = 2 * 1024 ** 3;
@@ -31,4 +32,16 @@ export function formatBytes(n: number): string {
 /** Floating-point operations of one character's forward and backward pass (matrix products only). */
 export function flopsPerChar(c: ModelConfig): number {
   return infoOf(c.cell).flopsPerChar(c);
+}
+
+/**
+ * Training characters per second expected of `c` from the machine's speed
+ * (`speed`: training GFLOP/s on 1, 2, ... threads, trainingSpeed.ts) on the
+ * threads a run of `batch` streams gets (`threadsSetting`, 0 = automatic);
+ * undefined without a speed.
+ */
+export function expectedCharsPerSec(c: ModelConfig, batch: number, speed: readonly number[] | undefined, threadsSetting = 0): number | undefined {
+  if (!speed || speed.length === 0) return undefined;
+  const gflops = speed[Math.min(runThreads(threadsSetting, batch), speed.length) - 1]!;
+  return gflops > 0 ? (gflops * 1e9) / flopsPerChar(c) : undefined;
 }

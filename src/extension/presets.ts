@@ -1,6 +1,5 @@
 import type { ModelConfig } from '../engine/config';
-import { estimateTrainingBytes, flopsPerChar, formatBytes, parameterCount } from '../engine/memory';
-import { runThreads } from '../engine/threadCount';
+import { estimateTrainingBytes, expectedCharsPerSec, formatBytes, parameterCount } from '../engine/memory';
 import type { RunSettings } from './library';
 
 // The table itself is shared with `npm run bench:quality`, which trains it.
@@ -17,9 +16,8 @@ export function describeEstimate(settings: RunSettings, vocabSize: number, chars
   const config: ModelConfig = { ...settings.model, vocabSize };
   const params = parameterCount(config);
   const bytes = estimateTrainingBytes(config, settings.train);
-  const gflops = speed && speed.length > 0 ? speed[Math.min(runThreads(threadsSetting, settings.train.batch), speed.length) - 1] : undefined;
-  if (gflops === undefined || !(gflops > 0)) return `${formatCount(params)} params · ${formatBytes(bytes)}`;
-  const charsPerSec = (gflops * 1e9) / flopsPerChar(config);
+  const charsPerSec = expectedCharsPerSec(config, settings.train.batch, speed, threadsSetting);
+  if (charsPerSec === undefined) return `${formatCount(params)} params · ${formatBytes(bytes)}`;
   const epochChars = chars * (1 - settings.train.valFraction);
   const steps = settings.maxSteps > 0 ? Math.min(settings.maxSteps, Infinity) : 0;
   const runChars = steps * settings.train.batch * settings.train.seq;

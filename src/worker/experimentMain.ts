@@ -16,7 +16,6 @@ import {
   decodeCheckpoint,
   decodeText,
   evaluateStream,
- 
   splitTokens,
   startRun,
   streamLayout,
